@@ -4,11 +4,20 @@
  * a `register(program)` function; this file only wires them together.
  */
 import { Command } from 'commander';
+import { register as registerDemo } from './demo';
+import { register as registerEvaluate } from './evaluate';
+import { register as registerGenerate } from './generate';
+import { register as registerPredict } from './predict';
+import { register as registerTrain } from './train';
+import { register as registerModels } from './models';
 
 export function buildProgram(): Command {
   const program = new Command('captcha-lab')
     .description('Generate text CAPTCHAs, train CNNs to read them, evaluate and predict.')
     .showHelpAfterError();
+  for (const register of [registerDemo, registerGenerate, registerTrain, registerEvaluate, registerPredict, registerModels]) {
+    register(program);
+  }
   return program;
 }
 

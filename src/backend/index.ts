@@ -1,0 +1,137 @@
+/**
+ * Picks the fastest TensorFlow.js backend this machine can run, once, at the entry point
+ * (CLI, notebook, benchmark). Library code imports plain `@tensorflow/tfjs` and runs on whatever
+ * was chosen here.
+ *
+ * Order: tfjs-node-gpu (when it loads and a GPU is visible) > tfjs-node (native TensorFlow) >
+ * wasm (with the training kernels it lacks registered by us) > pure-JS cpu (with a loud warning).
+ * `CAPTCHA_LAB_BACKEND=gpu|native|wasm|cpu` forces one choice.
+ */
+import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
+import { initWasmBackend } from './wasm-kernels';
+
+export type BackendKind = 'gpu' | 'native' | 'wasm' | 'cpu';
+
+export const BACKEND_ENV_VAR = 'CAPTCHA_LAB_BACKEND';
+export const BACKEND_ORDER: readonly BackendKind[] = ['gpu', 'native', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** Which of our choices is active. */
+  kind: BackendKind;
+  /** TensorFlow.js backend name as `tf.getBackend()` reports it (`tensorflow`, `wasm`, `cpu`). */
+  tfBackend: string;
+  /** npm package that provides it. */
+  package: string;
+  /** Why the faster choices were skipped, one line each. */
+  skipped: string[];
+  /** Set when the backend is too slow for real training. */
+  warning?: string;
+}
+
+export interface SelectBackendOptions {
+  /**
+   * Force one backend instead of the first that works. Falls back to the environment variable.
+   * @default process.env.CAPTCHA_LAB_BACKEND, else automatic
+   */
+  force?: BackendKind;
+  /** Where to report the choice and warnings. @default console.error */
+  log?: (line: string) => void;
+}
+
+let active: BackendInfo | undefined;
+
+/** The backend chosen by `selectBackend`, if it has run in this process. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
+function parseForced(value: string | undefined): BackendKind | undefined {
+  if (value === undefined || value === '' || value === 'auto') return undefined;
+  if ((BACKEND_ORDER as readonly string[]).includes(value)) return value as BackendKind;
+  throw new Error(
+    `${BACKEND_ENV_VAR}='${value}' is not a backend; use one of ${BACKEND_ORDER.join(', ')} or auto`,
+  );
+}
+
+/** True when an NVIDIA driver exposes at least one GPU (what tfjs-node-gpu would use). */
+export function gpuVisible(): boolean {
+  try {
+    return fs.readdirSync('/proc/driver/nvidia/gpus').length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function describe(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0];
+}
+
+async function tryBackend(kind: BackendKind): Promise<Omit<BackendInfo, 'skipped'>> {
+  switch (kind) {
+    case 'gpu': {
+      if (!gpuVisible()) throw new Error('no NVIDIA GPU visible (/proc/driver/nvidia/gpus is empty)');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-node-gpu');
+      await tf.setBackend('tensorflow');
+      return { kind, tfBackend: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' };
+    }
+    case 'native': {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-node');
+      await tf.setBackend('tensorflow');
+      return { kind, tfBackend: 'tensorflow', package: '@tensorflow/tfjs-node' };
+    }
+    case 'wasm': {
+      await initWasmBackend();
+      return {
+        kind,
+        tfBackend: 'wasm',
+        package: '@tensorflow/tfjs-backend-wasm',
+        warning: 'wasm backend: training runs about 20x slower than native TensorFlow; run `npm run setup`',
+      };
+    }
+    case 'cpu': {
+      await tf.setBackend('cpu');
+      return {
+        kind,
+        tfBackend: 'cpu',
+        package: '@tensorflow/tfjs',
+        warning:
+          'pure-JS cpu backend: training runs about 100x slower than native TensorFlow; run `npm run setup`',
+      };
+    }
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown backend ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * Activates the best available backend (or the forced one) and returns what was chosen.
+ * Calling it again returns the first choice: TensorFlow.js cannot unload a native backend.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  if (active) return active;
+  const forced = options.force ?? parseForced(process.env[BACKEND_ENV_VAR]);
+  const candidates = forced ? [forced] : BACKEND_ORDER;
+  const skipped: string[] = [];
+  for (const kind of candidates) {
+    try {
+      const info: BackendInfo = { ...(await tryBackend(kind)), skipped };
+      await tf.ready();
+      active = info;
+      log(`[backend] ${info.tfBackend} (${info.package})`);
+      if (info.warning) log(`[backend] WARNING: ${info.warning}`);
+      return info;
+    } catch (err) {
+      skipped.push(`${kind}: ${describe(err)}`);
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could be started:\n  ${skipped.join('\n  ')}`);
+}
+
+export { initWasmBackend, registerWasmTrainingKernels } from './wasm-kernels';

@@ -1,0 +1,40 @@
+/** Pieces every command shares: backend flags, number parsing, stage logging. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { selectBackend, BACKEND_ORDER, type BackendInfo, type BackendKind } from '../backend';
+
+/** Adds `--backend` and `--gpu` to a command. */
+export function addBackendOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--backend <kind>', 'force a TensorFlow.js backend (default: best available)').choices([...BACKEND_ORDER]))
+    .option('--gpu', 'use @tensorflow/tfjs-node-gpu (same as --backend gpu)');
+}
+
+export async function startBackend(opts: { backend?: BackendKind; gpu?: boolean }): Promise<BackendInfo> {
+  return selectBackend({ force: opts.gpu ? 'gpu' : opts.backend });
+}
+
+export function parseIntArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'`);
+    return n;
+  };
+}
+
+export function parseFloatArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'`);
+    return n;
+  };
+}
+
+/** `[stage] message (12.3 s)` lines, timed from the command's start. */
+export function stageLogger(): (message: string) => void {
+  const start = performance.now();
+  return (message) => console.log(`[${((performance.now() - start) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+}
+
+export function pct(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
+}

@@ -1,0 +1,29 @@
+/** `captcha-lab predict`: the text of each image file (or every image of a folder). */
+import { Command } from 'commander';
+import { expandImagePaths } from '../data/labeled-files';
+import { fileBatches } from '../eval/image-batches';
+import { predictTexts } from '../eval';
+import { getModelSpec, loadModel } from '../models';
+import { addBackendOptions, startBackend } from './common';
+import { DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('predict')
+    .description('read CAPTCHA images with a saved model and print their text')
+    .argument('<paths...>', 'image files (.png, .jpg) or folders of them')
+    .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`);
+  addBackendOptions(cmd).action(async (paths: string[], opts) => {
+    await startBackend(opts);
+    const modelDir = resolveModelDir(opts.modelDir);
+    const { model, metadata } = await loadModel(modelDir);
+    const head = getModelSpec(metadata.architecture).head;
+    const files = expandImagePaths(paths).map((file) => ({ file, label: '' }));
+    let i = 0;
+    for await (const batch of fileBatches(files, metadata.input)) {
+      const texts = await predictTexts(model, batch.xs, metadata.alphabet, head);
+      batch.xs.dispose();
+      for (const text of texts) console.log(`${files[i++].file}\t${text}`);
+    }
+  });
+}

@@ -1,0 +1,151 @@
+/** `captcha-lab train`: every hyperparameter from flags or a JSON config. */
+import * as fs from 'fs';
+import { Command, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { DATA_SOURCES, OPTIMIZERS, SCHEDULES, train, type TrainConfig, type TrainResult } from '../train';
+import { addBackendOptions, parseFloatArg, parseIntArg, pct, stageLogger, startBackend } from './common';
+
+/** CLI flag -> config key; flags not given stay undefined and fall through to config/defaults. */
+function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
+  return {
+    run: o.run as string | undefined,
+    modelsDir: o.modelsDir as string | undefined,
+    model: o.model as string | undefined,
+    height: o.height as number | undefined,
+    width: o.width as number | undefined,
+    channels: o.channels as 1 | 3 | undefined,
+    alphabet: o.alphabet as string | undefined,
+    length: o.length as number | undefined,
+    source: o.source as TrainConfig['source'] | undefined,
+    dataDir: o.dataDir as string | undefined,
+    datasetSize: o.datasetSize as number | undefined,
+    resize: o.resize as boolean | undefined,
+    imagesPerEpoch: o.imagesPerEpoch as number | undefined,
+    validationImages: o.validationImages as number | undefined,
+    captchaVersion: o.captchaVersion as TrainConfig['captchaVersion'] | undefined,
+    validationSplit: o.valSplit as number | undefined,
+    epochs: o.epochs as number | undefined,
+    batchSize: o.batchSize as number | undefined,
+    optimizer: o.optimizer as TrainConfig['optimizer'] | undefined,
+    learningRate: o.lr as number | undefined,
+    schedule: o.schedule as TrainConfig['schedule'] | undefined,
+    warmupSteps: o.warmupSteps as number | undefined,
+    minLearningRate: o.minLr as number | undefined,
+    seed: o.seed as number | undefined,
+    workers: o.workers as number | undefined,
+  };
+}
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`cannot read config file '${file}'; check the path`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`config file '${file}' is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Runs training with a progress bar; Ctrl-C / SIGTERM stop after the batch and save a checkpoint. */
+export async function runTrainCommand(config: Partial<TrainConfig>, resume: boolean): Promise<TrainResult> {
+  const log = stageLogger();
+  const controller = new AbortController();
+  const stop = (signal: string) => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error(`\n${signal}: finishing this batch and saving a checkpoint (press again to quit at once)`);
+    controller.abort();
+  };
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const bar = new SingleBar({
+    format: 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | heads {heads} | {ips} img/s | eta {eta_formatted}',
+    hideCursor: true,
+    noTTYOutput: !process.stdout.isTTY,
+    notTTYSchedule: 10000,
+  });
+  try {
+    return await train(config, {
+      resume,
+      signal: controller.signal,
+      callbacks: {
+        onLog: log,
+        onStart: ({ batchesPerEpoch, resumedFrom }) => {
+          if (resumedFrom) log(`resuming from ${resumedFrom}`);
+          bar.start(batchesPerEpoch, 0, { epoch: '-', loss: '-', heads: '-', ips: '-' });
+        },
+        onBatch: (p) => {
+          if (p.batch === 1 || bar.getTotal() !== p.batchesPerEpoch) bar.setTotal(p.batchesPerEpoch);
+          bar.update(p.batch, {
+            epoch: p.epoch + 1,
+            loss: p.loss.toFixed(3),
+            heads: p.headAccuracy.map((a) => (100 * a).toFixed(0)).join('/'),
+            ips: p.imagesPerSecond.toFixed(1),
+          });
+        },
+        onEpochEnd: (m) => {
+          bar.stop();
+          log(
+            `epoch ${m.epoch}: loss ${m.loss.toFixed(4)}, val loss ${m.valLoss.toFixed(4)}, ` +
+              `val char ${pct(m.valCharacterAccuracy)}, val whole ${pct(m.valWholeAccuracy)}, ` +
+              `${m.imagesPerSecond.toFixed(1)} img/s, data wait ${((100 * m.dataWaitSeconds) / m.trainSeconds).toFixed(1)}%`,
+          );
+          bar.start(bar.getTotal(), 0, { epoch: m.epoch + 1, loss: '-', heads: '-', ips: '-' });
+        },
+      },
+    });
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('train a model; the best checkpoint and run.json go to <models-dir>/<run>/')
+    .option('--config <file>', 'JSON file with any of the settings below (flags override it)')
+    .option('--run <name>', 'run name (folder under --models-dir)')
+    .option('--models-dir <dir>', 'where runs are saved (default models)')
+    .option('--model <name>', 'architecture from the registry (default seed)')
+    .option('--height <px>', 'input height (default: the model\'s)', parseIntArg('height'))
+    .option('--width <px>', 'input width (default: the model\'s)', parseIntArg('width'))
+    .option('--channels <n>', '1 = grayscale, 3 = RGB (default: the model\'s)', parseIntArg('channels'))
+    .option('--alphabet <chars>', 'classes in label order (default 0-9A-Z)')
+    .option('--length <n>', 'characters per CAPTCHA (default 4)', parseIntArg('length'))
+    .addOption(new Option('--source <kind>', 'folder dataset or fresh generated images (default folder)').choices([...DATA_SOURCES]))
+    .option('--data-dir <dir>', 'dataset folder for --source folder (default data/captchas)')
+    .option('--dataset-size <n>', 'use only the first n images', parseIntArg('dataset size'))
+    .option('--resize', 'resize images to the model input instead of refusing other sizes')
+    .option('--images-per-epoch <n>', 'fresh images per epoch for --source stream', parseIntArg('images per epoch'))
+    .option('--validation-images <n>', 'validation images for --source stream', parseIntArg('validation images'))
+    .addOption(new Option('--captcha-version <v>', 'generator algorithm for --source stream').choices(['0.7.0', '0.7.1']))
+    .option('--val-split <fraction>', 'held-out fraction of a folder dataset (default 0.1)', parseFloatArg('validation split'))
+    .option('--epochs <n>', 'epochs (default 3)', parseIntArg('epochs'))
+    .option('--batch-size <n>', 'batch size (default 32)', parseIntArg('batch size'))
+    .addOption(new Option('--optimizer <name>', 'optimizer (default adam)').choices([...OPTIMIZERS]))
+    .option('--lr <rate>', 'learning rate (default 0.001)', parseFloatArg('learning rate'))
+    .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default constant)').choices([...SCHEDULES]))
+    .option('--warmup-steps <n>', 'linear warm-up steps (default 0)', parseIntArg('warm-up steps'))
+    .option('--min-lr <rate>', 'final learning rate of the cosine schedule (default 0)', parseFloatArg('min learning rate'))
+    .option('--seed <n>', 'seed of split, shuffles, init, dropout, stream (default 1)', parseIntArg('seed'))
+    .option('--workers <n>', 'generator threads for --source stream (0 = all cores)', parseIntArg('workers'))
+    .option('--resume', 'continue the run from its checkpoint');
+  addBackendOptions(cmd).action(async (opts) => {
+    const log = stageLogger();
+    const backend = await startBackend(opts);
+    log(`backend ${backend.tfBackend}`);
+    const fileConfig = opts.config ? readConfigFile(opts.config) : {};
+    const flags = configFromFlags(opts);
+    const config = { ...fileConfig, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+    const { record, runDir, interrupted } = await runTrainCommand(config as Partial<TrainConfig>, Boolean(opts.resume));
+    log(`${interrupted ? 'interrupted; checkpoint' : 'done; best model'} in ${runDir} (${record.wallSeconds.toFixed(0)} s training)`);
+    if (record.best) log(`best: epoch ${record.bestEpoch}, val char ${pct(record.best.valCharacterAccuracy)}, whole ${pct(record.best.valWholeAccuracy)}`);
+  });
+}

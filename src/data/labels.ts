@@ -1,0 +1,63 @@
+/**
+ * Labels: the text of each image, encoded per position over the alphabet's classes, and back.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * Text -> class index per position, int32 [texts.length, length], row-major.
+ * Throws on a character outside the alphabet or a text of another length.
+ */
+export function encodeLabels(texts: readonly string[], alphabet: string, length: number): Int32Array {
+  const out = new Int32Array(texts.length * length);
+  texts.forEach((text, i) => {
+    if (text.length !== length) {
+      throw new Error(`label '${text}' (#${i}) has ${text.length} characters; this model reads exactly ${length}`);
+    }
+    for (let j = 0; j < length; j++) {
+      const k = alphabet.indexOf(text[j]);
+      if (k < 0) throw new Error(`label '${text}' (#${i}) has '${text[j]}', which is not in the alphabet '${alphabet}'`);
+      out[i * length + j] = k;
+    }
+  });
+  return out;
+}
+
+/** Class indices per position (row-major [n, length]) -> texts. */
+export function decodeLabels(indices: ArrayLike<number>, alphabet: string, length: number): string[] {
+  const n = indices.length / length;
+  const texts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    let s = '';
+    for (let j = 0; j < length; j++) s += alphabet[indices[i * length + j]] ?? '?';
+    texts.push(s);
+  }
+  return texts;
+}
+
+export const LABELS_FILE = 'labels.txt';
+
+/**
+ * Reads `labels.txt` of a dataset folder: line i is the text of image i. Checks the count (when
+ * given) and that every character is in the alphabet, naming the offending line.
+ */
+export function readLabels(dir: string, alphabet: string, expectedCount?: number): string[] {
+  const file = path.join(dir, LABELS_FILE);
+  if (!fs.existsSync(file)) {
+    throw new Error(`no ${LABELS_FILE} in '${dir}'; create the dataset with \`captcha-lab generate --out ${dir}\``);
+  }
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  if (expectedCount !== undefined && lines.length !== expectedCount) {
+    throw new Error(`${file} has ${lines.length} lines but the folder has ${expectedCount} images; one line per image is needed`);
+  }
+  lines.forEach((line, i) => {
+    if (line.length === 0) throw new Error(`${file} line ${i + 1} is empty`);
+    for (const ch of line) {
+      if (!alphabet.includes(ch)) {
+        throw new Error(`${file} line ${i + 1} ('${line}') has '${ch}', which is not in the alphabet '${alphabet}'`);
+      }
+    }
+  });
+  return lines;
+}

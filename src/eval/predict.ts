@@ -1,0 +1,42 @@
+/**
+ * From model outputs to texts, for both kinds of heads, in batches with no tensor left behind.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { HeadKind } from '../models';
+import { ctcGreedyDecode } from '../models';
+
+/**
+ * Reads a batch of images. Per-position models: argmax of each head. CTC models: greedy
+ * decoding (collapse repeats, drop blanks).
+ * @param xs float32 [B, H, W, C]
+ */
+export async function predictTexts(
+  model: tf.LayersModel,
+  xs: tf.Tensor4D,
+  alphabet: string,
+  head: HeadKind,
+): Promise<string[]> {
+  if (head === 'ctc') {
+    const logits = model.predict(xs) as tf.Tensor3D;
+    try {
+      return (await ctcGreedyDecode(logits)).map((seq) => seq.map((k) => alphabet[k]).join(''));
+    } finally {
+      logits.dispose();
+    }
+  }
+  const indices = tf.tidy(() => {
+    const out = model.predict(xs);
+    const heads = Array.isArray(out) ? out : [out];
+    return tf.stack(heads.map((h) => tf.argMax(h, -1)), 1);
+  });
+  const [n, positions] = indices.shape;
+  const values = await indices.data();
+  indices.dispose();
+  const texts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    let s = '';
+    for (let p = 0; p < positions; p++) s += alphabet[values[i * positions + p]];
+    texts.push(s);
+  }
+  return texts;
+}

@@ -1,0 +1,11 @@
+export { DEFAULT_ALPHABET } from './charset';
+export type { ModelOptions, HeadKind } from './types';
+export { createModel, getModelSpec, listModels, registerModel, DEFAULT_MODEL_OPTIONS } from './registry';
+export type { ModelSpec } from './registry';
+export { createSeedNet } from './seed-net';
+export { SeededDropout, setDropoutStep } from './seeded-dropout';
+export { summarizeModel, formatSummary } from './summary';
+export type { ModelSummary, LayerSummaryRow } from './summary';
+export { saveModel, loadModel, readModelMetadata } from './io';
+export type { ModelMetadata, LoadedModel } from './io';
+export { ctcGreedyDecode } from './ctc';

@@ -1,0 +1,61 @@
+/**
+ * The model registry: one file per architecture, registered here by name, so the CLI, the
+ * notebooks and saved runs can all say `--model seed`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_ALPHABET } from './charset';
+import { createSeedNet } from './seed-net';
+import type { HeadKind, ModelOptions } from './types';
+
+export interface ModelSpec {
+  name: string;
+  description: string;
+  head: HeadKind;
+  /** The input the architecture was designed for; any size the layers accept can be used. */
+  defaultInput: { height: number; width: number; channels: number };
+  create(options: ModelOptions): tf.LayersModel;
+}
+
+export const DEFAULT_MODEL_OPTIONS: Omit<ModelOptions, 'height' | 'width' | 'channels'> = {
+  numClasses: DEFAULT_ALPHABET.length,
+  numPositions: 4,
+  seed: 1,
+};
+
+const registry = new Map<string, ModelSpec>();
+
+export function registerModel(spec: ModelSpec): void {
+  registry.set(spec.name, spec);
+}
+
+export function listModels(): ModelSpec[] {
+  return [...registry.values()];
+}
+
+export function getModelSpec(name: string): ModelSpec {
+  const spec = registry.get(name);
+  if (!spec) {
+    throw new Error(`unknown model '${name}'; registered models: ${[...registry.keys()].join(', ')}`);
+  }
+  return spec;
+}
+
+/** Builds an uncompiled model by registry name; unspecified options come from the defaults. */
+export function createModel(name: string, options: Partial<ModelOptions> = {}): tf.LayersModel {
+  const spec = getModelSpec(name);
+  const full: ModelOptions = { ...DEFAULT_MODEL_OPTIONS, ...spec.defaultInput, ...options };
+  for (const key of ['height', 'width', 'channels', 'numClasses', 'numPositions'] as const) {
+    if (!Number.isInteger(full[key]) || full[key] <= 0) {
+      throw new Error(`model option ${key}=${full[key]} must be a positive integer`);
+    }
+  }
+  return spec.create(full);
+}
+
+registerModel({
+  name: 'seed',
+  description: 'the 2017 experiment: VGG-like 3x3 convs 32,32/64,64/128,128/256,256, 4 softmax heads',
+  head: 'per-position',
+  defaultInput: { height: 80, width: 170, channels: 3 },
+  create: createSeedNet,
+});

@@ -1,0 +1,34 @@
+/**
+ * `seed`: the network of the original 2017 experiment, exactly.
+ *
+ * Input 80x170 RGB; four pairs of 3x3 valid convolutions (32, 64, 128, 256 filters) with ReLU,
+ * each pair followed by a 2x2 stride-2 max-pool; flatten; dropout 0.2; four independent dense
+ * 36-way softmax heads `digit1..digit4`, one per character position.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { SeededDropout } from './seeded-dropout';
+import type { ModelOptions } from './types';
+
+export function createSeedNet(options: ModelOptions): tf.LayersModel {
+  const { height, width, channels, numClasses, numPositions, seed } = options;
+  const input = tf.input({ shape: [height, width, channels], name: 'image' });
+  let x: tf.SymbolicTensor = input;
+  let layerSeed = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: layerSeed++ });
+  for (const filters of [32, 64, 128, 256]) {
+    for (let i = 0; i < 2; i++) {
+      x = tf.layers
+        .conv2d({ filters, kernelSize: 3, padding: 'valid', activation: 'relu', kernelInitializer: init() })
+        .apply(x) as tf.SymbolicTensor;
+    }
+    x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
+  }
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = new SeededDropout({ rate: 0.2, seed }).apply(x) as tf.SymbolicTensor;
+  const outputs = Array.from({ length: numPositions }, (_, i) =>
+    tf.layers
+      .dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}`, kernelInitializer: init() })
+      .apply(x) as tf.SymbolicTensor,
+  );
+  return tf.model({ inputs: input, outputs, name: 'seed' });
+}

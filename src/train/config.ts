@@ -1,0 +1,134 @@
+/**
+ * Every training hyperparameter in one typed, validated object. The defaults reproduce the
+ * original experiment (the `seed` network, Adam with default settings, 3 epochs, 90/10 split);
+ * the CLI flags, a JSON config file and the notebooks all fill in this same object.
+ */
+import { z } from 'zod';
+import { DEFAULT_ALPHABET } from '../models/charset';
+
+export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
+export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
+export const DATA_SOURCES = ['folder', 'stream'] as const;
+
+const positiveInt = (what: string) =>
+  z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be a whole number`).positive(`${what} must be > 0`);
+
+export const TrainConfigSchema = z
+  .object({
+    /** Run name: the run is saved to `<modelsDir>/<run>/`. */
+    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'run name may use letters, digits, . _ - only'),
+    /** Where runs are saved. */
+    modelsDir: z.string().min(1),
+    /** Registry name of the architecture (`seed`, ...). */
+    model: z.string().min(1),
+    /** Input size; unset means the architecture's default (seed: 80x170x3). */
+    height: positiveInt('height').optional(),
+    width: positiveInt('width').optional(),
+    channels: z.union([z.literal(1), z.literal(3)], { errorMap: () => ({ message: 'channels must be 1 or 3' }) }).optional(),
+    /** Classes, in label-index order. */
+    alphabet: z.string().min(2, 'alphabet needs at least 2 characters'),
+    /** Characters per CAPTCHA (the stream's text length; per-position models have one head each). */
+    length: positiveInt('length'),
+    /** `folder`: a generated dataset; `stream`: fresh images from the generator every epoch. */
+    source: z.enum(DATA_SOURCES),
+    /** Dataset folder (source folder). */
+    dataDir: z.string().optional(),
+    /** Use only the first N images of the folder (dataset size); unset means all. */
+    datasetSize: positiveInt('dataset size').optional(),
+    /** Resize folder images to the model input instead of refusing another size. */
+    resize: z.boolean(),
+    /** Fresh training images per epoch (source stream). */
+    imagesPerEpoch: positiveInt('images per epoch'),
+    /** Fixed validation images generated once (source stream). */
+    validationImages: positiveInt('validation images'),
+    /** Generator algorithm for stream data. */
+    captchaVersion: z.enum(['0.7.0', '0.7.1']),
+    /** Fraction of a folder dataset held out for validation/test (0.1 = the original 90/10). */
+    validationSplit: z.number().gt(0, 'validation split must be > 0').lt(1, 'validation split must be < 1'),
+    epochs: positiveInt('epochs'),
+    batchSize: positiveInt('batch size'),
+    optimizer: z.enum(OPTIMIZERS),
+    learningRate: z.number().positive('learning rate must be > 0').max(10, 'learning rate above 10 is surely a typo'),
+    /** Learning-rate schedule over all steps: constant, cosine decay to minLearningRate, or x0.1 at 50% and 75%. */
+    schedule: z.enum(SCHEDULES),
+    /** Linear warm-up steps at the start of the schedule. */
+    warmupSteps: z.number().int().min(0),
+    minLearningRate: z.number().min(0),
+    /** Seed of the split, the shuffles, weight initialisation, dropout masks and the stream. */
+    seed: z.number().int().min(0),
+    /** Generator worker threads for the stream (0 = all cores). */
+    workers: z.number().int().min(0),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  run: 'run',
+  modelsDir: 'models',
+  model: 'seed',
+  alphabet: DEFAULT_ALPHABET,
+  length: 4,
+  source: 'folder',
+  dataDir: 'data/captchas',
+  resize: false,
+  imagesPerEpoch: 46080,
+  validationImages: 2048,
+  captchaVersion: '0.7.0',
+  validationSplit: 0.1,
+  epochs: 3,
+  batchSize: 32,
+  optimizer: 'adam',
+  learningRate: 0.001,
+  schedule: 'constant',
+  warmupSteps: 0,
+  minLearningRate: 0,
+  seed: 1,
+  workers: 0,
+};
+
+/**
+ * Defaults <- JSON config <- explicit overrides, validated. Errors list every bad field with
+ * its value, e.g. `invalid training config: batchSize: batch size must be > 0 (got -1)`.
+ */
+export function resolveTrainConfig(...layers: Array<Partial<Record<string, unknown>> | undefined>): TrainConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG };
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined) merged[k] = v;
+  }
+  const parsed = TrainConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') {
+        return `unknown setting(s) ${issue.keys.join(', ')}; known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`;
+      }
+      return `${key}: ${issue.message} (got ${JSON.stringify(merged[key])})`;
+    });
+    throw new Error(`invalid training config: ${problems.join('; ')}`);
+  }
+  const config = parsed.data;
+  if (config.source === 'folder' && !config.dataDir) {
+    throw new Error('invalid training config: source folder needs dataDir (--data-dir)');
+  }
+  return config;
+}
+
+/** Learning rate at `step` of `totalSteps` under the config's schedule. */
+export function learningRateAt(config: TrainConfig, step: number, totalSteps: number): number {
+  const { learningRate: lr, minLearningRate: lrMin, warmupSteps } = config;
+  if (warmupSteps > 0 && step < warmupSteps) return (lr * (step + 1)) / warmupSteps;
+  const t = totalSteps > warmupSteps ? (step - warmupSteps) / (totalSteps - warmupSteps) : 1;
+  switch (config.schedule) {
+    case 'constant':
+      return lr;
+    case 'cosine':
+      return lrMin + 0.5 * (lr - lrMin) * (1 + Math.cos(Math.PI * Math.min(1, t)));
+    case 'step':
+      return lr * (t >= 0.75 ? 0.01 : t >= 0.5 ? 0.1 : 1);
+    default: {
+      const never: never = config.schedule;
+      throw new Error(`unknown schedule ${String(never)}`);
+    }
+  }
+}

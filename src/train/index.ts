@@ -1,0 +1,8 @@
+export { train } from './trainer';
+export type { TrainOptions, TrainResult, TrainCallbacks, RunRecord, EpochMetrics, BatchProgress } from './trainer';
+export { DEFAULT_TRAIN_CONFIG, TrainConfigSchema, resolveTrainConfig, learningRateAt, OPTIMIZERS, SCHEDULES, DATA_SOURCES } from './config';
+export type { TrainConfig } from './config';
+export { createTrainStep, perPositionLoss, correctPerHead } from './step';
+export type { StepResult, TrainStep } from './step';
+export { createTrainingData } from './data-source';
+export type { TrainingData } from './data-source';

@@ -1,0 +1,370 @@
+/**
+ * The training loop: epochs of batches through `createTrainStep`, validation after every epoch,
+ * the best model and a run record saved to `<modelsDir>/<run>/`, and a resumable checkpoint in
+ * `<modelsDir>/<run>/checkpoint/` after every epoch and on interruption.
+ *
+ * Progress is reported only through callbacks: the CLI attaches a progress bar, a notebook a chart.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { activeBackend } from '../backend';
+import type { LabeledBatch } from '../data/loader';
+import { predictTexts } from '../eval/predict';
+import { scorePredictions } from '../eval/metrics';
+import { createModel, getModelSpec } from '../models/registry';
+import { loadModel, writeFolderAtomically, modelToFiles, type ModelMetadata } from '../models/io';
+import { setDropoutStep } from '../models/seeded-dropout';
+import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
+import { createTrainingData, type TrainingData } from './data-source';
+import { createTrainStep, perPositionLoss } from './step';
+
+/** Metrics of one epoch; accuracies are fractions. */
+export interface EpochMetrics {
+  epoch: number;
+  loss: number;
+  /** Training accuracy of each head (per-position models). */
+  headAccuracy: number[];
+  valLoss: number;
+  valCharacterAccuracy: number;
+  valWholeAccuracy: number;
+  valHeadAccuracy: number[];
+  learningRate: number;
+  /** Training images of this epoch (fewer than a full epoch after a resume mid-epoch). */
+  images: number;
+  /** Training throughput: images / trainSeconds. */
+  imagesPerSecond: number;
+  /** Seconds of the training part of the epoch, validation excluded. */
+  trainSeconds: number;
+  /** Seconds of this epoch spent waiting for the next batch of data. */
+  dataWaitSeconds: number;
+  /** Seconds of the whole epoch, validation included. */
+  seconds: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  loss: number;
+  headAccuracy: number[];
+  imagesPerSecond: number;
+}
+
+/** `run.json`: everything needed to know what a run did and how fast. */
+export interface RunRecord {
+  config: TrainConfig;
+  architecture: string;
+  input: { height: number; width: number; channels: number };
+  backend: { name: string; package: string } | null;
+  data: string;
+  history: EpochMetrics[];
+  bestEpoch: number | null;
+  best: { valCharacterAccuracy: number; valWholeAccuracy: number } | null;
+  imagesPerSecond: number;
+  /** Fraction of training wall time spent waiting for data. */
+  dataWaitFraction: number;
+  wallSeconds: number;
+  completed: boolean;
+  versions: Record<string, string>;
+  host: { cpus: number; platform: string };
+  startedAt: string;
+  updatedAt: string;
+}
+
+export interface TrainCallbacks {
+  onStart?(info: { config: TrainConfig; data: string; batchesPerEpoch: number; resumedFrom: string | null }): void;
+  onBatch?(progress: BatchProgress): void;
+  onEpochEnd?(metrics: EpochMetrics): void;
+  onLog?(line: string): void;
+}
+
+export interface TrainOptions {
+  callbacks?: TrainCallbacks;
+  /** Abort to stop after the current batch; a checkpoint is saved first. */
+  signal?: AbortSignal;
+  /** Continue from `<run>/checkpoint` if there is one. @default false */
+  resume?: boolean;
+}
+
+export interface TrainResult {
+  record: RunRecord;
+  runDir: string;
+  interrupted: boolean;
+}
+
+/** What the checkpoint remembers beyond the weights. */
+interface CheckpointState {
+  epoch: number;
+  batch: number;
+  globalStep: number;
+  record: RunRecord;
+  bestScore: number;
+  optimizerSpecs: tf.io.WeightsManifestEntry[];
+}
+
+const CHECKPOINT = 'checkpoint';
+const RUN_JSON = 'run.json';
+
+function createOptimizer(config: TrainConfig): tf.Optimizer {
+  switch (config.optimizer) {
+    case 'adam':
+      return tf.train.adam(config.learningRate);
+    case 'sgd':
+      return tf.train.momentum(config.learningRate, 0.9);
+    case 'rmsprop':
+      return tf.train.rmsprop(config.learningRate);
+    default: {
+      const never: never = config.optimizer;
+      throw new Error(`unknown optimizer ${String(never)}`);
+    }
+  }
+}
+
+/** tfjs optimizers read `learningRate` on every update, so a schedule can just set it. */
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+export function versions(): Record<string, string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require('../../../package.json') as { version: string };
+  return { 'captcha-lab': pkg.version, tfjs: tf.version.tfjs, node: process.version };
+}
+
+function writeFileAtomically(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/** Model, optimizer state and loop position, written as one folder in one atomic step. */
+async function saveCheckpoint(
+  runDir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  metadata: ModelMetadata,
+  state: Omit<CheckpointState, 'optimizerSpecs'>,
+): Promise<void> {
+  const named = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(named);
+  const files = await modelToFiles(model);
+  const full: CheckpointState = { ...state, optimizerSpecs: specs };
+  writeFolderAtomically(path.join(runDir, CHECKPOINT), {
+    ...files,
+    // the same metadata as a saved model, so loadModel can check the architecture on resume
+    'metadata.json': JSON.stringify(metadata, null, 2),
+    'optimizer.bin': new Uint8Array(data),
+    'state.json': JSON.stringify(full, null, 1),
+  });
+}
+
+async function loadCheckpoint(runDir: string, architecture: string): Promise<{ model: tf.LayersModel; optimizerWeights: Array<{ name: string; tensor: tf.Tensor }>; state: CheckpointState } | null> {
+  const dir = path.join(runDir, CHECKPOINT);
+  if (!fs.existsSync(path.join(dir, 'state.json'))) return null;
+  const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as CheckpointState;
+  const { model } = await loadModel(dir, architecture);
+  const bytes = fs.readFileSync(path.join(dir, 'optimizer.bin'));
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), state.optimizerSpecs);
+  const optimizerWeights = state.optimizerSpecs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+  return { model, optimizerWeights, state };
+}
+
+async function validate(
+  model: tf.LayersModel,
+  data: TrainingData,
+  config: TrainConfig,
+): Promise<{ loss: number; report: ReturnType<typeof scorePredictions> }> {
+  const actual: string[] = [];
+  const predicted: string[] = [];
+  let lossSum = 0;
+  for await (const batch of data.validationBatches(Math.max(config.batchSize, 64))) {
+    const loss = tf.tidy(() => {
+      const out = model.predict(batch.xs);
+      return perPositionLoss(Array.isArray(out) ? out : [out], batch.ys).mul(batch.texts.length);
+    });
+    lossSum += (await loss.data())[0];
+    loss.dispose();
+    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, 'per-position')));
+    actual.push(...batch.texts);
+    disposeBatch(batch);
+  }
+  return { loss: lossSum / actual.length, report: scorePredictions(actual, predicted, config.alphabet) };
+}
+
+function disposeBatch(batch: LabeledBatch): void {
+  batch.xs.dispose();
+  batch.ys.dispose();
+}
+
+/**
+ * Trains a model as `config` says (validated first). Returns when all epochs are done or the
+ * signal aborts; either way the run folder holds a consistent checkpoint and run record.
+ */
+export async function train(configInput: Partial<TrainConfig>, options: TrainOptions = {}): Promise<TrainResult> {
+  const config = resolveTrainConfig(configInput);
+  const cb = options.callbacks ?? {};
+  const log = (line: string) => cb.onLog?.(line);
+  const spec = getModelSpec(config.model);
+  if (spec.head !== 'per-position') {
+    throw new Error(`model '${config.model}' has a ${spec.head} head; train it with the CTC trainer (trainCtc)`);
+  }
+  const input = {
+    height: config.height ?? spec.defaultInput.height,
+    width: config.width ?? spec.defaultInput.width,
+    channels: config.channels ?? spec.defaultInput.channels,
+  };
+  const runDir = path.join(config.modelsDir, config.run);
+  fs.mkdirSync(runDir, { recursive: true });
+
+  const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
+  if (!options.resume && fs.existsSync(path.join(runDir, CHECKPOINT))) {
+    throw new Error(`run '${config.run}' already exists in ${runDir}; pass --resume to continue it or choose another --run`);
+  }
+  const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed });
+  const optimizer = createOptimizer(config);
+  if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
+  const step = createTrainStep(model, optimizer);
+  const data = await createTrainingData(config, input);
+  const backend = activeBackend();
+  const metadata: ModelMetadata = { architecture: config.model, alphabet: config.alphabet, input, length: config.length, run: config.run };
+
+  const now = new Date().toISOString();
+  const record: RunRecord = checkpoint?.state.record ?? {
+    config,
+    architecture: config.model,
+    input,
+    backend: backend ? { name: backend.tfBackend, package: backend.package } : { name: tf.getBackend(), package: '@tensorflow/tfjs' },
+    data: data.description,
+    history: [],
+    bestEpoch: null,
+    best: null,
+    imagesPerSecond: 0,
+    dataWaitFraction: 0,
+    wallSeconds: 0,
+    completed: false,
+    versions: versions(),
+    host: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
+    startedAt: now,
+    updatedAt: now,
+  };
+  let epoch = checkpoint?.state.epoch ?? 0;
+  let batchIndex = checkpoint?.state.batch ?? 0;
+  let globalStep = checkpoint?.state.globalStep ?? 0;
+  let bestScore = checkpoint?.state.bestScore ?? -1;
+  const totalSteps = config.epochs * data.batchesPerEpoch;
+  cb.onStart?.({ config, data: data.description, batchesPerEpoch: data.batchesPerEpoch, resumedFrom: checkpoint ? `epoch ${epoch + 1}, batch ${batchIndex}` : null });
+  log(`training ${config.model} on ${data.description}, ${config.epochs} epochs of ${data.batchesPerEpoch} batches`);
+
+  const saveState = async () => {
+    record.updatedAt = new Date().toISOString();
+    const sum = (f: (h: EpochMetrics) => number) => record.history.reduce((n, h) => n + f(h), 0);
+    const trainSeconds = sum((h) => h.trainSeconds);
+    record.wallSeconds = sum((h) => h.seconds);
+    record.imagesPerSecond = trainSeconds > 0 ? sum((h) => h.images) / trainSeconds : 0;
+    record.dataWaitFraction = trainSeconds > 0 ? sum((h) => h.dataWaitSeconds) / trainSeconds : 0;
+    await saveCheckpoint(runDir, model, optimizer, metadata, { epoch, batch: batchIndex, globalStep, record, bestScore });
+    writeFileAtomically(path.join(runDir, RUN_JSON), JSON.stringify(record, null, 2));
+  };
+
+  let interrupted = false;
+  try {
+    while (epoch < config.epochs) {
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let seen = 0;
+      let waitMs = 0;
+      const correct = new Array<number>(config.length).fill(0);
+      const batches = data.epochBatches(epoch, batchIndex);
+      let lr = learningRateAt(config, globalStep, totalSteps);
+      for (;;) {
+        if (options.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        const waitStart = performance.now();
+        const next = await batches.next();
+        waitMs += performance.now() - waitStart;
+        if (next.done) break;
+        const batch = next.value;
+        lr = learningRateAt(config, globalStep, totalSteps);
+        setLearningRate(optimizer, lr);
+        setDropoutStep(model, globalStep);
+        const result = step(batch.xs, batch.ys);
+        const [loss, hits] = await Promise.all([result.loss.data(), result.correct.data()]);
+        result.loss.dispose();
+        result.correct.dispose();
+        const n = batch.texts.length;
+        disposeBatch(batch);
+        lossSum += loss[0] * n;
+        seen += n;
+        hits.forEach((h, i) => (correct[i] += h));
+        batchIndex++;
+        globalStep++;
+        const seconds = (performance.now() - epochStart) / 1000;
+        cb.onBatch?.({
+          epoch,
+          batch: batchIndex,
+          batchesPerEpoch: data.batchesPerEpoch,
+          loss: lossSum / seen,
+          headAccuracy: correct.map((c) => c / seen),
+          imagesPerSecond: seen / seconds,
+        });
+      }
+      if (interrupted) {
+        await batches.return(undefined);
+        break;
+      }
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const val = await validate(model, data, config);
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        loss: seen ? lossSum / seen : NaN,
+        headAccuracy: correct.map((c) => (seen ? c / seen : NaN)),
+        valLoss: val.loss,
+        valCharacterAccuracy: val.report.characterAccuracy,
+        valWholeAccuracy: val.report.wholeAccuracy,
+        valHeadAccuracy: val.report.perPositionAccuracy,
+        learningRate: lr,
+        images: seen,
+        imagesPerSecond: seen / trainSeconds,
+        trainSeconds,
+        dataWaitSeconds: waitMs / 1000,
+        seconds: (performance.now() - epochStart) / 1000,
+      };
+      record.history.push(metrics);
+      cb.onEpochEnd?.(metrics);
+      epoch++;
+      batchIndex = 0;
+      // Best = highest whole-image accuracy, ties broken by character accuracy.
+      const score = metrics.valWholeAccuracy + 1e-3 * metrics.valCharacterAccuracy;
+      if (score > bestScore) {
+        bestScore = score;
+        record.bestEpoch = metrics.epoch;
+        record.best = { valCharacterAccuracy: metrics.valCharacterAccuracy, valWholeAccuracy: metrics.valWholeAccuracy };
+        await saveModelFiles(runDir, model, metadata);
+      }
+      record.completed = epoch >= config.epochs;
+      await saveState();
+    }
+    if (interrupted) {
+      log(`interrupted at epoch ${epoch + 1}, batch ${batchIndex}: checkpoint saved; continue with --resume`);
+      await saveState();
+    }
+  } finally {
+    await data.close();
+  }
+  return { record, runDir, interrupted };
+}
+
+/**
+ * The best model goes to the run folder itself (model.json, weights.bin, metadata.json) beside
+ * run.json and checkpoint/; each file is replaced atomically, weights first.
+ */
+async function saveModelFiles(runDir: string, model: tf.LayersModel, metadata: ModelMetadata): Promise<void> {
+  const files = await modelToFiles(model);
+  writeFileAtomically(path.join(runDir, 'weights.bin'), files['weights.bin']);
+  writeFileAtomically(path.join(runDir, 'model.json'), files['model.json']);
+  writeFileAtomically(path.join(runDir, 'metadata.json'), JSON.stringify(metadata, null, 2));
+}

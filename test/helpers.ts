@@ -1,0 +1,48 @@
+/** Test helpers shared by several suites. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+/** A fresh temporary folder, removed by the returned cleanup function. */
+export function tempDir(prefix = 'captcha-lab-test-'): { dir: string; cleanup: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Loads the native backend once for the whole test run, as the CLI would. */
+export async function useNativeBackend(): Promise<void> {
+  const { selectBackend } = await import('../src/backend');
+  await selectBackend({ log: () => undefined });
+}
+
+/**
+ * Writes a tiny synthetic dataset in the generator's layout (`i.png` + labels.txt): each image is
+ * a few vertical bars whose positions encode the label, so a tiny model can learn it quickly.
+ */
+export function writeToyDataset(dir: string, count: number, opts: { width?: number; height?: number; alphabet?: string; length?: number } = {}): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createCanvas } = require('canvas') as typeof import('canvas');
+  const { width = 40, height = 24, alphabet = '0123', length = 2 } = opts;
+  fs.mkdirSync(dir, { recursive: true });
+  const labels: string[] = [];
+  let state = 12345;
+  const rand = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  for (let i = 0; i < count; i++) {
+    let text = '';
+    for (let p = 0; p < length; p++) text += alphabet[Math.floor(rand() * alphabet.length)];
+    const canvas = createCanvas(width, height);
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = '#000';
+    const cell = width / length;
+    for (let p = 0; p < length; p++) {
+      const k = alphabet.indexOf(text[p]);
+      ctx.fillRect(p * cell + 2, (k * height) / alphabet.length, cell - 4, height / alphabet.length);
+    }
+    fs.writeFileSync(path.join(dir, `${i}.png`), canvas.toBuffer('image/png'));
+    labels.push(text);
+  }
+  fs.writeFileSync(path.join(dir, 'labels.txt'), labels.join('\n') + '\n');
+  return labels;
+}

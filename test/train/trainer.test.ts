@@ -1,0 +1,95 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { loadModel, registerModel, SeededDropout } from '../../src/models';
+import { train, type TrainConfig } from '../../src/train';
+import { tempDir, useNativeBackend, writeToyDataset } from '../helpers';
+
+/** A model small enough to train in a second, registered like any architecture. */
+registerModel({
+  name: 'toy-test',
+  description: 'test-only: one conv, two heads',
+  head: 'per-position',
+  defaultInput: { height: 24, width: 40, channels: 1 },
+  create: ({ height, width, channels, numClasses, numPositions, seed }) => {
+    const input = tf.input({ shape: [height, width, channels] });
+    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+    x = new SeededDropout({ rate: 0.2, seed }).apply(x) as tf.SymbolicTensor;
+    const outputs = Array.from({ length: numPositions }, (_, i) =>
+      tf.layers.dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}`, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i + 1 }) }).apply(x) as tf.SymbolicTensor,
+    );
+    return tf.model({ inputs: input, outputs });
+  },
+});
+
+describe('train', function () {
+  this.timeout(120000);
+  let work: ReturnType<typeof tempDir>;
+  let config: Partial<TrainConfig>;
+
+  before(async () => {
+    await useNativeBackend();
+    work = tempDir();
+    writeToyDataset(path.join(work.dir, 'data'), 120);
+    config = {
+      model: 'toy-test', alphabet: '0123', length: 2, dataDir: path.join(work.dir, 'data'),
+      modelsDir: path.join(work.dir, 'models'), epochs: 3, batchSize: 16, learningRate: 0.01, seed: 5,
+    };
+  });
+  after(() => work.cleanup());
+
+  it('learns the toy task and saves the best model, run.json and a checkpoint', async () => {
+    const epochs: number[] = [];
+    const { record, runDir, interrupted } = await train({ ...config, run: 'full' }, { callbacks: { onEpochEnd: (m) => epochs.push(m.valWholeAccuracy) } });
+    assert.equal(interrupted, false);
+    assert.equal(record.history.length, 3);
+    assert.ok(record.history[2].loss < record.history[0].loss, 'loss decreases');
+    assert.ok(record.best && record.best.valCharacterAccuracy > 0.5, `learned something: ${JSON.stringify(record.best)}`);
+    for (const f of ['model.json', 'weights.bin', 'metadata.json', 'run.json', 'checkpoint/state.json', 'checkpoint/optimizer.bin']) {
+      assert.ok(fs.existsSync(path.join(runDir, f)), `${f} exists`);
+    }
+    const saved = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+    assert.equal(saved.completed, true);
+    assert.equal(saved.backend.name, tf.getBackend());
+    assert.ok(saved.imagesPerSecond > 0);
+    assert.equal(saved.history[0].headAccuracy.length, 2);
+    assert.deepEqual(epochs, record.history.map((h) => h.valWholeAccuracy));
+    const { metadata } = await loadModel(runDir, 'toy-test');
+    assert.deepEqual(metadata.input, { height: 24, width: 40, channels: 1 });
+  });
+
+  it('resumes an interrupted run to exactly the weights of an uninterrupted one', async () => {
+    const controller = new AbortController();
+    const first = await train({ ...config, run: 'parts' }, {
+      signal: controller.signal,
+      callbacks: { onBatch: (p) => p.epoch === 1 && p.batch === 3 && controller.abort() },
+    });
+    assert.equal(first.interrupted, true);
+    assert.equal(first.record.completed, false);
+    const second = await train({ ...config, run: 'parts' }, { resume: true });
+    assert.equal(second.interrupted, false);
+    const a = (await loadModel(path.join(config.modelsDir as string, 'full', 'checkpoint'))).model;
+    const b = (await loadModel(path.join(config.modelsDir as string, 'parts', 'checkpoint'))).model;
+    const wa = a.getWeights().map((w) => Array.from(w.dataSync()));
+    const wb = b.getWeights().map((w) => Array.from(w.dataSync()));
+    assert.deepEqual(wb, wa);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('refuses to overwrite an existing run without resume', async () => {
+    await assert.rejects(train({ ...config, run: 'full' }), /run 'full' already exists in .*; pass --resume/);
+  });
+
+  it('names a missing dataset, a wrong image size and a corrupt image', async () => {
+    await assert.rejects(train({ ...config, run: 'x', dataDir: path.join(work.dir, 'nope') }), /dataset folder '.*nope' does not exist/);
+    await assert.rejects(train({ ...config, run: 'y', width: 50 }), /are 40x24 but the model reads 50x24; generate the dataset at that size or enable resizing/);
+    const bad = path.join(work.dir, 'bad');
+    writeToyDataset(bad, 20);
+    fs.writeFileSync(path.join(bad, '7.png'), 'not a png');
+    await assert.rejects(train({ ...config, run: 'z', dataDir: bad, validationSplit: 0.5, epochs: 1 }), /image '.*7.png' is corrupt or not a PNG\/JPEG/);
+  });
+});
