@@ -4,6 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_ALPHABET } from './charset';
+import { createBenchNet } from './bench-net';
+import { createCrnnNet } from './crnn-net';
 import { createSeedNet } from './seed-net';
 import type { HeadKind, ModelOptions } from './types';
 
@@ -58,4 +60,20 @@ registerModel({
   head: 'per-position',
   defaultInput: { height: 80, width: 170, channels: 3 },
   create: createSeedNet,
+});
+
+registerModel({
+  name: 'bench',
+  description: 'the speed benchmark net of shared/bench/keras_reference.py: 3 x (conv same + ReLU, BatchNorm, pool)',
+  head: 'per-position',
+  defaultInput: { height: 64, width: 160, channels: 1 },
+  create: createBenchNet,
+});
+
+registerModel({
+  name: 'crnn',
+  description: 'CNN with batch norm over column features + 1-D conv head, CTC over 40 steps; reads any length',
+  head: 'ctc',
+  defaultInput: { height: 64, width: 160, channels: 1 },
+  create: createCrnnNet,
 });

@@ -1,0 +1,98 @@
+/**
+ * Times the CTC loss and its gradient: closed-form alpha-beta gradient vs automatic
+ * differentiation, plus TensorFlow's native CTCLoss op (reachable only on tfjs-node) for scale.
+ *
+ *   npx tsc -p tsconfig.json && node dist/scripts/bench-ctc.js [--batch 64] [--time 40] [--repeats 20]
+ *
+ * Prints one line per variant: median milliseconds for the loss alone and for loss + gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ctcLoss, type CtcLossOptions } from '../src/models/ctc';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time(fn: () => void, repeats: number): number {
+  fn(); // warm-up
+  const ms: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(ms);
+}
+
+function main(): void {
+  require('@tensorflow/tfjs-node');
+  const B = arg('batch', 64);
+  const T = arg('time', 40);
+  const C = arg('classes', 37);
+  const repeats = arg('repeats', 20);
+  // Labels of 4 to 6 characters, as for variable-length CAPTCHAs.
+  const lengths = Array.from({ length: B }, (_, b) => 4 + (b % 3));
+  const labelRows = lengths.map((n, b) => Array.from({ length: 6 }, (_, i) => (i < n ? (b * 7 + i * 13) % (C - 1) : 0)));
+  const labels = tf.tensor2d(labelRows, [B, 6], 'int32');
+  const labelLengths = tf.tensor1d(lengths, 'int32');
+  const logits = tf.randomNormal([B, T, C], 0, 1, 'float32', 1) as tf.Tensor3D;
+  console.log(`backend ${tf.getBackend()}, B=${B} T=${T} C=${C} L=4..6, median of ${repeats}`);
+
+  for (const gradient of ['alpha-beta', 'autodiff'] as CtcLossOptions['gradient'][]) {
+    const fwd = time(() => {
+      const l = ctcLoss(labels, labelLengths, logits, undefined, { gradient });
+      l.dataSync();
+      l.dispose();
+    }, repeats);
+    const both = time(() => {
+      const g = tf.grad((x: tf.Tensor) => ctcLoss(labels, labelLengths, x as tf.Tensor3D, undefined, { gradient }).mean())(
+        logits,
+      );
+      g.dataSync();
+      g.dispose();
+    }, repeats);
+    console.log(`${gradient.padEnd(10)} loss ${fwd.toFixed(1)} ms, loss+gradient ${both.toFixed(1)} ms`);
+  }
+
+  // TensorFlow's own kernel, for scale: what a native fast path in src/backend could reach.
+  const nb = require('@tensorflow/tfjs-node/dist/nodejs_kernel_backend');
+  const be = tf.backend() as unknown as {
+    binding: { TF_ATTR_BOOL: number };
+    executeSingleOutput(name: string, attrs: unknown[], inputs: tf.Tensor[]): tf.Tensor;
+    executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], n: number): tf.Tensor[];
+  };
+  const bool = (name: string, value: boolean) => ({ name, type: be.binding.TF_ATTR_BOOL, value });
+  const native = time(() => {
+    tf.tidy(() => {
+      const idx = lengths.flatMap((n, b) => Array.from({ length: n }, (_, i) => [b, i]));
+      const idx64 = be.executeSingleOutput(
+        'Cast',
+        [nb.createTensorsTypeOpAttr('SrcT', 'int32'), nb.createTensorsTypeOpAttr('DstT', 'int64'), bool('Truncate', false)],
+        [tf.tensor2d(idx, [idx.length, 2], 'int32')],
+      );
+      const values = tf.tensor1d(labelRows.flatMap((r, b) => r.slice(0, lengths[b])), 'int32');
+      const [loss, grad] = be.executeMultipleOutputs(
+        'CTCLoss',
+        [
+          bool('preprocess_collapse_repeated', false),
+          bool('ctc_merge_repeated', true),
+          bool('ignore_longer_outputs_than_inputs', false),
+          nb.createTensorsTypeOpAttr('T', 'float32'),
+        ],
+        [tf.transpose(logits, [1, 0, 2]), idx64, values, tf.fill([B], T, 'int32')],
+        2,
+      );
+      loss.dataSync();
+      grad.dataSync();
+    });
+  }, repeats);
+  console.log(`native TF CTCLoss op (loss and gradient together) ${native.toFixed(1)} ms`);
+}
+
+if (require.main === module) main();

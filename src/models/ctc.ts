@@ -1,0 +1,424 @@
+/**
+ * Connectionist temporal classification (CTC) for TensorFlow.js: the loss, its gradient, greedy
+ * decoding and label encoding. TensorFlow.js ships none of these.
+ *
+ * Conventions (the same as Keras / TensorFlow `ctc_loss` with `blank_index = C - 1`):
+ * - logits: float32 [B, T, C], unnormalised; C = alphabet size + 1, the blank is the last class.
+ * - labels: int32 [B, Lmax], class indices in [0, C - 2], padded after each label's length with any
+ *   value (padding is never read).
+ * - labelLengths: int32 [B]; logitLengths (optional): int32 [B], the usable time steps of each
+ *   example (default T for all).
+ *
+ * The forward (alpha) recursion runs in log space over the extended label sequence
+ * `blank l1 blank l2 ... lL blank` (S = 2 Lmax + 1 states), vectorised over the batch, one small
+ * group of tensor ops per time step. log(0) is represented by a large finite negative number
+ * (`LOG_ZERO`) rather than -Infinity so that `LOG_ZERO - LOG_ZERO = 0` and no NaN can appear in
+ * the log-sum-exp or its gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Stands for log(0); finite so that max-shifted log-sum-exp never computes -Inf - -Inf. */
+const LOG_ZERO = -1e30;
+
+export interface CtcLossOptions {
+  /**
+   * How the gradient with respect to the logits is obtained.
+   * - `'alpha-beta'`: the classic closed form (softmax(logits) minus the posterior state
+   *   occupancy from the forward and backward recursions), registered with `tf.customGrad`.
+   *   Faster on tfjs-node (see docs/notes/ctc.md for the measurement).
+   * - `'autodiff'`: TensorFlow.js differentiates through the forward recursion. Slower; kept as
+   *   an independent check of the closed form.
+   * @default 'alpha-beta'
+   */
+  gradient: 'alpha-beta' | 'autodiff';
+  /**
+   * Examples whose label cannot be aligned within their logit length (a label of length L with
+   * R adjacent repeats needs L + R steps) have probability 0. Their loss is `Infinity`, or 0 when
+   * this is true (PyTorch's `zero_infinity`). Their gradient is 0 either way.
+   * @default false
+   */
+  zeroInfinity: boolean;
+}
+
+export const DEFAULT_CTC_LOSS_OPTIONS: CtcLossOptions = {
+  gradient: 'alpha-beta',
+  zeroInfinity: false,
+};
+
+/** Host-side description of a batch of labels, built once per call from the (small) int tensors. */
+interface Extended {
+  batch: number;
+  /** Number of extended states, 2 Lmax + 1. */
+  states: number;
+  /** Steps each example uses. */
+  steps: number[];
+  /** Largest entry of `steps`: the recursions stop there. */
+  maxSteps: number;
+  /** One-hot of the extended label sequence, float32 [B, S, C]. */
+  extOneHot: tf.Tensor3D;
+  /** 0 where the state may be entered by skipping a blank (s-2 -> s), LOG_ZERO elsewhere, [B, S]. */
+  skipAdd: tf.Tensor2D;
+  /** 0 for states 0 and 1 (where a path may start), LOG_ZERO elsewhere, [B, S]. */
+  initAdd: tf.Tensor2D;
+  /** 0 for the last two states of each label (where a path may end), LOG_ZERO elsewhere, [B, S]. */
+  finalAdd: tf.Tensor2D;
+  /** 0 for states that exist (s < 2 L_b + 1), LOG_ZERO for padding states, [B, S]. */
+  validAdd: tf.Tensor2D;
+  /** Whether each example has a valid alignment at all. */
+  possible: boolean[];
+}
+
+function checkInteger1D(t: tf.Tensor, name: string, batch: number): void {
+  if (t.rank !== 1 || t.shape[0] !== batch) {
+    throw new Error(`ctcLoss: ${name} must have shape [${batch}] (one entry per example), got [${t.shape}]`);
+  }
+  if (t.dtype !== 'int32') {
+    throw new Error(`ctcLoss: ${name} must be int32, got ${t.dtype}; create it with tf.tensor1d(values, 'int32')`);
+  }
+}
+
+/** Validates the integer inputs and builds the extended-label masks (on the host: they are tiny). */
+function extendLabels(
+  labels: tf.Tensor2D,
+  labelLengths: tf.Tensor1D,
+  logits: tf.Tensor3D,
+  logitLengths: tf.Tensor1D | undefined,
+): Extended {
+  if (logits.rank !== 3) {
+    throw new Error(`ctcLoss: logits must be float32 [batch, time, classes], got shape [${logits.shape}]`);
+  }
+  const [batch, time, classes] = logits.shape;
+  if (classes < 2) {
+    throw new Error(`ctcLoss: logits need at least 2 classes (one symbol and the blank), got ${classes}`);
+  }
+  if (labels.rank !== 2 || labels.shape[0] !== batch) {
+    throw new Error(`ctcLoss: labels must have shape [${batch}, maxLabelLength], got [${labels.shape}]`);
+  }
+  if (labels.dtype !== 'int32') {
+    throw new Error(`ctcLoss: labels must be int32, got ${labels.dtype}; cast them with labels.toInt()`);
+  }
+  checkInteger1D(labelLengths, 'labelLengths', batch);
+  if (logitLengths !== undefined) checkInteger1D(logitLengths, 'logitLengths', batch);
+
+  const maxLabel = labels.shape[1];
+  const states = 2 * maxLabel + 1;
+  const blank = classes - 1;
+  const lab = labels.dataSync();
+  const lens = labelLengths.dataSync();
+  const steps = logitLengths === undefined ? new Array<number>(batch).fill(time) : Array.from(logitLengths.dataSync());
+
+  const ext = new Int32Array(batch * states).fill(blank);
+  const skipAdd = new Float32Array(batch * states).fill(LOG_ZERO);
+  const initAdd = new Float32Array(batch * states).fill(LOG_ZERO);
+  const finalAdd = new Float32Array(batch * states).fill(LOG_ZERO);
+  const validAdd = new Float32Array(batch * states).fill(LOG_ZERO);
+  const possible: boolean[] = [];
+  for (let b = 0; b < batch; b++) {
+    const len = lens[b];
+    if (!Number.isInteger(len) || len < 0 || len > maxLabel) {
+      throw new Error(`ctcLoss: labelLengths[${b}] = ${len} must be in [0, ${maxLabel}] (the labels' second dimension)`);
+    }
+    if (!(steps[b] >= 1 && steps[b] <= time)) {
+      throw new Error(`ctcLoss: logitLengths[${b}] = ${steps[b]} must be in [1, ${time}] (the logits' time dimension)`);
+    }
+    let repeats = 0;
+    for (let i = 0; i < len; i++) {
+      const c = lab[b * maxLabel + i];
+      if (!(c >= 0 && c < blank)) {
+        throw new Error(
+          `ctcLoss: labels[${b}][${i}] = ${c} must be a class in [0, ${blank - 1}]; ` +
+            `${blank} is the blank (the last of the logits' ${classes} classes)`,
+        );
+      }
+      const s = 2 * i + 1;
+      ext[b * states + s] = c;
+      // A label may follow the previous one directly (skipping the blank between) unless it repeats it.
+      if (i === 0 || c !== lab[b * maxLabel + i - 1]) skipAdd[b * states + s] = 0;
+      if (i > 0 && c === lab[b * maxLabel + i - 1]) repeats++;
+    }
+    const used = 2 * len + 1;
+    for (let s = 0; s < used; s++) validAdd[b * states + s] = 0;
+    initAdd[b * states] = 0;
+    if (len > 0) initAdd[b * states + 1] = 0;
+    finalAdd[b * states + used - 1] = 0;
+    if (len > 0) finalAdd[b * states + used - 2] = 0;
+    possible.push(len + repeats <= steps[b]);
+  }
+  return tf.tidy(() => ({
+    batch,
+    states,
+    steps,
+    maxSteps: Math.max(...steps),
+    extOneHot: tf.oneHot(tf.tensor2d(ext, [batch, states], 'int32'), classes) as tf.Tensor3D,
+    skipAdd: tf.tensor2d(skipAdd, [batch, states]),
+    initAdd: tf.tensor2d(initAdd, [batch, states]),
+    finalAdd: tf.tensor2d(finalAdd, [batch, states]),
+    validAdd: tf.tensor2d(validAdd, [batch, states]),
+    possible,
+  }));
+}
+
+function disposeExtended(e: Extended): void {
+  tf.dispose([e.extOneHot, e.skipAdd, e.initAdd, e.finalAdd, e.validAdd]);
+}
+
+/** log(exp(a) + exp(b) + exp(c)), elementwise and stable (shifted by the maximum). */
+function logSumExp3(a: tf.Tensor2D, b: tf.Tensor2D, c: tf.Tensor2D): tf.Tensor2D {
+  const m = tf.maximum(tf.maximum(a, b), c);
+  const sum = tf.addN([tf.exp(tf.sub(a, m)), tf.exp(tf.sub(b, m)), tf.exp(tf.sub(c, m))]);
+  return tf.add<tf.Tensor2D>(m, tf.log(sum));
+}
+
+/** Per-step boolean [B, 1]: does example b still run at step t? Only built when lengths differ. */
+function activeAt(e: Extended, t: number): tf.Tensor2D {
+  return tf.tensor2d(
+    e.steps.map((n) => (t < n ? 1 : 0)),
+    [e.batch, 1],
+    'bool',
+  );
+}
+
+/**
+ * Log emission of every extended state at every step, [B, T, S]: log softmax of the logits read
+ * at the state's class (a matmul with the one-hot, exact since all terms but one are 0), with
+ * LOG_ZERO for padding states so that no path can wander into them.
+ */
+function emissions(logits: tf.Tensor3D, e: Extended): tf.Tensor3D {
+  const logProbs = tf.logSoftmax(logits);
+  const em = tf.matMul(logProbs, e.extOneHot, false, true) as tf.Tensor3D;
+  return tf.add<tf.Tensor3D>(em, tf.expandDims(e.validAdd, 1));
+}
+
+/**
+ * Forward recursion. Returns the log-likelihood of each label [B] and, when asked, every alpha
+ * (the log probability of all path prefixes ending in state s at step t), [T', B, S] with
+ * T' = maxSteps. Examples past their own length keep their last alpha.
+ */
+function forward(em: tf.Tensor3D, e: Extended, keepAlphas: boolean): { logLik: tf.Tensor1D; alphas?: tf.Tensor3D } {
+  const perStep = tf.unstack(em, 1) as tf.Tensor2D[];
+  const sameLength = e.steps.every((n) => n === e.maxSteps);
+  let alpha = tf.add<tf.Tensor2D>(perStep[0], e.initAdd);
+  const alphas: tf.Tensor2D[] = [alpha];
+  for (let t = 1; t < e.maxSteps; t++) {
+    // Shift right by one and two states (entering from s-1 and s-2), padding with log(0).
+    const padded = tf.pad(alpha, [[0, 0], [2, 0]], LOG_ZERO);
+    const fromPrev = tf.slice(padded, [0, 1], [e.batch, e.states]);
+    const fromSkip = tf.add<tf.Tensor2D>(tf.slice(padded, [0, 0], [e.batch, e.states]), e.skipAdd);
+    let next = tf.add<tf.Tensor2D>(logSumExp3(alpha, fromPrev, fromSkip), perStep[t]);
+    if (!sameLength) next = tf.where(activeAt(e, t), next, alpha);
+    alpha = next;
+    if (keepAlphas) alphas.push(alpha);
+  }
+  const logLik = tf.logSumExp(tf.add(alpha, e.finalAdd), 1) as tf.Tensor1D;
+  return { logLik, alphas: keepAlphas ? (tf.stack(alphas) as tf.Tensor3D) : undefined };
+}
+
+/**
+ * Backward recursion: beta[t, b, s] is the log probability of completing the label from state s
+ * at step t, *excluding* step t's own emission (so alpha + beta is the log probability of all
+ * paths through (t, s)). Returns [T', B, S] with T' = maxSteps.
+ */
+function backward(em: tf.Tensor3D, e: Extended): tf.Tensor3D {
+  const perStep = tf.unstack(em, 1) as tf.Tensor2D[];
+  const sameLength = e.steps.every((n) => n === e.maxSteps);
+  // Entering s+2 from s is allowed when skipping into s+2 is; shift that mask left by two.
+  const skipIntoNext = tf.slice(tf.pad(e.skipAdd, [[0, 0], [0, 2]], LOG_ZERO), [0, 2], [e.batch, e.states]);
+  let beta: tf.Tensor2D = e.finalAdd;
+  const betas: tf.Tensor2D[] = [beta];
+  for (let t = e.maxSteps - 2; t >= 0; t--) {
+    const x = tf.add<tf.Tensor2D>(beta, perStep[t + 1]);
+    const padded = tf.pad(x, [[0, 0], [0, 2]], LOG_ZERO);
+    const toNext = tf.slice(padded, [0, 1], [e.batch, e.states]);
+    const toSkip = tf.add<tf.Tensor2D>(tf.slice(padded, [0, 2], [e.batch, e.states]), skipIntoNext);
+    let next = logSumExp3(x, toNext, toSkip);
+    // Before an example's last step its beta follows the recursion; at and after it, beta is the
+    // end condition (0 at the two final states).
+    if (!sameLength) next = tf.where(activeAt(e, t + 1), next, e.finalAdd);
+    beta = next;
+    betas.push(beta);
+  }
+  return tf.stack(betas.reverse()) as tf.Tensor3D;
+}
+
+function possibleMask(e: Extended): tf.Tensor1D {
+  return tf.tensor1d(e.possible.map((p) => (p ? 1 : 0)), 'bool');
+}
+
+/** -logLik where an alignment exists; Infinity (or 0) elsewhere, with a zero gradient there. */
+function finishLoss(logLik: tf.Tensor1D, e: Extended, options: CtcLossOptions): tf.Tensor1D {
+  const fill = tf.fill([e.batch], options.zeroInfinity ? 0 : Infinity);
+  return tf.where(possibleMask(e), tf.neg(logLik), fill) as tf.Tensor1D;
+}
+
+function lossAutodiff(logits: tf.Tensor3D, e: Extended, options: CtcLossOptions): tf.Tensor1D {
+  const { logLik } = forward(emissions(logits, e), e, false);
+  return finishLoss(logLik, e, options);
+}
+
+function lossAlphaBeta(logits: tf.Tensor3D, e: Extended, options: CtcLossOptions): tf.Tensor1D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const lg = args[0] as tf.Tensor3D;
+    const save = args[1] as tf.GradSaveFunc;
+    const em = emissions(lg, e);
+    const { logLik, alphas } = forward(em, e, true);
+    // The masks are disposed when ctcLoss returns; save() keeps copies for the backward pass.
+    save([lg, em, alphas as tf.Tensor3D, logLik, e.extOneHot, e.skipAdd, e.finalAdd]);
+    return {
+      value: finishLoss(logLik, e, options),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [lgS, emS, alphasS, logLikS, extOneHot, skipAdd, finalAdd] = saved as [
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor3D,
+          tf.Tensor1D,
+          tf.Tensor3D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+        ];
+        const es: Extended = { ...e, extOneHot, skipAdd, finalAdd };
+        const [batch, time, classes] = lgS.shape;
+        const ok = possibleMask(es);
+        // Impossible examples have logLik ~ LOG_ZERO; replacing it by 0 keeps exp() below finite.
+        const safeLogLik = tf.where(ok, logLikS, tf.zerosLike(logLikS));
+        const betas = backward(emS, es);
+        // Posterior occupancy of each state, [T', B, S] -> [B, T', S], then summed per class.
+        const logPost = tf.sub(tf.add(alphasS, betas), tf.reshape(safeLogLik, [1, batch, 1]));
+        const post = tf.transpose(tf.exp(logPost), [1, 0, 2]);
+        let occupancy = tf.matMul(post, extOneHot) as tf.Tensor3D;
+        if (es.maxSteps < time) {
+          occupancy = tf.pad(occupancy, [[0, 0], [0, time - es.maxSteps], [0, 0]]);
+        }
+        const stepMask = tf.tensor3d(
+          es.steps.flatMap((n) => Array.from({ length: time }, (_, t) => (t < n ? 1 : 0))),
+          [batch, time, 1],
+        );
+        const scale = tf.mul(tf.reshape(dy, [batch, 1, 1]), tf.reshape(tf.cast(ok, 'float32'), [batch, 1, 1]));
+        const grad = tf.mul(tf.sub(tf.softmax(lgS), occupancy), tf.mul(stepMask, scale));
+        return [grad.reshape([batch, time, classes])];
+      },
+    };
+  });
+  return f(logits) as tf.Tensor1D;
+}
+
+/**
+ * CTC loss: the negative log-likelihood of each label sequence under the per-step class
+ * distributions softmax(logits), summed over all alignments (paths that collapse to the label
+ * after merging repeats and removing blanks).
+ *
+ * @param labels int32 [B, Lmax], classes in [0, C - 2], padded after each length (padding ignored)
+ * @param labelLengths int32 [B], each in [0, Lmax]
+ * @param logits float32 [B, T, C], unnormalised scores; the blank is class C - 1
+ * @param logitLengths int32 [B], the steps each example uses, each in [1, T]; default T for all
+ * @returns float32 [B], -log p(label | logits); `Infinity` (or 0, see `zeroInfinity`) where the
+ *   label cannot fit in the steps. Differentiable with respect to `logits`.
+ *
+ * The integer inputs are read on the host (`dataSync`) to validate them and build the state
+ * masks; they are small and normally come from the host anyway. The logits stay on the backend.
+ */
+export function ctcLoss(
+  labels: tf.Tensor2D,
+  labelLengths: tf.Tensor1D,
+  logits: tf.Tensor3D,
+  logitLengths?: tf.Tensor1D,
+  options: Partial<CtcLossOptions> = {},
+): tf.Tensor1D {
+  const opts: CtcLossOptions = { ...DEFAULT_CTC_LOSS_OPTIONS, ...options };
+  if (logits.dtype !== 'float32') {
+    throw new Error(`ctcLoss: logits must be float32, got ${logits.dtype}`);
+  }
+  const e = extendLabels(labels, labelLengths, logits, logitLengths);
+  try {
+    switch (opts.gradient) {
+      case 'alpha-beta':
+        return tf.tidy(() => lossAlphaBeta(logits, e, opts));
+      case 'autodiff':
+        return tf.tidy(() => lossAutodiff(logits, e, opts));
+      default:
+        throw new Error(`ctcLoss: gradient '${String(opts.gradient)}' is not one of 'alpha-beta', 'autodiff'`);
+    }
+  } finally {
+    disposeExtended(e);
+  }
+}
+
+/**
+ * Best-path (greedy) decoding: the most likely class at each step, repeats merged, blanks dropped.
+ *
+ * @param logits float32 [B, T, C] (scores or probabilities; only the argmax matters); blank = C - 1
+ * @param logitLengths optional int32 [B] or numbers: the steps each example uses (default T)
+ * @returns for each example, the decoded class indices (each in [0, C - 2])
+ */
+export function ctcGreedyDecode(logits: tf.Tensor3D, logitLengths?: tf.Tensor1D | number[]): number[][] {
+  if (logits.rank !== 3) {
+    throw new Error(`ctcGreedyDecode: logits must be [batch, time, classes], got shape [${logits.shape}]`);
+  }
+  const [batch, time, classes] = logits.shape;
+  const blank = classes - 1;
+  const best = tf.tidy(() => tf.argMax(logits, 2));
+  const ids = best.dataSync();
+  best.dispose();
+  const lengths = logitLengths === undefined ? undefined : Array.from(Array.isArray(logitLengths) ? logitLengths : logitLengths.dataSync());
+  const out: number[][] = [];
+  for (let b = 0; b < batch; b++) {
+    const steps = lengths === undefined ? time : Math.min(time, lengths[b]);
+    const seq: number[] = [];
+    let prev = -1;
+    for (let t = 0; t < steps; t++) {
+      const c = ids[b * time + t];
+      if (c !== prev && c !== blank) seq.push(c);
+      prev = c;
+    }
+    out.push(seq);
+  }
+  return out;
+}
+
+/** Maps decoded class indices to text: index i is `alphabet[i]`. */
+export function ctcIndicesToText(sequences: number[][], alphabet: string): string[] {
+  return sequences.map((seq) =>
+    seq
+      .map((i) => {
+        if (!(i >= 0 && i < alphabet.length)) {
+          throw new Error(`class index ${i} is outside the alphabet '${alphabet}' (length ${alphabet.length})`);
+        }
+        return alphabet[i];
+      })
+      .join(''),
+  );
+}
+
+/**
+ * Encodes texts as CTC labels.
+ * @param texts the labels, any lengths (the empty string is allowed)
+ * @param alphabet the characters; character alphabet[i] becomes class i
+ * @param maxLength width of the padded labels; default the longest text
+ * @returns labels int32 [B, maxLength] (padded with 0) and labelLengths int32 [B]
+ */
+export function encodeCtcLabels(
+  texts: string[],
+  alphabet: string,
+  maxLength?: number,
+): { labels: tf.Tensor2D; labelLengths: tf.Tensor1D } {
+  const width = maxLength ?? Math.max(1, ...texts.map((t) => t.length));
+  const data = new Int32Array(texts.length * width);
+  texts.forEach((text, b) => {
+    if (text.length > width) {
+      throw new Error(`label '${text}' has ${text.length} characters, more than maxLength=${width}; raise maxLength`);
+    }
+    for (let i = 0; i < text.length; i++) {
+      const c = alphabet.indexOf(text[i]);
+      if (c < 0) {
+        throw new Error(`label '${text}' has character '${text[i]}', which is not in the alphabet '${alphabet}'`);
+      }
+      data[b * width + i] = c;
+    }
+  });
+  return {
+    labels: tf.tensor2d(data, [texts.length, width], 'int32'),
+    labelLengths: tf.tensor1d(
+      texts.map((t) => t.length),
+      'int32',
+    ),
+  };
+}
