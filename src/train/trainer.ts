@@ -16,9 +16,10 @@ import { scorePredictions } from '../eval/metrics';
 import { createModel, getModelSpec } from '../models/registry';
 import { loadModel, writeFolderAtomically, modelToFiles, type ModelMetadata } from '../models/io';
 import { setDropoutStep } from '../models/seeded-dropout';
+import type { HeadKind } from '../models/types';
 import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
 import { createTrainingData, type TrainingData } from './data-source';
-import { createTrainStep, perPositionLoss } from './step';
+import { createHeadTraining, type HeadTraining } from './heads';
 
 /** Metrics of one epoch; accuracies are fractions. */
 export interface EpochMetrics {
@@ -173,6 +174,8 @@ async function loadCheckpoint(runDir: string, architecture: string): Promise<{ m
 
 async function validate(
   model: tf.LayersModel,
+  heads: HeadTraining,
+  head: HeadKind,
   data: TrainingData,
   config: TrainConfig,
 ): Promise<{ loss: number; report: ReturnType<typeof scorePredictions> }> {
@@ -180,13 +183,10 @@ async function validate(
   const predicted: string[] = [];
   let lossSum = 0;
   for await (const batch of data.validationBatches(Math.max(config.batchSize, 64))) {
-    const loss = tf.tidy(() => {
-      const out = model.predict(batch.xs);
-      return perPositionLoss(Array.isArray(out) ? out : [out], batch.ys).mul(batch.texts.length);
-    });
-    lossSum += (await loss.data())[0];
+    const loss = heads.evalLoss(batch);
+    lossSum += (await loss.data())[0] * batch.texts.length;
     loss.dispose();
-    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, 'per-position')));
+    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, head)));
     actual.push(...batch.texts);
     disposeBatch(batch);
   }
@@ -207,9 +207,6 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   const cb = options.callbacks ?? {};
   const log = (line: string) => cb.onLog?.(line);
   const spec = getModelSpec(config.model);
-  if (spec.head !== 'per-position') {
-    throw new Error(`model '${config.model}' has a ${spec.head} head; train it with the CTC trainer (trainCtc)`);
-  }
   const input = {
     height: config.height ?? spec.defaultInput.height,
     width: config.width ?? spec.defaultInput.width,
@@ -225,7 +222,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed });
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
-  const step = createTrainStep(model, optimizer);
+  const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
   const data = await createTrainingData(config, input);
   const backend = activeBackend();
   const metadata: ModelMetadata = { architecture: config.model, alphabet: config.alphabet, input, length: config.length, run: config.run };
@@ -275,7 +272,8 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
       let lossSum = 0;
       let seen = 0;
       let waitMs = 0;
-      const correct = new Array<number>(config.length).fill(0);
+      // per-position models report each head's training accuracy; CTC models have no heads
+      const correct = new Array<number>(spec.head === 'per-position' ? config.length : 0).fill(0);
       const batches = data.epochBatches(epoch, batchIndex);
       let lr = learningRateAt(config, globalStep, totalSteps);
       for (;;) {
@@ -291,7 +289,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
         lr = learningRateAt(config, globalStep, totalSteps);
         setLearningRate(optimizer, lr);
         setDropoutStep(model, globalStep);
-        const result = step(batch.xs, batch.ys);
+        const result = heads.step(batch);
         const [loss, hits] = await Promise.all([result.loss.data(), result.correct.data()]);
         result.loss.dispose();
         result.correct.dispose();
@@ -317,7 +315,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
         break;
       }
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      const val = await validate(model, data, config);
+      const val = await validate(model, heads, spec.head, data, config);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         loss: seen ? lossSum / seen : NaN,

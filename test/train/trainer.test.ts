@@ -25,6 +25,23 @@ registerModel({
   },
 });
 
+/** A toy CTC model: columns of a small conv map, a dense layer per column over classes + blank. */
+registerModel({
+  name: 'toy-ctc-test',
+  description: 'test-only: conv columns + per-column dense, CTC',
+  head: 'ctc',
+  defaultInput: { height: 24, width: 40, channels: 1 },
+  create: ({ height, width, channels, numClasses, seed }) => {
+    const input = tf.input({ shape: [height, width, channels] });
+    let x = tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(input) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.permute({ dims: [2, 1, 3] }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reshape({ targetShape: [width / 2, (height / 2) * 8] }).apply(x) as tf.SymbolicTensor;
+    const logits = tf.layers.dense({ units: numClasses + 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }).apply(x) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: logits });
+  },
+});
+
 describe('train', function () {
   this.timeout(120000);
   let work: ReturnType<typeof tempDir>;
@@ -78,6 +95,14 @@ describe('train', function () {
     assert.deepEqual(wb, wa);
     a.dispose();
     b.dispose();
+  });
+
+  it('trains a CTC model through the same loop and reads its validation texts', async () => {
+    const { record } = await train({ ...config, run: 'ctc', model: 'toy-ctc-test', epochs: 3, learningRate: 0.02 });
+    assert.equal(record.history.length, 3);
+    assert.ok(record.history[2].loss < record.history[0].loss, record.history.map((h) => h.loss).join(' '));
+    assert.deepEqual(record.history[0].headAccuracy, []);
+    assert.ok(Number.isFinite(record.history[2].valLoss));
   });
 
   it('refuses to overwrite an existing run without resume', async () => {

@@ -1,0 +1,48 @@
+/**
+ * What differs between the two kinds of heads during training: how a batch's loss is computed
+ * and trained on. Per-position models (one softmax per character) use `createTrainStep`; CTC
+ * models use the CTC loss over their column sequence, with labels of any length.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LabeledBatch } from '../data/loader';
+import { crnnLoss, encodeCtcLabels } from '../models';
+import type { HeadKind } from '../models/types';
+import { createTrainStep, perPositionLoss, type StepResult } from './step';
+
+export interface HeadTraining {
+  /** One optimizer step on the batch. `correct` is per head (empty for CTC). */
+  step(batch: LabeledBatch): StepResult;
+  /** Mean loss of the batch in inference mode, scalar. */
+  evalLoss(batch: LabeledBatch): tf.Scalar;
+}
+
+export function createHeadTraining(head: HeadKind, model: tf.LayersModel, optimizer: tf.Optimizer, alphabet: string): HeadTraining {
+  if (head === 'per-position') {
+    const step = createTrainStep(model, optimizer);
+    return {
+      step: (batch) => step(batch.xs, batch.ys),
+      evalLoss: (batch) =>
+        tf.tidy(() => {
+          const out = model.predict(batch.xs);
+          return perPositionLoss((Array.isArray(out) ? out : [out]) as tf.Tensor[], batch.ys);
+        }),
+    };
+  }
+  const withLabels = <T>(batch: LabeledBatch, f: (labels: tf.Tensor2D, lengths: tf.Tensor1D) => T): T => {
+    const { labels, labelLengths } = encodeCtcLabels(batch.texts, alphabet);
+    try {
+      return f(labels, labelLengths);
+    } finally {
+      labels.dispose();
+      labelLengths.dispose();
+    }
+  };
+  return {
+    step: (batch) =>
+      withLabels(batch, (labels, lengths) => ({
+        loss: optimizer.minimize(() => crnnLoss(model, batch.xs, labels, lengths), true) as tf.Scalar,
+        correct: tf.tensor1d([], 'int32'),
+      })),
+    evalLoss: (batch) => withLabels(batch, (labels, lengths) => crnnLoss(model, batch.xs, labels, lengths, { training: false })),
+  };
+}
