@@ -33,6 +33,8 @@ function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
     minLearningRate: o.minLr as number | undefined,
     seed: o.seed as number | undefined,
     workers: o.workers as number | undefined,
+    curveEveryMinutes: o.curveEveryMinutes as number | undefined,
+    curveImages: o.curveImages as number | undefined,
   };
 }
 
@@ -136,6 +138,8 @@ export function register(program: Command): void {
     .option('--min-lr <rate>', 'final learning rate of the cosine schedule (default 0)', parseFloatArg('min learning rate'))
     .option('--seed <n>', 'seed of split, shuffles, init, dropout, stream (default 1)', parseIntArg('seed'))
     .option('--workers <n>', 'generator threads for --source stream (0 = all cores)', parseIntArg('workers'))
+    .option('--curve-every-minutes <m>', 'score validation images every m minutes of training (0 = off)', parseFloatArg('curve period'))
+    .option('--curve-images <n>', 'validation images scored for each curve point (default 1000)', parseIntArg('curve images'))
     .option('--resume', 'continue the run from its checkpoint');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();

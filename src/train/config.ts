@@ -58,6 +58,9 @@ export const TrainConfigSchema = z
     seed: z.number().int().min(0),
     /** Generator worker threads for the stream (0 = all cores). */
     workers: z.number().int().min(0),
+    /** Every N minutes of training, score the first `curveImages` validation images (0 = off): the accuracy-vs-time curve. */
+    curveEveryMinutes: z.number().min(0),
+    curveImages: positiveInt('curve images'),
   })
   .strict();
 
@@ -85,6 +88,8 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   minLearningRate: 0,
   seed: 1,
   workers: 0,
+  curveEveryMinutes: 0,
+  curveImages: 1000,
 };
 
 /**

@@ -53,6 +53,18 @@ export interface BatchProgress {
   imagesPerSecond: number;
 }
 
+/** One point of the accuracy-versus-training-time curve. */
+export interface CurvePoint {
+  /** Minutes of training so far (validation and curve scoring excluded). */
+  minutes: number;
+  /** Training images seen so far. */
+  images: number;
+  wholeAccuracy: number;
+  characterAccuracy: number;
+  /** How many validation images were scored. */
+  count: number;
+}
+
 /** `run.json`: everything needed to know what a run did and how fast. */
 export interface RunRecord {
   config: TrainConfig;
@@ -61,6 +73,12 @@ export interface RunRecord {
   backend: { name: string; package: string } | null;
   data: string;
   history: EpochMetrics[];
+  /** Accuracy versus training time (config.curveEveryMinutes). */
+  curve: CurvePoint[];
+  /** Training wall time so far, validation excluded, across resumed parts. */
+  trainedSeconds: number;
+  /** Training images seen so far, across resumed parts. */
+  trainedImages: number;
   bestEpoch: number | null;
   best: { valCharacterAccuracy: number; valWholeAccuracy: number } | null;
   imagesPerSecond: number;
@@ -178,11 +196,17 @@ async function validate(
   head: HeadKind,
   data: TrainingData,
   config: TrainConfig,
+  maxImages = Infinity,
 ): Promise<{ loss: number; report: ReturnType<typeof scorePredictions> }> {
   const actual: string[] = [];
   const predicted: string[] = [];
   let lossSum = 0;
-  for await (const batch of data.validationBatches(Math.max(config.batchSize, 64))) {
+  const batches = data.validationBatches(Math.max(config.batchSize, 64));
+  for await (const batch of batches) {
+    if (actual.length >= maxImages) {
+      disposeBatch(batch);
+      break;
+    }
     const loss = heads.evalLoss(batch);
     lossSum += (await loss.data())[0] * batch.texts.length;
     loss.dispose();
@@ -235,6 +259,9 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
     backend: backend ? { name: backend.tfBackend, package: backend.package } : { name: tf.getBackend(), package: '@tensorflow/tfjs' },
     data: data.description,
     history: [],
+    curve: [],
+    trainedSeconds: 0,
+    trainedImages: 0,
     bestEpoch: null,
     best: null,
     imagesPerSecond: 0,
@@ -265,6 +292,21 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
     writeFileAtomically(path.join(runDir, RUN_JSON), JSON.stringify(record, null, 2));
   };
 
+  const curvePeriod = config.curveEveryMinutes * 60;
+  let nextCurveAt = (Math.floor(record.trainedSeconds / (curvePeriod || 1)) + 1) * curvePeriod;
+  const addCurvePoint = async () => {
+    const { report } = await validate(model, heads, spec.head, data, config, config.curveImages);
+    const point: CurvePoint = {
+      minutes: record.trainedSeconds / 60,
+      images: record.trainedImages,
+      wholeAccuracy: report.wholeAccuracy,
+      characterAccuracy: report.characterAccuracy,
+      count: report.count,
+    };
+    record.curve.push(point);
+    log(`curve: ${point.minutes.toFixed(1)} min, ${point.images} images: whole ${(100 * point.wholeAccuracy).toFixed(2)}%`);
+  };
+
   let interrupted = false;
   try {
     while (epoch < config.epochs) {
@@ -276,7 +318,9 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
       const correct = new Array<number>(spec.head === 'per-position' ? config.length : 0).fill(0);
       const batches = data.epochBatches(epoch, batchIndex);
       let lr = learningRateAt(config, globalStep, totalSteps);
+      let curveMs = 0;
       for (;;) {
+        const batchStart = performance.now();
         if (options.signal?.aborted) {
           interrupted = true;
           break;
@@ -300,7 +344,15 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
         hits.forEach((h, i) => (correct[i] += h));
         batchIndex++;
         globalStep++;
-        const seconds = (performance.now() - epochStart) / 1000;
+        record.trainedSeconds += (performance.now() - batchStart) / 1000;
+        record.trainedImages += n;
+        if (curvePeriod > 0 && record.trainedSeconds >= nextCurveAt) {
+          const t = performance.now();
+          await addCurvePoint();
+          nextCurveAt = (Math.floor(record.trainedSeconds / curvePeriod) + 1) * curvePeriod;
+          curveMs += performance.now() - t;
+        }
+        const seconds = (performance.now() - epochStart - curveMs) / 1000;
         cb.onBatch?.({
           epoch,
           batch: batchIndex,
@@ -314,7 +366,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
         await batches.return(undefined);
         break;
       }
-      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const trainSeconds = (performance.now() - epochStart - curveMs) / 1000;
       const val = await validate(model, heads, spec.head, data, config);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,

@@ -105,6 +105,15 @@ describe('train', function () {
     assert.ok(Number.isFinite(record.history[2].valLoss));
   });
 
+  it('records an accuracy-versus-training-time curve on part of the validation set', async () => {
+    const { record } = await train({ ...config, run: 'curve', epochs: 1, curveEveryMinutes: 0.0005, curveImages: 8 });
+    assert.ok(record.curve.length >= 2, `points: ${record.curve.length}`);
+    for (const p of record.curve) assert.equal(p.count, 8);
+    const minutes = record.curve.map((p) => p.minutes);
+    assert.deepEqual(minutes, [...minutes].sort((a, b) => a - b));
+    assert.ok(record.trainedSeconds > 0 && record.trainedImages === 108, `${record.trainedImages}`);
+  });
+
   it('refuses to overwrite an existing run without resume', async () => {
     await assert.rejects(train({ ...config, run: 'full' }), /run 'full' already exists in .*; pass --resume/);
   });
