@@ -16,6 +16,7 @@ function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
     channels: o.channels as 1 | 3 | undefined,
     alphabet: o.alphabet as string | undefined,
     length: o.length as number | undefined,
+    minLength: o.minLength as number | undefined,
     source: o.source as TrainConfig['source'] | undefined,
     dataDir: o.dataDir as string | undefined,
     datasetSize: o.datasetSize as number | undefined,
@@ -120,7 +121,8 @@ export function register(program: Command): void {
     .option('--width <px>', 'input width (default: the model\'s)', parseIntArg('width'))
     .option('--channels <n>', '1 = grayscale, 3 = RGB (default: the model\'s)', parseIntArg('channels'))
     .option('--alphabet <chars>', 'classes in label order (default 0-9A-Z)')
-    .option('--length <n>', 'characters per CAPTCHA (default 4)', parseIntArg('length'))
+    .option('--length <n>', 'characters per CAPTCHA (default 4); the maximum with --min-length', parseIntArg('length'))
+    .option('--min-length <n>', 'stream + CTC model: texts of min..length characters', parseIntArg('min length'))
     .addOption(new Option('--source <kind>', 'folder dataset or fresh generated images (default folder)').choices([...DATA_SOURCES]))
     .option('--data-dir <dir>', 'dataset folder for --source folder (default data/captchas)')
     .option('--dataset-size <n>', 'use only the first n images', parseIntArg('dataset size'))

@@ -29,6 +29,8 @@ export const TrainConfigSchema = z
     alphabet: z.string().min(2, 'alphabet needs at least 2 characters'),
     /** Characters per CAPTCHA (the stream's text length; per-position models have one head each). */
     length: positiveInt('length'),
+    /** With the stream and a CTC model: texts of minLength..length characters. */
+    minLength: positiveInt('min length').optional(),
     /** `folder`: a generated dataset; `stream`: fresh images from the generator every epoch. */
     source: z.enum(DATA_SOURCES),
     /** Dataset folder (source folder). */
@@ -113,6 +115,9 @@ export function resolveTrainConfig(...layers: Array<Partial<Record<string, unkno
     throw new Error(`invalid training config: ${problems.join('; ')}`);
   }
   const config = parsed.data;
+  if (config.minLength !== undefined && config.minLength > config.length) {
+    throw new Error(`invalid training config: minLength ${config.minLength} exceeds length ${config.length}`);
+  }
   if (config.source === 'folder' && !config.dataDir) {
     throw new Error('invalid training config: source folder needs dataDir (--data-dir)');
   }

@@ -7,6 +7,7 @@
 import { FolderDataset, type LabeledBatch } from '../data/loader';
 import { shuffledIndices, splitIndices } from '../data/split';
 import type { InputShape } from '../data/tensors';
+import type { HeadKind } from '../models/types';
 import type { TrainConfig } from './config';
 import { createStreamTrainingData } from './stream-source';
 
@@ -60,6 +61,6 @@ export async function createFolderTrainingData(config: TrainConfig, input: Input
   };
 }
 
-export async function createTrainingData(config: TrainConfig, input: InputShape): Promise<TrainingData> {
-  return config.source === 'folder' ? createFolderTrainingData(config, input) : createStreamTrainingData(config, input);
+export async function createTrainingData(config: TrainConfig, input: InputShape, head: HeadKind): Promise<TrainingData> {
+  return config.source === 'folder' ? createFolderTrainingData(config, input) : createStreamTrainingData(config, input, head);
 }

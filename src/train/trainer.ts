@@ -247,7 +247,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
-  const data = await createTrainingData(config, input);
+  const data = await createTrainingData(config, input, spec.head);
   const backend = activeBackend();
   const metadata: ModelMetadata = { architecture: config.model, alphabet: config.alphabet, input, length: config.length, run: config.run };
 

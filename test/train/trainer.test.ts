@@ -106,12 +106,32 @@ describe('train', function () {
   });
 
   it('records an accuracy-versus-training-time curve on part of the validation set', async () => {
-    const { record } = await train({ ...config, run: 'curve', epochs: 1, curveEveryMinutes: 0.0005, curveImages: 8 });
-    assert.ok(record.curve.length >= 2, `points: ${record.curve.length}`);
+    // a period far below one batch's duration: every batch ends past the next due point
+    const { record } = await train({ ...config, run: 'curve', epochs: 1, curveEveryMinutes: 1e-9, curveImages: 8 });
+    assert.equal(record.curve.length, 7, 'one point per batch (108 images / 16)');
     for (const p of record.curve) assert.equal(p.count, 8);
     const minutes = record.curve.map((p) => p.minutes);
     assert.deepEqual(minutes, [...minutes].sort((a, b) => a - b));
     assert.ok(record.trainedSeconds > 0 && record.trainedImages === 108, `${record.trainedImages}`);
+  });
+
+  it('trains on fresh generated images from the stream, reporting the time spent waiting for data', async () => {
+    const { record } = await train({
+      ...config, run: 'stream', source: 'stream', dataDir: undefined, alphabet: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', length: 4,
+      height: 60, width: 160, channels: 1, imagesPerEpoch: 64, validationImages: 40, epochs: 2, workers: 1,
+    });
+    assert.equal(record.history.length, 2);
+    assert.equal(record.history[0].images, 64);
+    assert.equal(record.history[1].headAccuracy.length, 4);
+    assert.ok(record.history[0].dataWaitSeconds >= 0 && record.dataWaitFraction < 1);
+    assert.match(record.data, /fresh generated images: 64 per epoch, 40 fixed validation images/);
+  });
+
+  it('refuses variable-length texts for a per-position model', async () => {
+    await assert.rejects(
+      train({ ...config, run: 'var', source: 'stream', minLength: 1, length: 2, height: 60, width: 160, imagesPerEpoch: 16, validationImages: 16 }),
+      /minLength=1: variable-length texts need a CTC model/,
+    );
   });
 
   it('refuses to overwrite an existing run without resume', async () => {

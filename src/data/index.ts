@@ -1,0 +1,25 @@
+/** Data: writing CAPTCHA dataset folders, streaming fresh batches, decoding image files. */
+export {
+  writeDataset,
+  DEFAULT_WRITE_DATASET_OPTIONS,
+  MANIFEST_FILE,
+  LABELS_FILE,
+  type WriteDatasetOptions,
+  type WriteDatasetResult,
+  type DatasetManifest,
+} from './dataset-writer';
+export {
+  createCaptchaStream,
+  DEFAULT_CAPTCHA_STREAM_OPTIONS,
+  type CaptchaStream,
+  type CaptchaStreamOptions,
+  type CaptchaBatch,
+} from './captcha-stream';
+export { GENERATOR_VERSION } from './generation';
+export { decodeImageFile, decodeImageBytes, rgbaToRgb, type RgbImage } from './image-file';
+// lead: loader, labels, split exports below
+export { FolderDataset, type FolderDatasetOptions, type LabeledBatch } from './loader';
+export { encodeLabels, decodeLabels, readLabels } from './labels';
+export { splitIndices, shuffledIndices, type Split } from './split';
+export { pixelsToTensor, type InputShape } from './tensors';
+export { listLabeledFiles, expandImagePaths, type LabeledFile } from './labeled-files';

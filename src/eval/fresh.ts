@@ -1,0 +1,43 @@
+/**
+ * Freshly generated, labelled CAPTCHAs as evaluation batches: a test set no model has seen,
+ * reproducible from its seed.
+ */
+import { createCaptchaStream } from '../data/captcha-stream';
+import type { InputShape } from '../data/tensors';
+import { pixelsToTensor } from '../data/tensors';
+import type { TextBatch } from './evaluate';
+
+export interface FreshSetOptions {
+  count: number;
+  /** Use a seed no training run used. */
+  seed: number | string;
+  /** Model input: images are generated at exactly this size. */
+  input: InputShape;
+  alphabet: string;
+  /** Text length, or [min, max]. */
+  length: number | readonly [number, number];
+  captchaVersion: '0.7.0' | '0.7.1';
+  /** @default 128 */
+  batchSize?: number;
+}
+
+export async function* freshBatches(options: FreshSetOptions): AsyncGenerator<TextBatch> {
+  const { count, seed, input, alphabet, length, captchaVersion, batchSize = 128 } = options;
+  if (!Number.isInteger(count) || count <= 0) throw new Error(`fresh image count must be a positive integer, got ${count}`);
+  const stream = createCaptchaStream({
+    batchSize,
+    seed: `fresh/${seed}`,
+    captcha: { width: input.width, height: input.height, version: captchaVersion },
+    text: { length, alphabet },
+  });
+  try {
+    for (let left = count; left > 0; left -= batchSize) {
+      const b = await stream.next();
+      const keep = Math.min(left, b.batchSize);
+      const pixels = b.pixels.subarray(0, keep * b.height * b.width * 3);
+      yield { xs: pixelsToTensor(pixels, keep, b.height, b.width, input), texts: b.texts.slice(0, keep) };
+    }
+  } finally {
+    await stream.close();
+  }
+}
