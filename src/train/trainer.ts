@@ -214,7 +214,8 @@ async function validate(
     actual.push(...batch.texts);
     disposeBatch(batch);
   }
-  return { loss: lossSum / actual.length, report: scorePredictions(actual, predicted, config.alphabet) };
+  const n = Math.min(actual.length, maxImages);
+  return { loss: lossSum / actual.length, report: scorePredictions(actual.slice(0, n), predicted.slice(0, n), config.alphabet) };
 }
 
 function disposeBatch(batch: LabeledBatch): void {
