@@ -66,6 +66,7 @@ export async function runTrainCommand(config: Partial<TrainConfig>, resume: bool
   const onTerm = () => stop('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
+  let epochs = 0;
   const bar = new SingleBar({
     format: 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | heads {heads} | {ips} img/s | eta {eta_formatted}',
     hideCursor: true,
@@ -78,7 +79,8 @@ export async function runTrainCommand(config: Partial<TrainConfig>, resume: bool
       signal: controller.signal,
       callbacks: {
         onLog: log,
-        onStart: ({ batchesPerEpoch, resumedFrom }) => {
+        onStart: ({ batchesPerEpoch, resumedFrom, config: resolved }) => {
+          epochs = resolved.epochs;
           if (resumedFrom) log(`resuming from ${resumedFrom}`);
           bar.start(batchesPerEpoch, 0, { epoch: '-', loss: '-', heads: '-', ips: '-' });
         },
@@ -98,7 +100,7 @@ export async function runTrainCommand(config: Partial<TrainConfig>, resume: bool
               `val char ${pct(m.valCharacterAccuracy)}, val whole ${pct(m.valWholeAccuracy)}, ` +
               `${m.imagesPerSecond.toFixed(1)} img/s, data wait ${((100 * m.dataWaitSeconds) / m.trainSeconds).toFixed(1)}%`,
           );
-          bar.start(bar.getTotal(), 0, { epoch: m.epoch + 1, loss: '-', heads: '-', ips: '-' });
+          if (m.epoch < epochs) bar.start(bar.getTotal(), 0, { epoch: m.epoch + 1, loss: '-', heads: '-', ips: '-' });
         },
       },
     });

@@ -1,0 +1,70 @@
+/**
+ * `captcha-lab demo` (the README's main job): the whole pipeline on a small scale, on a fresh
+ * machine, in a few minutes:
+ *   1. pick the backend, 2. generate a small dataset of the original experiment's CAPTCHAs,
+ *   3. train the original network briefly, 4. evaluate it on the held-out 10%, and
+ *   5. read freshly generated CAPTCHAs and the real-library sample with the pretrained model.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command } from 'commander';
+import { listLabeledFiles } from '../data/labeled-files';
+import { evaluateModel, formatReport } from '../eval';
+import { fileBatches } from '../eval/image-batches';
+import { freshBatches } from '../eval/fresh';
+import { getModelSpec, loadModel } from '../models';
+import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
+import { DEFAULT_MODEL_DIR } from './evaluate';
+import { runGenerate } from './generate';
+import { runTrainCommand } from './train';
+
+/** The real-library sample shipped beside the repository (see shared/reference). */
+export const REFERENCE_SAMPLE = path.join('..', 'shared', 'reference', 'lepture-160x60-sample');
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('demo')
+    .description('generate, train, evaluate and predict on a small scale (the README main job)')
+    .option('--count <n>', 'images to generate for the short training', parseIntArg('count'), 1200)
+    .option('--epochs <n>', 'epochs of the short training', parseIntArg('epochs'), 1)
+    .option('--data-dir <dir>', 'where the demo dataset goes', path.join('data', 'demo'))
+    .option('--model-dir <dir>', 'pretrained model to demonstrate', DEFAULT_MODEL_DIR);
+  addBackendOptions(cmd).action(async (opts) => {
+    const log = stageLogger();
+    const backend = await startBackend(opts);
+    log(`1. backend: ${backend.tfBackend} (${backend.package})`);
+
+    log(`2. generating ${opts.count} CAPTCHAs of 170x80 like the original experiment`);
+    await runGenerate({ out: opts.dataDir, count: opts.count, seed: 'demo', captcha: { width: 170, height: 80 } });
+
+    log(`3. training the original network for ${opts.epochs} epoch(s) (a real run: 46,080 images x 3 epochs)`);
+    const runDir = path.join('models', 'demo');
+    fs.rmSync(runDir, { recursive: true, force: true }); // the demo's own scratch run
+    const { record } = await runTrainCommand({ run: 'demo', model: 'seed', dataDir: opts.dataDir, epochs: opts.epochs }, false);
+
+    log('4. evaluating on the held-out 10%');
+    const last = record.history[record.history.length - 1];
+    log(`   character ${pct(last.valCharacterAccuracy)}, whole image ${pct(last.valWholeAccuracy)}, ` +
+      `${last.imagesPerSecond.toFixed(1)} training images/s (a short run learns little: see models/seed-replication)`);
+
+    if (!fs.existsSync(path.join(opts.modelDir, 'model.json'))) {
+      log(`5. no pretrained model in ${opts.modelDir}; skipping the prediction demo`);
+      return;
+    }
+    const { model, metadata } = await loadModel(opts.modelDir);
+    const head = getModelSpec(metadata.architecture).head;
+    log(`5. reading 12 fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir}`);
+    const fresh = await evaluateModel(
+      model,
+      freshBatches({ count: 12, seed: `demo-${Date.now()}`, input: metadata.input, alphabet: metadata.alphabet, length: Number(metadata.length ?? 4), captchaVersion: '0.7.0' }),
+      { alphabet: metadata.alphabet, head },
+    );
+    fresh.actual.forEach((t, i) => console.log(`   true ${t}  predicted ${fresh.predictions[i]}${t === fresh.predictions[i] ? '' : '   <- misread'}`));
+    if (fs.existsSync(REFERENCE_SAMPLE)) {
+      const files = listLabeledFiles(REFERENCE_SAMPLE, metadata.alphabet);
+      const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head });
+      log(`   on the ${files.length} images made by the real Python library:`);
+      console.log(formatReport(real).replace(/^/gm, '   '));
+    }
+  });
+}
