@@ -1,0 +1,360 @@
+/**
+ * Plotly figure specs as plain JSON: pure functions of a run's history or an evaluation report.
+ * They render through `application/vnd.plotly.v1+json` in JupyterLab (see ./display.ts) and
+ * through plotly.js anywhere else (`Plotly.newPlot(div, fig.data, fig.layout)`).
+ */
+
+/** One plotly trace (`scatter`, `heatmap` ...); only the fields we set are typed. */
+export interface PlotlyTrace {
+  type: string;
+  name?: string;
+  x?: Array<number | string>;
+  y?: Array<number | string>;
+  z?: Array<Array<number | null>>;
+  [key: string]: unknown;
+}
+
+/** A figure as plotly.js and the Jupyter plotly renderer take it. */
+export interface PlotlyFigure {
+  data: PlotlyTrace[];
+  layout: Record<string, unknown>;
+  config?: Record<string, unknown>;
+}
+
+/**
+ * The fields of one epoch of a run's history (`run.json`) that the curves use; `EpochMetrics`
+ * of src/train has them all. Accuracies are fractions.
+ */
+export interface EpochPoint {
+  /** 1-based epoch number: the point sits at the end of that epoch. */
+  epoch: number;
+  loss: number;
+  headAccuracy: number[];
+  valLoss: number;
+  valHeadAccuracy: number[];
+  valWholeAccuracy?: number;
+  /** Seconds of the whole epoch, validation included (for accuracy over time). */
+  seconds?: number;
+}
+
+/**
+ * One training batch as the trainer's `onBatch` reports it, for curves finer than an epoch.
+ * `loss` and `headAccuracy` are running means over the epoch so far.
+ */
+export interface BatchPoint {
+  /** 0-based epoch index. */
+  epoch: number;
+  /** 1-based batch number within the epoch. */
+  batch: number;
+  batchesPerEpoch: number;
+  loss: number;
+  headAccuracy: number[];
+}
+
+export interface TrainingCurvesOptions {
+  /**
+   * Per-batch points; when given, the training curves follow them instead of the per-epoch means.
+   * @default []
+   */
+  batches?: readonly BatchPoint[];
+  /** Figure title. @default 'Training' */
+  title?: string;
+  /** Figure height in pixels. @default 380 */
+  height?: number;
+}
+
+export const DEFAULT_TRAINING_CURVES_OPTIONS: Required<TrainingCurvesOptions> = {
+  batches: [],
+  title: 'Training',
+  height: 380,
+};
+
+/** Qualitative colours (plotly's default cycle), one per head; train and validation share a colour. */
+export const HEAD_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const TRAIN_COLOR = '#1f77b4';
+const VALIDATION_COLOR = '#d62728';
+
+/** Epochs completed at a batch: the x of a batch point on an axis measured in epochs. */
+function batchX(b: BatchPoint): number {
+  return b.epoch + b.batch / b.batchesPerEpoch;
+}
+
+function checkHistory(history: readonly EpochPoint[]): void {
+  if (!Array.isArray(history)) {
+    throw new Error(`history must be an array of epochs (run.json's "history"), got ${typeof history}`);
+  }
+}
+
+function headCount(history: readonly EpochPoint[], batches: readonly BatchPoint[]): number {
+  return Math.max(0, ...history.map((h) => h.headAccuracy.length), ...batches.map((b) => b.headAccuracy.length));
+}
+
+function lossTraces(history: readonly EpochPoint[], batches: readonly BatchPoint[], axis: string): PlotlyTrace[] {
+  const train: PlotlyTrace = batches.length
+    ? { type: 'scatter', mode: 'lines', name: 'train loss', x: batches.map(batchX), y: batches.map((b) => b.loss) }
+    : { type: 'scatter', mode: 'lines+markers', name: 'train loss', x: history.map((h) => h.epoch), y: history.map((h) => h.loss) };
+  const validation: PlotlyTrace = {
+    type: 'scatter',
+    mode: 'lines+markers',
+    name: 'validation loss',
+    x: history.map((h) => h.epoch),
+    y: history.map((h) => h.valLoss),
+  };
+  return [
+    { ...train, line: { color: TRAIN_COLOR }, legendgroup: 'loss', xaxis: `x${axis}`, yaxis: `y${axis}` },
+    { ...validation, line: { color: VALIDATION_COLOR, dash: 'dash' }, legendgroup: 'loss', xaxis: `x${axis}`, yaxis: `y${axis}` },
+  ];
+}
+
+function accuracyTraces(history: readonly EpochPoint[], batches: readonly BatchPoint[], axis: string): PlotlyTrace[] {
+  const traces: PlotlyTrace[] = [];
+  for (let head = 0; head < headCount(history, batches); head++) {
+    const color = HEAD_COLORS[head % HEAD_COLORS.length];
+    const common = { xaxis: `x${axis}`, yaxis: `y${axis}`, legendgroup: `head${head + 1}` };
+    traces.push(
+      batches.length
+        ? { type: 'scatter', mode: 'lines', name: `head ${head + 1} train`, x: batches.map(batchX), y: batches.map((b) => b.headAccuracy[head]), line: { color }, ...common }
+        : { type: 'scatter', mode: 'lines+markers', name: `head ${head + 1} train`, x: history.map((h) => h.epoch), y: history.map((h) => h.headAccuracy[head]), line: { color }, ...common },
+      {
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: `head ${head + 1} validation`,
+        x: history.map((h) => h.epoch),
+        y: history.map((h) => h.valHeadAccuracy[head]),
+        line: { color, dash: 'dash' },
+        ...common,
+      },
+    );
+  }
+  return traces;
+}
+
+const epochAxis = (extra: Record<string, unknown> = {}) => ({ title: { text: 'epoch' }, rangemode: 'tozero', ...extra });
+
+/** Train and validation loss against epochs. */
+export function lossFigure(history: readonly EpochPoint[], options: TrainingCurvesOptions = {}): PlotlyFigure {
+  checkHistory(history);
+  const opts = { ...DEFAULT_TRAINING_CURVES_OPTIONS, title: 'Loss', ...options };
+  return {
+    data: lossTraces(history, opts.batches, ''),
+    layout: { title: { text: opts.title }, height: opts.height, xaxis: epochAxis(), yaxis: { title: { text: 'loss (sum over heads)' } } },
+  };
+}
+
+/** Per-head accuracy, train (solid) and validation (dashed, same colour), against epochs. */
+export function headAccuracyFigure(history: readonly EpochPoint[], options: TrainingCurvesOptions = {}): PlotlyFigure {
+  checkHistory(history);
+  const opts = { ...DEFAULT_TRAINING_CURVES_OPTIONS, title: 'Accuracy per head', ...options };
+  return {
+    data: accuracyTraces(history, opts.batches, ''),
+    layout: { title: { text: opts.title }, height: opts.height, xaxis: epochAxis(), yaxis: { title: { text: 'accuracy' }, range: [0, 1] } },
+  };
+}
+
+/**
+ * Loss (left) and per-head accuracy (right) side by side, train vs validation: the chart the
+ * training notebook redraws after every epoch.
+ */
+export function trainingCurvesFigure(history: readonly EpochPoint[], options: TrainingCurvesOptions = {}): PlotlyFigure {
+  checkHistory(history);
+  const opts = { ...DEFAULT_TRAINING_CURVES_OPTIONS, ...options };
+  return {
+    data: [...lossTraces(history, opts.batches, ''), ...accuracyTraces(history, opts.batches, '2')],
+    layout: {
+      title: { text: opts.title },
+      height: opts.height,
+      grid: { rows: 1, columns: 2, pattern: 'independent' },
+      xaxis: epochAxis({ domain: [0, 0.42] }),
+      yaxis: { title: { text: 'loss (sum over heads)' } },
+      xaxis2: epochAxis({ domain: [0.55, 1] }),
+      yaxis2: { title: { text: 'accuracy' }, range: [0, 1] },
+      annotations: [
+        { text: 'loss', showarrow: false, xref: 'x domain', yref: 'y domain', x: 0.5, y: 1.08 },
+        { text: 'accuracy per head (dashed: validation)', showarrow: false, xref: 'x2 domain', yref: 'y2 domain', x: 0.5, y: 1.08 },
+      ],
+      legend: { font: { size: 10 } },
+      margin: { t: 70 },
+    },
+  };
+}
+
+export interface ConfusionHeatmapOptions {
+  /**
+   * Leave the diagonal (right answers) blank: it holds most of the counts and would flatten the
+   * colour scale of the confusions, which are what the chart is for.
+   * @default true
+   */
+  hideDiagonal?: boolean;
+  /** Figure title. @default 'Confusion matrix (rows: true, columns: predicted)' */
+  title?: string;
+  /** Figure height in pixels; the width follows. @default 640 */
+  height?: number;
+}
+
+export const DEFAULT_CONFUSION_HEATMAP_OPTIONS: Required<ConfusionHeatmapOptions> = {
+  hideDiagonal: true,
+  title: 'Confusion matrix (rows: true, columns: predicted)',
+  height: 640,
+};
+
+/**
+ * A heatmap of a k x k confusion matrix (rows: true class, columns: predicted class, in alphabet
+ * order), with the true classes top to bottom.
+ */
+export function confusionHeatmapFigure(matrix: readonly (readonly number[])[], alphabet: string, options: ConfusionHeatmapOptions = {}): PlotlyFigure {
+  const opts = { ...DEFAULT_CONFUSION_HEATMAP_OPTIONS, ...options };
+  const k = alphabet.length;
+  if (matrix.length !== k || matrix.some((row) => row.length !== k)) {
+    throw new Error(`confusion matrix must be ${k}x${k} for the ${k}-character alphabet '${alphabet}', got ${matrix.length}x${matrix[0]?.length ?? 0}`);
+  }
+  const labels = [...alphabet];
+  const z = matrix.map((row, i) => row.map((v, j) => (opts.hideDiagonal && i === j ? null : v)));
+  // Category axes: otherwise plotly reads the labels '0'..'9' as numbers.
+  const axis = (title: string, extra: Record<string, unknown> = {}) => ({ title: { text: title }, type: 'category', tickfont: { family: 'monospace', size: 10 }, ...extra });
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: labels,
+        y: labels,
+        z,
+        // White for zero, so the hidden diagonal (no value) shows the grey plot background.
+        colorscale: [
+          [0, '#ffffff'],
+          [1, '#b2182b'],
+        ],
+        zmin: 0,
+        hoverongaps: false,
+        hovertemplate: 'true %{y}, read as %{x}: %{z}<extra></extra>',
+        colorbar: { title: { text: 'count' } },
+      },
+    ],
+    layout: {
+      title: { text: opts.hideDiagonal ? `${opts.title}, right answers hidden` : opts.title },
+      height: opts.height,
+      width: opts.height + 80,
+      plot_bgcolor: '#d9d9d9',
+      // Square cells; the axes shrink to the matrix instead of padding it with background.
+      xaxis: axis('predicted', { side: 'bottom', constrain: 'domain' }),
+      yaxis: axis('true', { autorange: 'reversed', scaleanchor: 'x', constrain: 'domain' }),
+    },
+  };
+}
+
+/** Whole-image accuracy reached after some minutes of training. */
+export interface TimePoint {
+  minutes: number;
+  wholeAccuracy: number;
+}
+
+/** A named curve of accuracy over training time (one run, one backend, one model ...). */
+export interface TimeSeries {
+  name: string;
+  points: readonly TimePoint[];
+}
+
+export interface AccuracyOverTimeOptions {
+  /** Figure title. @default 'Whole-image accuracy over training time' */
+  title?: string;
+  /** Figure height in pixels. @default 380 */
+  height?: number;
+}
+
+export const DEFAULT_ACCURACY_OVER_TIME_OPTIONS: Required<AccuracyOverTimeOptions> = {
+  title: 'Whole-image accuracy over training time',
+  height: 380,
+};
+
+/**
+ * Accuracy against wall-clock minutes of training, one line per series (a single list of points
+ * makes one series called 'accuracy').
+ */
+export function accuracyOverTimeFigure(series: readonly TimeSeries[] | readonly TimePoint[], options: AccuracyOverTimeOptions = {}): PlotlyFigure {
+  const opts = { ...DEFAULT_ACCURACY_OVER_TIME_OPTIONS, ...options };
+  const list: readonly TimeSeries[] =
+    series.length > 0 && 'minutes' in series[0] ? [{ name: 'accuracy', points: series as readonly TimePoint[] }] : (series as readonly TimeSeries[]);
+  for (const s of list) {
+    const bad = s.points.find((p) => !Number.isFinite(p.minutes) || p.minutes < 0);
+    if (bad) throw new Error(`series '${s.name}' has a point at ${bad.minutes} minutes; minutes must be >= 0`);
+  }
+  return {
+    data: list.map((s) => ({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: s.name,
+      x: s.points.map((p) => p.minutes),
+      y: s.points.map((p) => p.wholeAccuracy),
+    })),
+    layout: {
+      title: { text: opts.title },
+      height: opts.height,
+      xaxis: { title: { text: 'training time (minutes)' }, rangemode: 'tozero' },
+      yaxis: { title: { text: 'whole-image accuracy' }, range: [0, 1], tickformat: '.0%' },
+    },
+  };
+}
+
+/**
+ * A run's history as accuracy-over-time points: the validation whole-image accuracy at the end of
+ * each epoch against the cumulative minutes spent so far.
+ */
+export function historyTimePoints(history: readonly EpochPoint[]): TimePoint[] {
+  checkHistory(history);
+  let seconds = 0;
+  return history.map((h) => {
+    if (h.seconds === undefined || h.valWholeAccuracy === undefined) {
+      throw new Error(`epoch ${h.epoch} lacks seconds or valWholeAccuracy; pass the history of a run.json`);
+    }
+    seconds += h.seconds;
+    return { minutes: seconds / 60, wholeAccuracy: h.valWholeAccuracy };
+  });
+}
+
+export interface CharacterFrequencyFigureOptions {
+  /** Figure title. @default 'Character frequencies' */
+  title?: string;
+  /** Figure height in pixels. @default 320 */
+  height?: number;
+}
+
+export const DEFAULT_CHARACTER_FREQUENCY_FIGURE_OPTIONS: Required<CharacterFrequencyFigureOptions> = {
+  title: 'Character frequencies',
+  height: 320,
+};
+
+/** How often each character occurs (rows of `characterFrequencies`), against the uniform expectation. */
+export function characterFrequencyFigure(rows: ReadonlyArray<{ char: string; count: number }>, options: CharacterFrequencyFigureOptions = {}): PlotlyFigure {
+  const { title, height } = { ...DEFAULT_CHARACTER_FREQUENCY_FIGURE_OPTIONS, ...options };
+  const total = rows.reduce((n, r) => n + r.count, 0);
+  const expected = rows.length ? total / rows.length : 0;
+  const chars = rows.map((r) => r.char);
+  return {
+    data: [
+      { type: 'bar', name: 'count', x: chars, y: rows.map((r) => r.count), marker: { color: TRAIN_COLOR } },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        name: 'uniform expectation',
+        x: chars,
+        y: chars.map(() => expected),
+        line: { color: VALIDATION_COLOR, dash: 'dash' },
+      },
+    ],
+    layout: {
+      title: { text: title },
+      height,
+      xaxis: { title: { text: 'character' }, type: 'category' },
+      yaxis: { title: { text: 'count' }, rangemode: 'tozero' },
+      bargap: 0.15,
+    },
+  };
+}
+
+/**
+ * A run's accuracy over training time: its measured curve (`run.json` "curve", written when
+ * training with `curveEveryMinutes`), else one point per epoch from its history.
+ */
+export function runTimePoints(record: { curve?: readonly TimePoint[]; history: readonly EpochPoint[] }): TimePoint[] {
+  if (record.curve && record.curve.length > 0) return record.curve.map((p) => ({ minutes: p.minutes, wholeAccuracy: p.wholeAccuracy }));
+  return historyTimePoints(record.history);
+}

@@ -1,0 +1,137 @@
+import { strict as assert } from 'assert';
+import {
+  accuracyOverTimeFigure,
+  characterFrequencyFigure,
+  confusionHeatmapFigure,
+  headAccuracyFigure,
+  historyTimePoints,
+  runTimePoints,
+  lossFigure,
+  trainingCurvesFigure,
+  type EpochPoint,
+} from '../../src/viz';
+
+const history: EpochPoint[] = [
+  { epoch: 1, loss: 3.5, headAccuracy: [0.1, 0.2], valLoss: 3.2, valHeadAccuracy: [0.15, 0.25], valWholeAccuracy: 0.01, seconds: 60 },
+  { epoch: 2, loss: 2.0, headAccuracy: [0.5, 0.6], valLoss: 2.4, valHeadAccuracy: [0.45, 0.55], valWholeAccuracy: 0.2, seconds: 30 },
+];
+
+describe('training curve figures', () => {
+  it('draws train and validation loss against epochs', () => {
+    const fig = lossFigure(history);
+    assert.deepEqual(fig.data.map((t) => t.name), ['train loss', 'validation loss']);
+    assert.deepEqual(fig.data[0].x, [1, 2]);
+    assert.deepEqual(fig.data[0].y, [3.5, 2.0]);
+    assert.deepEqual(fig.data[1].y, [3.2, 2.4]);
+    assert.equal((fig.layout.xaxis as { title: { text: string } }).title.text, 'epoch');
+  });
+
+  it('draws one train and one validation curve per head, in the same colour', () => {
+    const fig = headAccuracyFigure(history);
+    assert.deepEqual(fig.data.map((t) => t.name), ['head 1 train', 'head 1 validation', 'head 2 train', 'head 2 validation']);
+    assert.deepEqual(fig.data[3].y, [0.25, 0.55]);
+    const color = (i: number) => (fig.data[i].line as { color: string }).color;
+    assert.equal(color(0), color(1));
+    assert.notEqual(color(0), color(2));
+  });
+
+  it('follows per-batch points for the training curves when given, at fractional epochs', () => {
+    const batches = [
+      { epoch: 0, batch: 1, batchesPerEpoch: 2, loss: 3.6, headAccuracy: [0, 0.1] },
+      { epoch: 0, batch: 2, batchesPerEpoch: 2, loss: 3.5, headAccuracy: [0.1, 0.2] },
+      { epoch: 1, batch: 1, batchesPerEpoch: 2, loss: 2.2, headAccuracy: [0.4, 0.5] },
+    ];
+    const fig = trainingCurvesFigure(history, { batches });
+    const train = fig.data.find((t) => t.name === 'train loss');
+    assert.deepEqual(train?.x, [0.5, 1, 1.5]);
+    const head2 = fig.data.find((t) => t.name === 'head 2 train');
+    assert.deepEqual(head2?.y, [0.1, 0.2, 0.5]);
+    assert.equal(head2?.xaxis, 'x2');
+    assert.equal(fig.data.find((t) => t.name === 'validation loss')?.xaxis, 'x');
+  });
+
+  it('draws an empty history as a figure without points (before the first epoch)', () => {
+    const fig = trainingCurvesFigure([]);
+    assert.deepEqual(fig.data.map((t) => t.x), [[], []]);
+  });
+
+  it('refuses a history that is not an array', () => {
+    assert.throws(() => lossFigure({} as unknown as EpochPoint[]), /history must be an array of epochs/);
+  });
+});
+
+describe('confusionHeatmapFigure', () => {
+  const alphabet = '0OA';
+  const matrix = [
+    [5, 2, 0],
+    [3, 7, 0],
+    [0, 1, 9],
+  ];
+
+  it('puts true classes on rows and predicted on columns, as categories', () => {
+    const fig = confusionHeatmapFigure(matrix, alphabet, { hideDiagonal: false });
+    const [trace] = fig.data;
+    assert.equal(trace.type, 'heatmap');
+    assert.deepEqual(trace.x, ['0', 'O', 'A']);
+    assert.deepEqual(trace.z, matrix);
+    assert.equal((fig.layout.xaxis as { type: string }).type, 'category');
+    assert.equal((fig.layout.yaxis as { autorange: string }).autorange, 'reversed');
+  });
+
+  it('blanks the diagonal by default so confusions set the colour scale', () => {
+    const fig = confusionHeatmapFigure(matrix, alphabet);
+    assert.deepEqual(fig.data[0].z, [
+      [null, 2, 0],
+      [3, null, 0],
+      [0, 1, null],
+    ]);
+  });
+
+  it('refuses a matrix that does not match the alphabet', () => {
+    assert.throws(() => confusionHeatmapFigure([[1]], alphabet), /must be 3x3 for the 3-character alphabet '0OA', got 1x1/);
+  });
+});
+
+describe('accuracyOverTimeFigure', () => {
+  it('draws one line per series against minutes', () => {
+    const fig = accuracyOverTimeFigure([
+      { name: 'native', points: [{ minutes: 1, wholeAccuracy: 0.1 }, { minutes: 2, wholeAccuracy: 0.4 }] },
+      { name: 'wasm', points: [{ minutes: 5, wholeAccuracy: 0.05 }] },
+    ]);
+    assert.deepEqual(fig.data.map((t) => t.name), ['native', 'wasm']);
+    assert.deepEqual(fig.data[0].x, [1, 2]);
+    assert.deepEqual(fig.data[0].y, [0.1, 0.4]);
+  });
+
+  it('takes a plain list of points as one series', () => {
+    const fig = accuracyOverTimeFigure([{ minutes: 0.5, wholeAccuracy: 0.3 }]);
+    assert.equal(fig.data.length, 1);
+    assert.deepEqual(fig.data[0].y, [0.3]);
+  });
+
+  it('refuses negative minutes', () => {
+    assert.throws(() => accuracyOverTimeFigure([{ minutes: -1, wholeAccuracy: 0 }]), /-1 minutes; minutes must be >= 0/);
+  });
+
+  it("prefers a run's measured curve and falls back to its epochs", () => {
+    const curve = [{ minutes: 0.5, wholeAccuracy: 0.05, images: 100 }];
+    assert.deepEqual(runTimePoints({ curve, history }), [{ minutes: 0.5, wholeAccuracy: 0.05 }]);
+    assert.deepEqual(runTimePoints({ curve: [], history }), historyTimePoints(history));
+  });
+
+  it('turns a history into cumulative minutes', () => {
+    assert.deepEqual(historyTimePoints(history), [
+      { minutes: 1, wholeAccuracy: 0.01 },
+      { minutes: 1.5, wholeAccuracy: 0.2 },
+    ]);
+  });
+});
+
+describe('characterFrequencyFigure', () => {
+  it('draws a bar per character and the uniform expectation', () => {
+    const fig = characterFrequencyFigure([{ char: 'A', count: 3 }, { char: 'B', count: 1 }]);
+    assert.deepEqual(fig.data.map((t) => t.type), ['bar', 'scatter']);
+    assert.deepEqual(fig.data[0].x, ['A', 'B']);
+    assert.deepEqual(fig.data[1].y, [2, 2]);
+  });
+});
