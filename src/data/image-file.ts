@@ -1,16 +1,11 @@
 /**
- * Decoding image files (PNG, JPEG) to packed RGB bytes with node-canvas, the same decoder for
- * datasets, the reference sample and `predict`.
+ * Decoding image files (PNG, JPEG) to packed RGB bytes with node-canvas (libpng, libjpeg): the
+ * same decoder for datasets, the reference sample and `predict`.
  */
 import * as fs from 'fs';
-import { createCanvas, loadImage } from 'canvas';
+import { loadCanvas, type RgbImage } from '../captcha';
 
-/** An 8-bit RGB image, row-major, 3 bytes per pixel. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { RgbImage };
 
 /** RGBA (e.g. canvas ImageData) -> packed RGB; alpha is dropped. */
 export function rgbaToRgb(rgba: Uint8ClampedArray | Uint8Array, width: number, height: number): RgbImage {
@@ -23,22 +18,33 @@ export function rgbaToRgb(rgba: Uint8ClampedArray | Uint8Array, width: number, h
   return { width, height, data };
 }
 
-/** Reads and decodes an image file; errors name the file and what is wrong with it. */
+/**
+ * Reads and decodes an image file.
+ * @returns RGB image: `data` is uint8 `[height, width, 3]` row-major
+ * @throws an error naming the file when it is missing, unreadable or not a PNG/JPEG
+ */
 export async function decodeImageFile(file: string): Promise<RgbImage> {
   let bytes: Buffer;
   try {
     bytes = await fs.promises.readFile(file);
-  } catch {
-    throw new Error(`image '${file}' is missing or unreadable; regenerate the dataset or fix the path`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`image '${file}' is missing or unreadable (${code}); regenerate the dataset or fix the path`);
   }
-  let image;
+  return decodeImageBytes(bytes, file);
+}
+
+/** Decodes PNG/JPEG bytes; `name` (a file name) is used in error messages. */
+export async function decodeImageBytes(bytes: Buffer, name = '(bytes)'): Promise<RgbImage> {
+  const { loadImage, createCanvas } = loadCanvas();
+  let image: Awaited<ReturnType<typeof loadImage>>;
   try {
     image = await loadImage(bytes);
   } catch (err) {
-    throw new Error(`image '${file}' is corrupt or not a PNG/JPEG (${(err as Error).message}); regenerate it`);
+    throw new Error(`image '${name}' is corrupt or not a PNG/JPEG (${(err as Error).message}); regenerate it`);
   }
-  const canvas = createCanvas(image.width, image.height);
-  const ctx = canvas.getContext('2d');
+  const { width, height } = image;
+  const ctx = createCanvas(width, height).getContext('2d');
   ctx.drawImage(image, 0, 0);
-  return rgbaToRgb(ctx.getImageData(0, 0, image.width, image.height).data, image.width, image.height);
+  return rgbaToRgb(ctx.getImageData(0, 0, width, height).data, width, height);
 }

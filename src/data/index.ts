@@ -3,7 +3,6 @@ export {
   writeDataset,
   DEFAULT_WRITE_DATASET_OPTIONS,
   MANIFEST_FILE,
-  LABELS_FILE,
   type WriteDatasetOptions,
   type WriteDatasetResult,
   type DatasetManifest,
@@ -19,7 +18,7 @@ export { GENERATOR_VERSION } from './generation';
 export { decodeImageFile, decodeImageBytes, rgbaToRgb, type RgbImage } from './image-file';
 // lead: loader, labels, split exports below
 export { FolderDataset, type FolderDatasetOptions, type LabeledBatch } from './loader';
-export { encodeLabels, decodeLabels, readLabels } from './labels';
+export { encodeLabels, decodeLabels, readLabels, LABELS_FILE } from './labels';
 export { splitIndices, shuffledIndices, type Split } from './split';
 export { pixelsToTensor, type InputShape } from './tensors';
 export { listLabeledFiles, expandImagePaths, type LabeledFile } from './labeled-files';

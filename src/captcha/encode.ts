@@ -1,0 +1,76 @@
+/** Image files: RGB pixels -> PNG/JPEG bytes (node-canvas), and atomic writes. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadCanvas } from './canvas';
+import type { RgbImage } from './raster';
+
+export type ImageFormat = 'png' | 'jpg';
+export const IMAGE_FORMATS: readonly ImageFormat[] = ['png', 'jpg'];
+
+export interface EncodeOptions {
+  /** JPEG quality 1-100 (Pillow's default is 75, as lepture saves). @default 75 */
+  quality?: number;
+}
+
+export const DEFAULT_ENCODE_OPTIONS: Required<EncodeOptions> = { quality: 75 };
+
+export function checkFormat(format: unknown): ImageFormat {
+  if (format === 'jpeg') return 'jpg';
+  if (!IMAGE_FORMATS.includes(format as ImageFormat)) {
+    throw new Error(`image format must be 'png' or 'jpg', got ${JSON.stringify(format)}`);
+  }
+  return format as ImageFormat;
+}
+
+type Canvas = import('canvas').Canvas;
+const canvases = new Map<string, Canvas>();
+
+/**
+ * Encodes an RGB image as PNG or JPEG (4:2:0, like Pillow's JPEG defaults).
+ * @param image RGB, `height * width * 3` bytes
+ */
+export function encode(image: RgbImage, format: ImageFormat, options: EncodeOptions = {}): Buffer {
+  const fmt = checkFormat(format);
+  const { quality } = { ...DEFAULT_ENCODE_OPTIONS, ...options };
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
+    throw new Error(`JPEG quality must be an integer 1-100, got ${JSON.stringify(quality)}`);
+  }
+  const { width: w, height: h, data } = image;
+  if (data.length !== w * h * 3) throw new Error(`image data has ${data.length} bytes, expected ${w}x${h}x3 = ${w * h * 3}`);
+  const { createCanvas } = loadCanvas();
+  const key = `${w}x${h}`;
+  let canvas = canvases.get(key);
+  if (!canvas) {
+    canvas = createCanvas(w, h);
+    if (canvases.size > 16) canvases.clear();
+    canvases.set(key, canvas);
+  }
+  const ctx = canvas.getContext('2d');
+  const imageData = ctx.createImageData(w, h);
+  const rgba = imageData.data;
+  for (let i = 0, j = 0; i < data.length; i += 3, j += 4) {
+    rgba[j] = data[i];
+    rgba[j + 1] = data[i + 1];
+    rgba[j + 2] = data[i + 2];
+    rgba[j + 3] = 255;
+  }
+  ctx.putImageData(imageData, 0, 0);
+  return fmt === 'png'
+    ? canvas.toBuffer('image/png')
+    : canvas.toBuffer('image/jpeg', { quality: quality / 100, chromaSubsampling: true });
+}
+
+/**
+ * Writes a file so that it appears complete or not at all: a temporary file in the same folder,
+ * then a rename (atomic on POSIX file systems).
+ */
+export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}

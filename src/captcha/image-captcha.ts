@@ -1,0 +1,426 @@
+/**
+ * `ImageCaptcha`: a port of lepture/captcha's `captcha.image.ImageCaptcha` (v0.7.0 / v0.7.1),
+ * step by step and draw by draw, with the randomness injected. See
+ * ../shared/reference/lepture-captcha-spec.md §2 for the algorithm this follows.
+ */
+import {
+  alphaBBox,
+  crop,
+  div255,
+  drawArc,
+  drawNoiseDot,
+  pasteLumaMask,
+  resizeRgb,
+  smooth,
+  warpGlyph,
+  type RgbImage,
+  type RgbaImage,
+} from './raster';
+import { buildGlyphAtlas, DEFAULT_FONT, loadFont, type FontSpec, type GlyphAtlas, type GlyphBitmap, type LoadedFont } from './glyphs';
+import type { RandomSource } from './rng';
+import { encode, writeFileAtomic, type EncodeOptions, type ImageFormat } from './encode';
+import { expandAlphabet } from './text';
+
+/** Which release's formulas to follow; they differ in warp strength and the noise arc's end (spec §2.4). */
+export type CaptchaVersion = '0.7.0' | '0.7.1';
+export const CAPTCHA_VERSIONS: readonly CaptchaVersion[] = ['0.7.0', '0.7.1'];
+
+/** `[min, max]`, inclusive for integers. */
+export type Range = readonly [number, number];
+
+export interface ImageCaptchaOptions {
+  /** Image width, px. @default 160 */
+  width?: number;
+  /** Image height, px. @default 60 */
+  height?: number;
+  /** Font files (paths or specs); each character picks one font and size at random. @default [DEFAULT_FONT] */
+  fonts?: ReadonlyArray<string | FontSpec>;
+  /** Font sizes in px (FreeType pixel size, as Pillow's `truetype(path, size)`). @default [42, 50, 56] */
+  fontSizes?: readonly number[];
+  /** Characters texts may use; ranges such as `0-9A-Z` are expanded. @default '0-9A-Z' */
+  alphabet?: string;
+  /**
+   * lepture release whose formulas to follow. '0.7.0' has the classic strong perspective warp;
+   * '0.7.1' (the current PyPI release) has weaker warps and a noise arc that may end mid-image.
+   * @default '0.7.0'
+   */
+  version?: CaptchaVersion;
+  /** `character_offset_dx`: pen offset range, px (no visible effect, but drawn). @default [0, 4] */
+  characterOffsetDx?: Range;
+  /** `character_offset_dy`. @default [0, 6] */
+  characterOffsetDy?: Range;
+  /** `character_rotate`: rotation range, degrees counter-clockwise. @default [-30, 30] */
+  characterRotate?: Range;
+  /** `character_warp_dx`: horizontal warp range, fraction of the box width. @default [0.1, 0.3] */
+  characterWarpDx?: Range;
+  /** `character_warp_dy`: vertical warp range, fraction of the box height. @default [0.2, 0.3] */
+  characterWarpDy?: Range;
+  /** `word_space_probability`: chance of a blank glyph before each character. @default 0.5 */
+  wordSpaceProbability?: number;
+  /** `word_offset_dx`: maximum overlap of neighbours, fraction of the average glyph width. @default 0.25 */
+  wordOffsetDx?: number;
+  /** Number of noise dots (`create_noise_dots(number=30)`). @default 30 */
+  noiseDots?: number;
+  /** Draw the noise arc. @default true */
+  noiseCurve?: boolean;
+  /**
+   * Pre-rendered glyphs (from {@link ImageCaptcha.glyphAtlas}); when set, no font file is read and
+   * node-canvas is not needed. Worker threads get their glyphs this way.
+   * @default undefined (render the fonts with node-canvas on first use)
+   */
+  glyphAtlas?: GlyphAtlas;
+}
+
+export const DEFAULT_IMAGE_CAPTCHA_OPTIONS = {
+  width: 160,
+  height: 60,
+  fonts: [DEFAULT_FONT] as ReadonlyArray<string | FontSpec>,
+  fontSizes: [42, 50, 56] as readonly number[],
+  alphabet: '0-9A-Z',
+  version: '0.7.0' as CaptchaVersion,
+  characterOffsetDx: [0, 4] as Range,
+  characterOffsetDy: [0, 6] as Range,
+  characterRotate: [-30, 30] as Range,
+  characterWarpDx: [0.1, 0.3] as Range,
+  characterWarpDy: [0.2, 0.3] as Range,
+  wordSpaceProbability: 0.5,
+  wordOffsetDx: 0.25,
+  noiseDots: 30,
+  noiseCurve: true,
+} as const;
+
+/** Options with every default filled in (what a manifest records). */
+export type ResolvedImageCaptchaOptions = Omit<Required<ImageCaptchaOptions>, 'glyphAtlas'>;
+
+/** RGB colour, each channel 0-255. */
+export type RgbColor = readonly [number, number, number];
+/** RGB or RGBA colour; alpha defaults to 255. */
+export type RgbaColor = readonly [number, number, number] | readonly [number, number, number, number];
+
+export interface GenerateImageOptions {
+  /** Background colour; random in 238-255 per channel when not set. */
+  bgColor?: RgbColor;
+  /** Text, dot and arc colour; random in 10-200 per channel, alpha 220-255, when not set (still drawn). */
+  fgColor?: RgbaColor;
+}
+
+function checkInt(name: string, v: unknown, min: number, hint: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}; ${hint}`);
+  }
+  return v;
+}
+
+function checkRange(name: string, r: unknown, integer: boolean, min = -Infinity): Range {
+  const ok =
+    Array.isArray(r) &&
+    r.length === 2 &&
+    r.every((v) => typeof v === 'number' && Number.isFinite(v) && (!integer || Number.isInteger(v)) && v >= min) &&
+    r[0] <= r[1];
+  if (!ok) {
+    throw new Error(
+      `${name} must be [min, max] with min <= max${integer ? ', integers' : ''}${min > -Infinity ? ` >= ${min}` : ''}, got ${JSON.stringify(r)}`,
+    );
+  }
+  return r as unknown as Range;
+}
+
+function checkColor(name: string, c: unknown, allowAlpha: boolean): number[] {
+  const ok =
+    Array.isArray(c) &&
+    (c.length === 3 || (allowAlpha && c.length === 4)) &&
+    c.every((v) => Number.isInteger(v) && v >= 0 && v <= 255);
+  if (!ok) {
+    throw new Error(
+      `${name} must be [r, g, b]${allowAlpha ? ' or [r, g, b, a]' : ''} with integers 0-255, got ${JSON.stringify(c)}`,
+    );
+  }
+  return c as number[];
+}
+
+/** Checks options where they come in; returns them complete. */
+export function resolveImageCaptchaOptions(options: ImageCaptchaOptions = {}): ResolvedImageCaptchaOptions {
+  const { glyphAtlas: _atlas, ...rest } = options;
+  const o = { ...DEFAULT_IMAGE_CAPTCHA_OPTIONS, ...rest };
+  for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) (o as Record<string, unknown>)[k] = (DEFAULT_IMAGE_CAPTCHA_OPTIONS as Record<string, unknown>)[k];
+  }
+  checkInt('width', o.width, 1, 'pass the image width in pixels, e.g. 160');
+  checkInt('height', o.height, 1, 'pass the image height in pixels, e.g. 60');
+  if (!Array.isArray(o.fonts) || o.fonts.length === 0) {
+    throw new Error(`fonts must list at least one font file, got ${JSON.stringify(o.fonts)}; omit it for the default font`);
+  }
+  for (const f of o.fonts) {
+    const p = typeof f === 'string' ? f : f?.path;
+    if (typeof p !== 'string' || p.length === 0) throw new Error(`each font must be a file path, got ${JSON.stringify(f)}`);
+  }
+  if (!Array.isArray(o.fontSizes) || o.fontSizes.length === 0) {
+    throw new Error(`fontSizes must list at least one size in px, got ${JSON.stringify(o.fontSizes)}; e.g. [42, 50, 56]`);
+  }
+  for (const s of o.fontSizes) {
+    if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0) {
+      throw new Error(`font size ${JSON.stringify(s)} is not a positive number of pixels; use sizes such as 42, 50, 56`);
+    }
+  }
+  expandAlphabet(o.alphabet);
+  if (!CAPTCHA_VERSIONS.includes(o.version)) {
+    throw new Error(`version must be '0.7.0' or '0.7.1', got ${JSON.stringify(o.version)}`);
+  }
+  checkRange('characterOffsetDx', o.characterOffsetDx, true, 0);
+  checkRange('characterOffsetDy', o.characterOffsetDy, true, 0);
+  checkRange('characterRotate', o.characterRotate, false);
+  checkRange('characterWarpDx', o.characterWarpDx, false);
+  checkRange('characterWarpDy', o.characterWarpDy, false);
+  const p = o.wordSpaceProbability;
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
+    throw new Error(`wordSpaceProbability must be a number in [0, 1], got ${JSON.stringify(p)}`);
+  }
+  if (typeof o.wordOffsetDx !== 'number' || !(o.wordOffsetDx >= 0)) {
+    throw new Error(`wordOffsetDx must be a number >= 0, got ${JSON.stringify(o.wordOffsetDx)}`);
+  }
+  checkInt('noiseDots', o.noiseDots, 0, 'pass how many noise dots to draw, e.g. 30');
+  if (typeof o.noiseCurve !== 'boolean') throw new Error(`noiseCurve must be true or false, got ${JSON.stringify(o.noiseCurve)}`);
+  return o as ResolvedImageCaptchaOptions;
+}
+
+/**
+ * Draws lepture/captcha images.
+ *
+ * ```ts
+ * const captcha = new ImageCaptcha({ version: '0.7.1' });
+ * const image = captcha.generateImage('K9P3', createRng(42)); // { width: 160, height: 60, data: RGB bytes }
+ * fs.writeFileSync('k9p3.png', encode(image, 'png'));
+ * ```
+ */
+export class ImageCaptcha {
+  /** The options in effect, defaults filled in. */
+  readonly options: ResolvedImageCaptchaOptions;
+  /** The expanded alphabet. */
+  readonly alphabet: string;
+  private readonly fontInfo: LoadedFont[] | null;
+  private atlas: GlyphAtlas | null;
+  private faces: Array<Map<string, GlyphBitmap>> | null = null;
+  private readonly chars: Set<string>;
+
+  constructor(options: ImageCaptchaOptions = {}) {
+    this.options = resolveImageCaptchaOptions(options);
+    this.alphabet = expandAlphabet(this.options.alphabet);
+    this.chars = new Set(Array.from(this.alphabet));
+    this.atlas = options.glyphAtlas ?? null;
+    if (this.atlas) {
+      this.fontInfo = null;
+      const n = this.options.fonts.length * this.options.fontSizes.length;
+      if (!Array.isArray(this.atlas.faces) || this.atlas.faces.length !== n) {
+        throw new Error(`glyphAtlas has ${this.atlas.faces?.length} faces but fonts x fontSizes needs ${n}; build it with the same options`);
+      }
+      for (const c of this.chars) {
+        if (!this.atlas.faces.every((f) => f.glyphs[c])) throw new Error(`glyphAtlas lacks '${c}'; build it with the same alphabet`);
+      }
+    } else {
+      // Font files are read here, so a missing file or glyph fails now rather than mid-dataset.
+      this.fontInfo = this.options.fonts.map(loadFont);
+      for (const f of this.fontInfo) {
+        for (const c of [' ', ...this.chars]) {
+          if (f.info.glyphIndex(c) === 0) {
+            const cp = c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+            throw new Error(
+              `font '${f.spec.path}' cannot draw '${c}' (U+${cp}); remove it from the alphabet or pass a font that has it`,
+            );
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The glyphs of every font x size for the alphabet, rendered on first call. Pass it as
+   * `glyphAtlas` to build identical generators without fonts (worker threads).
+   */
+  glyphAtlas(): GlyphAtlas {
+    if (!this.atlas) this.atlas = buildGlyphAtlas(this.fontInfo!, this.options.fontSizes, this.chars);
+    return this.atlas;
+  }
+
+  private faceMaps(): Array<Map<string, GlyphBitmap>> {
+    if (!this.faces) this.faces = this.glyphAtlas().faces.map((f) => new Map(Object.entries(f.glyphs)));
+    return this.faces;
+  }
+
+  /** Throws a clear error unless `text` can be drawn. */
+  checkText(text: string): void {
+    if (typeof text !== 'string' || text.length === 0) {
+      throw new Error(`text must be a non-empty string, got ${JSON.stringify(text)}; pass the characters to draw, e.g. 'K9P3'`);
+    }
+    for (const c of text) {
+      if (!this.chars.has(c)) {
+        throw new Error(
+          `text '${text}' contains '${c}', which is not in the alphabet '${this.options.alphabet}'; ` +
+            'use only those characters or set the alphabet option',
+        );
+      }
+    }
+  }
+
+  /**
+   * Draws `text` as lepture's `generate_image` does: background and ink colours, the characters
+   * (each rotated, warped, resized, pasted with overlap), 30 noise dots, the noise arc, SMOOTH.
+   * Random draws are taken from `rng` in the library's order.
+   *
+   * @param text characters to draw, all in the alphabet
+   * @param rng the random source (e.g. `createRng(seed)`)
+   * @returns RGB image, `width x height`, `data` is `height * width * 3` bytes, row-major
+   */
+  generateImage(text: string, rng: RandomSource, options: GenerateImageOptions = {}): RgbImage {
+    this.checkText(text);
+    const bgIn = options.bgColor === undefined ? undefined : checkColor('bgColor', options.bgColor, false);
+    const fgIn = options.fgColor === undefined ? undefined : checkColor('fgColor', options.fgColor, true);
+    const faces = this.faceMaps();
+    // 1. Colours. The random foreground is always drawn, opacity first (it is the argument).
+    const background = bgIn ?? [rng.randbelow(18) + 238, rng.randbelow(18) + 238, rng.randbelow(18) + 238];
+    const opacity = rng.randbelow(36) + 220;
+    const randomFg = [rng.randbelow(191) + 10, rng.randbelow(191) + 10, rng.randbelow(191) + 10, opacity];
+    const color = fgIn ? [fgIn[0], fgIn[1], fgIn[2], fgIn[3] ?? 255] : randomFg;
+    // 2. Characters onto the background.
+    const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces);
+    // 3. Noise: dots, then the arc, on the final-size image, opaque, ink RGB only.
+    const { width: W, height: H } = this.options;
+    for (let i = 0; i < this.options.noiseDots; i++) {
+      const x = rng.randbelow(W + 1);
+      const y = rng.randbelow(H + 1);
+      drawNoiseDot(image, x, y, color[0], color[1], color[2]);
+    }
+    if (this.options.noiseCurve) {
+      const w5 = Math.trunc(W / 5);
+      const h5 = Math.trunc(H / 5);
+      const x1 = rng.randbelow(w5 + 1);
+      const x2 = this.options.version === '0.7.1' ? rng.randbelow(W - w5 + 1) + w5 : rng.randbelow(w5 + 1) + (W - w5);
+      const y1 = rng.randbelow(H - 2 * h5 + 1) + h5;
+      const y2 = rng.randbelow(H - y1 - h5 + 1) + y1;
+      const end = rng.randbelow(41) + 160;
+      const start = rng.randbelow(21);
+      drawArc(image, [x1, y1, x2, y2], start, end, color[0], color[1], color[2]);
+    }
+    // 4. SMOOTH.
+    return smooth(image);
+  }
+
+  /**
+   * `generateImage` encoded as a file's bytes (lepture's `generate`).
+   * @param options colours, `format` ('png' default, or 'jpg') and JPEG `quality`
+   */
+  generate(text: string, rng: RandomSource, options: GenerateImageOptions & EncodeOptions & { format?: ImageFormat } = {}): Buffer {
+    return encode(this.generateImage(text, rng, options), options.format ?? 'png', options);
+  }
+
+  /** `generate` written to `file`, atomically (lepture's `write`). */
+  write(text: string, file: string, rng: RandomSource, options: GenerateImageOptions & EncodeOptions & { format?: ImageFormat } = {}): void {
+    writeFileAtomic(file, this.generate(text, rng, options));
+  }
+
+  private createCaptchaImage(
+    chars: string[],
+    color: number[],
+    background: number[],
+    rng: RandomSource,
+    faces: Array<Map<string, GlyphBitmap>>,
+  ): RgbImage {
+    const { width: W, height: H, wordSpaceProbability, wordOffsetDx } = this.options;
+    const images: RgbaImage[] = [];
+    for (const c of chars) {
+      if (rng.random() > wordSpaceProbability) images.push(this.drawCharacter(' ', color, rng, faces));
+      images.push(this.drawCharacter(c, color, rng, faces));
+    }
+    let textWidth = 0;
+    for (const im of images) textWidth += im.width;
+    const width = Math.max(textWidth, W);
+    // lepture resizes the plain background to this width; a uniform image stays uniform under
+    // bicubic resampling, so filling it directly gives the same bytes.
+    const data = new Uint8Array(width * H * 3);
+    for (let i = 0; i < data.length; i += 3) {
+      data[i] = background[0];
+      data[i + 1] = background[1];
+      data[i + 2] = background[2];
+    }
+    let image: RgbImage = { width, height: H, data };
+    const average = Math.trunc(textWidth / chars.length);
+    const rand = Math.trunc(wordOffsetDx * average);
+    let offset = Math.trunc(average * 0.1);
+    for (const im of images) {
+      if (im.data.length > 0) pasteLumaMask(image, im, offset, Math.trunc((H - im.height) / 2));
+      offset = offset + im.width - rng.randbelow(rand + 1);
+    }
+    if (width > W) image = resizeRgb(image, W, H);
+    return image;
+  }
+
+  /**
+   * lepture's `_draw_character`: an RGBA image of exactly the character box. A blank result
+   * (a space) comes back with empty `data`, after the same random draws.
+   */
+  private drawCharacter(c: string, color: number[], rng: RandomSource, faces: Array<Map<string, GlyphBitmap>>): RgbaImage {
+    const o = this.options;
+    const glyph = faces[rng.randbelow(faces.length)].get(c)!;
+    const w = glyph.boxWidth;
+    const h = glyph.boxHeight;
+    const dx1 = rng.randbelow(o.characterOffsetDx[1] - o.characterOffsetDx[0] + 1) + o.characterOffsetDx[0];
+    const dy1 = rng.randbelow(o.characterOffsetDy[1] - o.characterOffsetDy[0] + 1) + o.characterOffsetDy[0];
+    const [r0, r1] = o.characterRotate;
+    const angle = r0 + rng.random() * (r1 - r0);
+    const [wx0, wx1] = o.characterWarpDx;
+    const [wy0, wy1] = o.characterWarpDy;
+    let dx2: number;
+    let dy2: number;
+    if (o.version === '0.7.1') {
+      // 0.7.1's precedence slip: w * U * (max - min) + min.
+      dx2 = w * rng.random() * (wx1 - wx0) + wx0;
+      dy2 = h * rng.random() * (wy1 - wy0) + wy0;
+    } else {
+      dx2 = w * (wx0 + (wx1 - wx0) * rng.random());
+      dy2 = h * (wy0 + (wy1 - wy0) * rng.random());
+    }
+    const x1 = Math.trunc(-dx2 + (dx2 - -dx2) * rng.random());
+    const y1 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
+    const x2 = Math.trunc(-dx2 + (dx2 - -dx2) * rng.random());
+    const y2 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
+
+    // Text on a fresh transparent canvas: RGB = ink wherever coverage > 0, A = ink alpha x coverage.
+    const im = this.inkImage(glyph, color, w + dx1, h + dy1, dx1, dy1);
+    if (im === null) return { width: w, height: h, data: new Uint8Array(0) };
+    const w2 = w + Math.abs(x1) + Math.abs(x2);
+    const h2 = h + Math.abs(y1) + Math.abs(y2);
+    const quad = [x1, y1, -x1, h2 - y2, w2 + x2, h2 + y2, w2 - x2, -y1];
+    // = im.rotate(angle, BILINEAR, expand=True).resize((w2, h2)).transform((w, h), QUAD, quad)
+    return warpGlyph(im, angle, w2, h2, w, h, quad);
+  }
+
+  /** The glyph drawn at (dx, dy) on a `cw x ch` canvas, cropped to its alpha box; null if blank. */
+  private inkImage(glyph: GlyphBitmap, color: number[], cw: number, ch: number, dx: number, dy: number): RgbaImage | null {
+    if (glyph.width === 0) return null;
+    // Clip the ink rectangle to the canvas, as Pillow's paste of the glyph mask does.
+    const gx0 = Math.max(0, -(dx + glyph.left));
+    const gy0 = Math.max(0, -(dy + glyph.top));
+    const gx1 = Math.min(glyph.width, cw - (dx + glyph.left));
+    const gy1 = Math.min(glyph.height, ch - (dy + glyph.top));
+    if (gx1 <= gx0 || gy1 <= gy0) return null;
+    const w = gx1 - gx0;
+    const h = gy1 - gy0;
+    const [r, g, b, a] = color;
+    const data = new Uint8Array(w * h * 4);
+    for (let y = 0; y < h; y++) {
+      let s = (gy0 + y) * glyph.width + gx0;
+      let d = y * w * 4;
+      for (let x = 0; x < w; x++, s++, d += 4) {
+        const m = glyph.coverage[s];
+        if (m === 0) continue;
+        data[d] = r;
+        data[d + 1] = g;
+        data[d + 2] = b;
+        data[d + 3] = div255(a * m);
+      }
+    }
+    const im = { width: w, height: h, data };
+    const box = alphaBBox(im);
+    if (box === null) return null;
+    return box[0] === 0 && box[1] === 0 && box[2] === w && box[3] === h ? im : crop(im, box);
+  }
+}

@@ -1,0 +1,30 @@
+/** The CAPTCHA generator: a seeded, fast port of lepture/captcha's ImageCaptcha. */
+export {
+  ImageCaptcha,
+  DEFAULT_IMAGE_CAPTCHA_OPTIONS,
+  CAPTCHA_VERSIONS,
+  resolveImageCaptchaOptions,
+  type ImageCaptchaOptions,
+  type ResolvedImageCaptchaOptions,
+  type GenerateImageOptions,
+  type CaptchaVersion,
+  type Range,
+  type RgbColor,
+  type RgbaColor,
+} from './image-captcha';
+export { createRng, deriveSeed, type Rng, type RandomSource, type Seed } from './rng';
+export {
+  randomText,
+  drawText,
+  expandAlphabet,
+  lengthRange,
+  resolveTextOptions,
+  DEFAULT_RANDOM_TEXT_OPTIONS,
+  type RandomTextOptions,
+} from './text';
+export { encode, writeFileAtomic, checkFormat, IMAGE_FORMATS, DEFAULT_ENCODE_OPTIONS, type ImageFormat, type EncodeOptions } from './encode';
+export { DEFAULT_FONT, type FontSpec, type GlyphAtlas, type GlyphFace, type GlyphBitmap } from './glyphs';
+export { loadCanvas } from './canvas';
+export type { RgbImage, RgbaImage } from './raster';
+/** The Pillow 9.4 primitives the generator is built from, bit-exact (resize, rotate, QUAD, paste, arc, SMOOTH). */
+export * as pillow from './raster';

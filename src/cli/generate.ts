@@ -1,0 +1,148 @@
+/** `captcha-lab generate`: writes a dataset folder of lepture-style CAPTCHAs (all cores, resumable). */
+import * as os from 'os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { CAPTCHA_VERSIONS, IMAGE_FORMATS, type CaptchaVersion, type ImageFormat } from '../captcha';
+import { writeDataset, type WriteDatasetOptions, type WriteDatasetResult } from '../data';
+import { stageLogger } from './common';
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+function nonNegativeInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
+      throw new InvalidArgumentError(`${name} must be an integer >= 0, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** `42,50,56` -> [42, 50, 56] */
+function parseSizes(value: string): number[] {
+  const sizes = value.split(',').map((s) => Number(s.trim()));
+  if (sizes.length === 0 || sizes.some((s) => !Number.isFinite(s) || s <= 0)) {
+    throw new InvalidArgumentError(`font sizes must be positive numbers separated by commas, e.g. 42,50,56; got '${value}'`);
+  }
+  return sizes;
+}
+
+/** `4` -> 4, `3-6` -> [3, 6] */
+function parseLength(value: string): number | [number, number] {
+  const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(value);
+  const min = m ? Number(m[1]) : NaN;
+  const max = m?.[2] !== undefined ? Number(m[2]) : min;
+  if (!m || min < 1 || max < min) {
+    throw new InvalidArgumentError(`length must be a positive integer or a range such as 3-6, got '${value}'`);
+  }
+  return min === max ? min : [min, max];
+}
+
+/** Parsed commander options -> writer options (every flag has a default, so all are present). */
+export function optionsFromFlags(o: Record<string, unknown>): WriteDatasetOptions {
+  const seed = o.seed as string;
+  return {
+    out: o.out as string,
+    count: o.count as number,
+    seed: /^-?\d+$/.test(seed) && Number.isSafeInteger(Number(seed)) ? Number(seed) : seed,
+    format: o.format as ImageFormat,
+    quality: o.quality as number,
+    workers: o.workers as number,
+    captcha: {
+      width: o.width as number,
+      height: o.height as number,
+      fonts: (o.font as string[] | undefined)?.length ? (o.font as string[]) : undefined,
+      fontSizes: o.fontSizes as number[],
+      version: o.captchaVersion as CaptchaVersion,
+    },
+    text: {
+      length: o.length as number | [number, number],
+      alphabet: o.alphabet as string,
+      unique: !o.allowRepeats,
+    },
+  };
+}
+
+/** Runs the writer with a progress bar and stage lines. */
+export async function runGenerate(options: WriteDatasetOptions): Promise<WriteDatasetResult> {
+  const log = stageLogger();
+  const c = options.captcha ?? {};
+  log(
+    `generating ${options.count} images into '${options.out}': lepture ${c.version ?? '0.7.0'}, ` +
+      `${c.width ?? 160}x${c.height ?? 60}, ${options.format ?? 'jpg'}, seed ${options.seed ?? 0}, ` +
+      `${options.workers ?? os.availableParallelism()} workers`,
+  );
+  const bar = new SingleBar({
+    format: 'generate |{bar}| {value}/{total} | {ips} img/s | eta {eta_formatted}',
+    hideCursor: true,
+    noTTYOutput: !process.stdout.isTTY,
+    notTTYSchedule: 10000,
+  });
+  let started = false;
+  let first = 0;
+  const t0 = performance.now();
+  try {
+    const result = await writeDataset({
+      ...options,
+      onProgress: (done, total) => {
+        if (!started) {
+          started = true;
+          first = done;
+          if (done > 0) log(`resuming: ${done} of ${total} images already there`);
+          if (done < total) bar.start(total, done, { ips: '-' });
+        }
+        if (done === first) return;
+        const s = (performance.now() - t0) / 1000;
+        bar.update(done, { ips: s > 0 ? ((done - first) / s).toFixed(0) : '-' });
+      },
+    });
+    bar.stop();
+    log(
+      `done: ${result.generated} written, ${result.skipped} kept, labels.txt and manifest.json in '${result.out}' ` +
+        `(${result.seconds.toFixed(1)} s total, ${(result.generated / result.seconds).toFixed(0)} images/s)`,
+    );
+    return result;
+  } catch (err) {
+    bar.stop();
+    throw err;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('generate')
+    .description('write a folder of CAPTCHA images (0.jpg ... N-1.jpg), labels.txt and manifest.json; reruns complete it')
+    .requiredOption('--out <dir>', 'dataset folder (created; must be empty or hold the same dataset)')
+    .option('--count <n>', 'number of images', positiveInt('count'), 1000)
+    .option('--seed <seed>', 'seed of the dataset (integer or string)', '0')
+    .option('--width <px>', 'image width', positiveInt('width'), 160)
+    .option('--height <px>', 'image height', positiveInt('height'), 60)
+    .addOption(new Option('--format <fmt>', 'image file format').choices([...IMAGE_FORMATS]).default('jpg'))
+    .option('--quality <q>', 'JPEG quality 1-100', positiveInt('quality'), 75)
+    .option(
+      '--font <path>',
+      'TrueType font file, repeatable (default: Noto Mono with DroidSansMono box metrics)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option('--font-sizes <list>', 'font sizes in px, comma-separated', parseSizes, [42, 50, 56])
+    .option('--length <n|min-max>', 'characters per image, or a range for variable length', parseLength, 4)
+    .option('--alphabet <chars>', 'characters to draw from (ranges allowed)', '0-9A-Z')
+    .option('--allow-repeats', 'allow a character more than once per text (default: distinct characters)')
+    .addOption(
+      new Option('--captcha-version <v>', "lepture release to follow (0.7.1 = today's PyPI: weaker warp)")
+        .choices([...CAPTCHA_VERSIONS])
+        .default('0.7.0'),
+    )
+    .option('--workers <n>', 'worker threads (0 = main thread only)', nonNegativeInt('workers'), os.availableParallelism())
+    .action(async (flags: Record<string, unknown>) => {
+      await runGenerate(optionsFromFlags(flags));
+    });
+}

@@ -1,0 +1,168 @@
+/**
+ * An endless source of fresh CAPTCHA batches, generated ahead of time in worker threads so that
+ * training never waits for data. Batch k holds images `k*B ... k*B+B-1` of the seeded sequence,
+ * so the stream is deterministic whatever the timing or number of workers.
+ */
+import * as os from 'os';
+import { Worker } from 'worker_threads';
+import type { ImageCaptchaOptions, RandomTextOptions, Seed } from '../captcha';
+import { createGeneratorSpec, generateBatch, ItemGenerator, workerScript, type GeneratorSpec } from './generation';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
+
+export interface CaptchaStreamOptions {
+  /** Images per batch. @default 32 */
+  batchSize?: number;
+  /** Seed of the whole sequence. @default 0 */
+  seed?: Seed;
+  /** Generator options. @default {} (lepture's defaults) */
+  captcha?: ImageCaptchaOptions;
+  /** Texts; `length: [min, max]` gives variable-length texts (CTC models). @default 4 distinct characters of 0-9A-Z */
+  text?: RandomTextOptions;
+  /** Worker threads; 0 generates on the calling thread inside `next()`. @default max(1, cores - 1) */
+  workers?: number;
+  /** Batches generated ahead of the one being consumed. @default 2 * workers (at least 1) */
+  prefetch?: number;
+  /** Index of the first batch (to continue a sequence). @default 0 */
+  startBatch?: number;
+}
+
+export const DEFAULT_CAPTCHA_STREAM_OPTIONS = {
+  batchSize: 32,
+  seed: 0 as Seed,
+  captcha: {} as ImageCaptchaOptions,
+  text: {} as RandomTextOptions,
+  startBatch: 0,
+};
+
+/** One batch of images. */
+export interface CaptchaBatch {
+  /** uint8 RGB, `[batchSize, height, width, 3]` row-major. */
+  pixels: Uint8Array;
+  /** Text of each image. */
+  texts: string[];
+  batchSize: number;
+  height: number;
+  width: number;
+  /** Which batch of the sequence this is. */
+  index: number;
+}
+
+export interface CaptchaStream extends AsyncIterable<CaptchaBatch> {
+  /** The next batch (in order: 0, 1, 2, ... from `startBatch`). */
+  next(): Promise<CaptchaBatch>;
+  /** Stops the workers. The stream cannot be used afterwards. */
+  close(): Promise<void>;
+  /** Settings in effect (glyphs excluded). */
+  readonly spec: Omit<GeneratorSpec, 'atlas'>;
+  readonly batchSize: number;
+}
+
+function checkNonNegInt(name: string, v: unknown, min: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Starts a stream. Close it when done, or the worker threads keep the process alive.
+ *
+ * ```ts
+ * const stream = createCaptchaStream({ batchSize: 64, seed: 7 });
+ * const { pixels, texts } = await stream.next();
+ * await stream.close();
+ * ```
+ */
+export function createCaptchaStream(options: CaptchaStreamOptions = {}): CaptchaStream {
+  const o = { ...DEFAULT_CAPTCHA_STREAM_OPTIONS, ...options };
+  for (const [k, v] of Object.entries(options)) {
+    if (v === undefined) (o as Record<string, unknown>)[k] = (DEFAULT_CAPTCHA_STREAM_OPTIONS as Record<string, unknown>)[k];
+  }
+  const batchSize = checkNonNegInt('batchSize', o.batchSize, 1);
+  const startBatch = checkNonNegInt('startBatch', o.startBatch, 0);
+  const workers = checkNonNegInt('workers', o.workers ?? Math.max(1, os.availableParallelism() - 1), 0);
+  const prefetch = checkNonNegInt('prefetch', o.prefetch ?? Math.max(1, 2 * workers), 1);
+  const spec = createGeneratorSpec(o.seed, o.captcha, o.text);
+  const { width, height } = spec.captcha;
+  const { atlas: _atlas, ...publicSpec } = spec;
+
+  let nextK = startBatch;
+  let closed = false;
+  let failure: Error | null = null;
+  // Batches asked of workers: `waiting` until a worker answers, `ready` (as promises) until next() takes them.
+  const waiting = new Map<number, { resolve: (b: CaptchaBatch) => void; reject: (e: Error) => void }>();
+  const ready = new Map<number, Promise<CaptchaBatch>>();
+  let requested = startBatch; // batches sent to workers: [nextK, requested)
+  const local = workers === 0 ? new ItemGenerator(spec) : null;
+  const script = workers > 0 ? workerScript() : '';
+  const init: WorkerInit = { captchaLabGenerator: true, spec };
+  const pool = Array.from({ length: workers }, () => new Worker(script, { workerData: init }));
+
+  const failAll = (err: Error): void => {
+    failure = failure ?? err;
+    for (const p of waiting.values()) p.reject(failure);
+    waiting.clear();
+  };
+  for (const w of pool) {
+    w.on('message', (m: WorkerReply) => {
+      if (m.type === 'batch') {
+        const p = waiting.get(m.k);
+        waiting.delete(m.k);
+        p?.resolve({ pixels: m.pixels, texts: m.texts, batchSize, height, width, index: m.k });
+      } else if (m.type === 'error') {
+        failAll(new Error(m.message));
+      }
+    });
+    w.on('error', (err) => failAll(err));
+    w.on('exit', (code) => {
+      if (!closed && code !== 0) failAll(new Error(`a generator worker exited with code ${code}`));
+    });
+  }
+
+  const request = (k: number): void => {
+    let resolve!: (b: CaptchaBatch) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<CaptchaBatch>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined); // rejections surface through next()
+    waiting.set(k, { resolve, reject });
+    ready.set(k, promise);
+    // Batch k always goes to worker k mod n; each worker answers in order.
+    pool[k % pool.length].postMessage({ type: 'batch', k, start: k * batchSize, size: batchSize } satisfies WorkerRequest);
+  };
+  const topUp = (): void => {
+    while (!failure && requested < nextK + prefetch) request(requested++);
+  };
+  if (pool.length > 0) topUp();
+
+  const stream: CaptchaStream = {
+    spec: publicSpec,
+    batchSize,
+    async next(): Promise<CaptchaBatch> {
+      if (closed) throw new Error('the captcha stream is closed; create a new one with createCaptchaStream()');
+      if (failure) throw failure;
+      const k = nextK++;
+      if (local) {
+        const { pixels, texts } = generateBatch(local, k * batchSize, batchSize);
+        return { pixels, texts, batchSize, height, width, index: k };
+      }
+      topUp();
+      const p = ready.get(k);
+      if (!p) throw failure ?? new Error(`batch ${k} was not requested`);
+      ready.delete(k);
+      return p;
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      failAll(new Error('the captcha stream was closed'));
+      await Promise.all(pool.map((w) => w.terminate()));
+    },
+    async *[Symbol.asyncIterator](): AsyncIterator<CaptchaBatch> {
+      while (!closed) yield await stream.next();
+    },
+  };
+  return stream;
+}

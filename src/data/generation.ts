@@ -1,0 +1,108 @@
+/**
+ * What datasets and streams share: the recipe for item `index` of a seeded run, and the plain
+ * (structured-clonable) settings a worker thread needs to follow it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  createRng,
+  encode,
+  writeFileAtomic,
+  type ImageFormat,
+  deriveSeed,
+  drawText,
+  ImageCaptcha,
+  lengthRange,
+  resolveTextOptions,
+  type GlyphAtlas,
+  type ImageCaptchaOptions,
+  type RandomTextOptions,
+  type ResolvedImageCaptchaOptions,
+  type RgbImage,
+  type Seed,
+} from '../captcha';
+
+/** Bumped whenever the same options would give different pixels. Recorded in manifests. */
+export const GENERATOR_VERSION = 1;
+
+/** Settings of a run, with defaults filled in and the glyphs rendered. */
+export interface GeneratorSpec {
+  seed: Seed;
+  captcha: ResolvedImageCaptchaOptions;
+  text: { length: [number, number]; alphabet: string; unique: boolean };
+  atlas: GlyphAtlas;
+}
+
+/**
+ * Checks captcha and text options together and renders the glyphs once (main thread). The
+ * captcha's alphabet defaults to the text's, so one `alphabet` setting is enough.
+ */
+export function createGeneratorSpec(seed: Seed, captcha: ImageCaptchaOptions = {}, text: RandomTextOptions = {}): GeneratorSpec {
+  createRng(seed); // validates the seed
+  const t = resolveTextOptions(text);
+  const generator = new ImageCaptcha({ ...captcha, alphabet: captcha.alphabet ?? t.alphabet });
+  for (const c of t.chars) {
+    if (!generator.alphabet.includes(c)) {
+      throw new Error(`text alphabet '${t.alphabet}' has '${c}', which the captcha alphabet '${generator.options.alphabet}' lacks`);
+    }
+  }
+  return {
+    seed,
+    captcha: generator.options,
+    text: { length: lengthRange(t.length), alphabet: t.alphabet, unique: t.unique },
+    atlas: generator.glyphAtlas(),
+  };
+}
+
+/** A generator that draws items of a spec; works without fonts (in workers). */
+export class ItemGenerator {
+  private readonly captcha: ImageCaptcha;
+  private readonly chars: string[];
+
+  constructor(readonly spec: GeneratorSpec) {
+    this.captcha = new ImageCaptcha({ ...spec.captcha, glyphAtlas: spec.atlas });
+    this.chars = Array.from(spec.text.alphabet);
+  }
+
+  /** Item `index`: its text, then its image, both from `createRng(deriveSeed(seed, index))`. */
+  item(index: number): { text: string; image: RgbImage } {
+    const rng = createRng(deriveSeed(this.spec.seed, index));
+    const text = drawText(rng, this.spec.text.length, this.spec.text.unique, this.chars);
+    return { text, image: this.captcha.generateImage(text, rng) };
+  }
+
+  /** Only the text of item `index` (it is drawn first, so no image is needed). */
+  text(index: number): string {
+    const rng = createRng(deriveSeed(this.spec.seed, index));
+    return drawText(rng, this.spec.text.length, this.spec.text.unique, this.chars);
+  }
+}
+
+/** Path of the compiled worker script; workers always run the JS emitted to dist/. */
+export function workerScript(): string {
+  const file = path.join(__dirname, 'generator-worker.js');
+  if (!fs.existsSync(file)) {
+    throw new Error(`worker script '${file}' not found; build the project (npx tsc -p tsconfig.json) and run from dist/`);
+  }
+  return file;
+}
+
+/** Generates batch images `start .. start+size-1` into one `[size, H, W, 3]` buffer. */
+export function generateBatch(gen: ItemGenerator, start: number, size: number): { pixels: Uint8Array; texts: string[] } {
+  const { width, height } = gen.spec.captcha;
+  const n = width * height * 3;
+  const pixels = new Uint8Array(size * n);
+  const texts: string[] = [];
+  for (let i = 0; i < size; i++) {
+    const { text, image } = gen.item(start + i);
+    pixels.set(image.data, i * n);
+    texts.push(text);
+  }
+  return { pixels, texts };
+}
+
+/** Generates, encodes and atomically writes dataset image `index`. */
+export function writeItem(gen: ItemGenerator, index: number, out: string, format: ImageFormat, quality: number): void {
+  const { image } = gen.item(index);
+  writeFileAtomic(path.join(out, `${index}.${format}`), encode(image, format, { quality }));
+}

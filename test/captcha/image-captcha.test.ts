@@ -1,0 +1,228 @@
+import * as assert from 'assert';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  createRng,
+  DEFAULT_IMAGE_CAPTCHA_OPTIONS,
+  encode,
+  ImageCaptcha,
+  type ImageCaptchaOptions,
+  type RandomSource,
+  type RgbImage,
+} from '../../src/captcha';
+import { decodeImageBytes } from '../../src/data';
+
+const FIXTURES = path.resolve(__dirname, '../../../test/captcha/fixtures');
+const NOTO_SANS_MONO = '/usr/share/fonts/truetype/noto/NotoSansMono-Regular.ttf';
+
+// One generator per option set: glyphs are rendered once per instance.
+const cache = new Map<string, ImageCaptcha>();
+function captcha(options: ImageCaptchaOptions = {}): ImageCaptcha {
+  const key = JSON.stringify(options);
+  if (!cache.has(key)) cache.set(key, new ImageCaptcha(options));
+  return cache.get(key)!;
+}
+const draw = (options: ImageCaptchaOptions = {}, seed: number | string = 1, text = 'K9P3'): RgbImage => captcha(options).generateImage(text, createRng(seed));
+const same = (a: RgbImage, b: RgbImage): boolean => a.width === b.width && a.height === b.height && Buffer.from(a.data).equals(Buffer.from(b.data));
+
+/** Replays recorded draws; throws if the generator asks for something else than was recorded. */
+function replay(draws: [number, number][]): RandomSource & { left: () => number } {
+  let i = 0;
+  const next = (n: number): number => {
+    const [m, v] = draws[i++] ?? [NaN, NaN];
+    if (m !== n) throw new Error(`draw ${i - 1}: generator asked for ${n === 0 ? 'random()' : `randbelow(${n})`}, lepture drew ${m === 0 ? 'random()' : `randbelow(${m})`}`);
+    return v;
+  };
+  return {
+    randbelow: (n) => next(n),
+    random: () => next(0) / 2 ** 32,
+    choice: (seq) => seq[next(seq.length)],
+    left: () => draws.length - i,
+  };
+}
+
+describe('ImageCaptcha', () => {
+  it('draws the same image, byte for byte, for the same seed and text', () => {
+    assert.ok(same(draw({}, 5), draw({}, 5)));
+    assert.ok(same(new ImageCaptcha().generateImage('AB12', createRng('s')), draw({}, 's', 'AB12')));
+  });
+
+  it('draws a different image for another seed', () => {
+    assert.ok(!same(draw({}, 5), draw({}, 6)));
+  });
+
+  it('returns width x height RGB bytes', () => {
+    const img = draw({ width: 100, height: 40 });
+    assert.deepStrictEqual([img.width, img.height, img.data.length], [100, 40, 100 * 40 * 3]);
+  });
+
+  it('reproduces lepture/captcha 0.7.0 and 0.7.1 on Pillow 9.4 bit for bit, given the same random draws', () => {
+    const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'lepture-replay.json'), 'utf8')) as {
+      cases: { version: '0.7.0' | '0.7.1'; label: string; draws: [number, number][]; sha256: string }[];
+    };
+    assert.ok(fixture.cases.length >= 12);
+    for (const c of fixture.cases) {
+      const rng = replay(c.draws);
+      const img = captcha({ version: c.version }).generateImage(c.label, rng);
+      assert.strictEqual(rng.left(), 0, `${c.version} ${c.label}: draws left over`);
+      const sha = crypto.createHash('sha256').update(img.data).digest('hex');
+      assert.strictEqual(sha, c.sha256, `${c.version} ${c.label}`);
+    }
+  });
+
+  it('draws randomness in lepture order: colours, per character (space?, font, dx, dy, 7 x U), overlaps, dots, arc', () => {
+    const calls: string[] = [];
+    const base = createRng(2);
+    const rec: RandomSource = {
+      randbelow: (n) => (calls.push(`b${n}`), base.randbelow(n)),
+      random: () => (calls.push('U'), base.random()),
+      choice: (s) => (calls.push(`c${s.length}`), base.choice(s)),
+    };
+    // wordSpaceProbability 1: U > 1 never holds, so no spaces and a fixed number of draws.
+    captcha({ wordSpaceProbability: 1 }).generateImage('AB', rec);
+    const perChar = ['U', 'b3', 'b5', 'b7', 'U', 'U', 'U', 'U', 'U', 'U', 'U'];
+    const head = ['b18', 'b18', 'b18', 'b36', 'b191', 'b191', 'b191', ...perChar, ...perChar];
+    assert.deepStrictEqual(calls.slice(0, head.length), head);
+    const rest = calls.slice(head.length);
+    // 2 overlaps randbelow(rand + 1), 30 dots (x in 0..160, y in 0..60), then x1, x2, y1, y2, end, start
+    assert.strictEqual(rest.length, 2 + 60 + 6);
+    for (let i = 0; i < 30; i++) assert.deepStrictEqual(rest.slice(2 + 2 * i, 4 + 2 * i), ['b161', 'b61']);
+    assert.deepStrictEqual(rest.slice(62, 65), ['b33', 'b33', 'b37']);
+    assert.deepStrictEqual(rest.slice(66), ['b41', 'b21']);
+  });
+
+  it('gives every character the box of DroidSansMono (spec §3.2) from Noto Mono', () => {
+    const atlas = captcha().glyphAtlas();
+    assert.deepStrictEqual(atlas.faces.map((f) => f.size), [42, 50, 56]);
+    for (const face of atlas.faces) {
+      for (const [c, g] of Object.entries(face.glyphs)) {
+        let [w, h] = ({ 42: [26, 46], 50: [31, 54], 56: [35, 61] } as Record<number, number[]>)[face.size];
+        if (c === 'Q') h = ({ 42: 54, 50: 64, 56: 73 } as Record<number, number>)[face.size];
+        else if (face.size === 56 && '035689CGJOSU'.includes(c)) h = 62;
+        if (face.size === 42 && c === 'W') w = 27;
+        assert.deepStrictEqual([g.boxWidth, g.boxHeight], [w, h], `${face.size} px '${c}'`);
+      }
+    }
+  });
+
+  describe('options', () => {
+    const cases: [string, ImageCaptchaOptions][] = [
+      ['width', { width: 150 }],
+      ['height', { height: 70 }],
+      ['fonts', { fonts: [NOTO_SANS_MONO] }],
+      ['fontSizes', { fontSizes: [30, 36] }],
+      ['version', { version: '0.7.1' }],
+      ['characterRotate', { characterRotate: [0, 0] }],
+      ['characterWarpDx', { characterWarpDx: [0, 0] }],
+      ['characterWarpDy', { characterWarpDy: [0.5, 0.5] }],
+      ['wordSpaceProbability', { wordSpaceProbability: 0 }],
+      ['wordOffsetDx', { wordOffsetDx: 0 }],
+      ['noiseDots', { noiseDots: 0 }],
+      ['noiseCurve', { noiseCurve: false }],
+    ];
+    for (const [name, options] of cases) {
+      it(`${name} changes the image`, () => {
+        assert.ok(!same(draw(options, 11), draw({}, 11)));
+      });
+    }
+
+    it('characterOffsetDx/Dy are drawn but invisible, as in lepture', () => {
+      assert.ok(same(draw({ characterOffsetDx: [3, 3], characterOffsetDy: [5, 5] }, 11), draw({}, 11)));
+    });
+
+    it('bgColor sets the background and fgColor the ink', () => {
+      const img = captcha().generateImage('K9P3', createRng(3), { bgColor: [250, 251, 252], fgColor: [200, 10, 10] });
+      assert.deepStrictEqual(Array.from(img.data.subarray(0, 3)), [250, 251, 252]); // corner: border, not smoothed
+      let reddish = 0;
+      let greenish = 0;
+      for (let i = 0; i < img.data.length; i += 3) {
+        if (img.data[i] - img.data[i + 1] > 100) reddish++;
+        if (img.data[i + 1] - img.data[i] > 100) greenish++;
+      }
+      assert.ok(reddish > 300 && greenish === 0, `${reddish} ${greenish}`);
+    });
+
+    it('the alphabet option allows other characters', () => {
+      const img = captcha({ alphabet: 'a-z' }).generateImage('xyz', createRng(1));
+      assert.strictEqual(img.width, 160);
+    });
+
+    it('glyphAtlas makes an identical generator without fonts', () => {
+      const twin = new ImageCaptcha({ glyphAtlas: captcha().glyphAtlas() });
+      assert.ok(same(twin.generateImage('K9P3', createRng(1)), draw({}, 1)));
+    });
+
+    it('has lepture defaults', () => {
+      assert.strictEqual(DEFAULT_IMAGE_CAPTCHA_OPTIONS.width, 160);
+      assert.deepStrictEqual(DEFAULT_IMAGE_CAPTCHA_OPTIONS.fontSizes, [42, 50, 56]);
+      assert.deepStrictEqual(captcha().options.characterWarpDy, [0.2, 0.3]);
+      assert.strictEqual(captcha().options.version, '0.7.0');
+    });
+  });
+
+  describe('bad input', () => {
+    const errors: [string, () => unknown, string][] = [
+      ['empty text', () => captcha().generateImage('', createRng(1)), `text must be a non-empty string, got ""; pass the characters to draw, e.g. 'K9P3'`],
+      [
+        'a character outside the alphabet',
+        () => captcha().generateImage('AB!C', createRng(1)),
+        "text 'AB!C' contains '!', which is not in the alphabet '0-9A-Z'; use only those characters or set the alphabet option",
+      ],
+      [
+        'a character the font cannot draw',
+        () => new ImageCaptcha({ alphabet: 'A漢' }),
+        "font '/usr/share/fonts/truetype/noto/NotoMono-Regular.ttf' cannot draw '漢' (U+6F22); remove it from the alphabet or pass a font that has it",
+      ],
+      ['a font size <= 0', () => new ImageCaptcha({ fontSizes: [42, 0] }), 'font size 0 is not a positive number of pixels; use sizes such as 42, 50, 56'],
+      ['no font sizes', () => new ImageCaptcha({ fontSizes: [] }), 'fontSizes must list at least one size in px, got []; e.g. [42, 50, 56]'],
+      ['width 0', () => new ImageCaptcha({ width: 0 }), 'width must be an integer >= 1, got 0; pass the image width in pixels, e.g. 160'],
+      ['height 2.5', () => new ImageCaptcha({ height: 2.5 }), 'height must be an integer >= 1, got 2.5; pass the image height in pixels, e.g. 60'],
+      ['an unknown version', () => new ImageCaptcha({ version: '0.8' as '0.7.0' }), `version must be '0.7.0' or '0.7.1', got "0.8"`],
+      [
+        'a missing font file',
+        () => new ImageCaptcha({ fonts: ['/nonexistent/x.ttf'] }),
+        "font file '/nonexistent/x.ttf' does not exist; pass the path of a .ttf file (the default needs Debian's fonts-noto-mono)",
+      ],
+      ['a backwards range', () => new ImageCaptcha({ characterRotate: [30, -30] }), 'characterRotate must be [min, max] with min <= max, got [30,-30]'],
+      [
+        'a bad colour',
+        () => captcha().generateImage('AB', createRng(1), { bgColor: [256, 0, 0] }),
+        'bgColor must be [r, g, b] with integers 0-255, got [256,0,0]',
+      ],
+    ];
+    for (const [what, fn, message] of errors) {
+      it(`refuses ${what}`, () => assert.throws(fn, { message }));
+    }
+  });
+});
+
+describe('encode and write', () => {
+  it('encodes PNG losslessly and JPEG at the right size', async () => {
+    const img = draw({}, 21);
+    const png = await decodeImageBytes(encode(img, 'png'));
+    assert.ok(Buffer.from(png.data).equals(Buffer.from(img.data)));
+    const jpg = encode(img, 'jpg');
+    assert.deepStrictEqual([jpg[0], jpg[1]], [0xff, 0xd8]);
+    const back = await decodeImageBytes(jpg);
+    assert.deepStrictEqual([back.width, back.height], [160, 60]);
+    let err = 0;
+    for (let i = 0; i < img.data.length; i++) err += Math.abs(back.data[i] - img.data[i]);
+    assert.ok(err / img.data.length < 6, `mean JPEG error ${err / img.data.length}`);
+  });
+
+  it('write() leaves the finished file and no temporary file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'captcha-write-'));
+    try {
+      captcha().write('K9P3', path.join(dir, 'k.png'), createRng(1));
+      assert.deepStrictEqual(fs.readdirSync(dir), ['k.png']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an unknown format', () => {
+    assert.throws(() => encode(draw(), 'gif' as 'png'), { message: `image format must be 'png' or 'jpg', got "gif"` });
+  });
+});
