@@ -27,6 +27,12 @@ function nonNegativeInt(name: string) {
 }
 
 /** `42,50,56` -> [42, 50, 56] */
+function parseProbability(value: string): number {
+  const p = Number(value);
+  if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError(`must be a probability between 0 and 1, got '${value}'`);
+  return p;
+}
+
 function parseSizes(value: string): number[] {
   const sizes = value.split(',').map((s) => Number(s.trim()));
   if (sizes.length === 0 || sizes.some((s) => !Number.isFinite(s) || s <= 0)) {
@@ -62,6 +68,7 @@ export function optionsFromFlags(o: Record<string, unknown>): WriteDatasetOption
       fonts: (o.font as string[] | undefined)?.length ? (o.font as string[]) : undefined,
       fontSizes: o.fontSizes as number[],
       version: o.captchaVersion as CaptchaVersion,
+      wordSpaceProbability: o.wordSpaceProbability as number,
     },
     text: {
       length: o.length as number | [number, number],
@@ -140,6 +147,12 @@ export function register(program: Command): void {
       new Option('--captcha-version <v>', "lepture release to follow (0.7.1 = today's PyPI: weaker warp)")
         .choices([...CAPTCHA_VERSIONS])
         .default('0.7.0'),
+    )
+    .option(
+      '--word-space-probability <p>',
+      'chance of a blank glyph before each character (0 = the 2017 releases, which had no spaces)',
+      parseProbability,
+      0.5,
     )
     .option('--workers <n>', 'worker threads (0 = main thread only)', nonNegativeInt('workers'), os.availableParallelism())
     .action(async (flags: Record<string, unknown>) => {

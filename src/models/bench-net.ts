@@ -8,15 +8,14 @@
  * are also tfjs's, so both libraries run the same arithmetic.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SeededDropout } from './seeded-dropout';
+import { perPositionHeads, seededInitializers } from './per-position-heads';
 import type { ModelOptions } from './types';
 
 export function createBenchNet(options: ModelOptions): tf.LayersModel {
   const { height, width, channels, numClasses, numPositions, seed } = options;
   const input = tf.input({ shape: [height, width, channels], name: 'image' });
   let x: tf.SymbolicTensor = input;
-  let layerSeed = seed;
-  const init = () => tf.initializers.glorotUniform({ seed: layerSeed++ });
+  const init = seededInitializers(seed);
   for (const filters of [32, 64, 128]) {
     x = tf.layers
       .conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() })
@@ -24,12 +23,6 @@ export function createBenchNet(options: ModelOptions): tf.LayersModel {
     x = tf.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
   }
-  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-  x = new SeededDropout({ rate: 0.2, seed }).apply(x) as tf.SymbolicTensor;
-  const outputs = Array.from({ length: numPositions }, (_, i) =>
-    tf.layers
-      .dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}`, kernelInitializer: init() })
-      .apply(x) as tf.SymbolicTensor,
-  );
+  const outputs = perPositionHeads(x, { numClasses, numPositions, seed, dropout: 0.2, init });
   return tf.model({ inputs: input, outputs, name: 'bench' });
 }

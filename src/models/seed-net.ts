@@ -6,15 +6,14 @@
  * 36-way softmax heads `digit1..digit4`, one per character position.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SeededDropout } from './seeded-dropout';
+import { perPositionHeads, seededInitializers } from './per-position-heads';
 import type { ModelOptions } from './types';
 
 export function createSeedNet(options: ModelOptions): tf.LayersModel {
   const { height, width, channels, numClasses, numPositions, seed } = options;
   const input = tf.input({ shape: [height, width, channels], name: 'image' });
   let x: tf.SymbolicTensor = input;
-  let layerSeed = seed;
-  const init = () => tf.initializers.glorotUniform({ seed: layerSeed++ });
+  const init = seededInitializers(seed);
   for (const filters of [32, 64, 128, 256]) {
     for (let i = 0; i < 2; i++) {
       x = tf.layers
@@ -23,12 +22,6 @@ export function createSeedNet(options: ModelOptions): tf.LayersModel {
     }
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
   }
-  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-  x = new SeededDropout({ rate: 0.2, seed }).apply(x) as tf.SymbolicTensor;
-  const outputs = Array.from({ length: numPositions }, (_, i) =>
-    tf.layers
-      .dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}`, kernelInitializer: init() })
-      .apply(x) as tf.SymbolicTensor,
-  );
+  const outputs = perPositionHeads(x, { numClasses, numPositions, seed, dropout: 0.2, init });
   return tf.model({ inputs: input, outputs, name: 'seed' });
 }
