@@ -1,0 +1,55 @@
+/**
+ * Renders the accuracy-versus-training-time curves of finished runs (run.json `curve`) to a PNG
+ * for the README, with the same plotly figure the notebooks show, drawn by headless Chromium.
+ *
+ *   node dist/scripts/curve-png.js [--out docs/accuracy-vs-time.png] <label>=<run dir> ...
+ *   e.g. crnn=models/pretrained seed=models/seed-replication
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { chromium } from 'playwright-core';
+import { accuracyOverTimeFigure } from '../src/viz';
+
+interface CurveRun {
+  curve: Array<{ minutes: number; wholeAccuracy: number }>;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const outIndex = args.indexOf('--out');
+  const out = outIndex >= 0 ? args.splice(outIndex, 2)[1] : path.join('docs', 'accuracy-vs-time.png');
+  if (args.length === 0) throw new Error('usage: curve-png [--out file.png] <label>=<run dir> ...');
+  const series = args.map((arg) => {
+    const [name, dir] = arg.split('=');
+    const file = path.join(dir ?? '', 'run.json');
+    if (!dir || !fs.existsSync(file)) throw new Error(`'${arg}': no ${file}; pass <label>=<run dir> of a trained run`);
+    const run = JSON.parse(fs.readFileSync(file, 'utf8')) as CurveRun;
+    if (!run.curve?.length) throw new Error(`${file} has no curve points; train with --curve-every-minutes`);
+    return { name, points: [{ minutes: 0, wholeAccuracy: 0 }, ...run.curve] };
+  });
+  const figure = accuracyOverTimeFigure(series, { title: 'Whole-image accuracy on held-out images vs. training time (2 CPU cores)' });
+  const plotly = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 900, height: 420 } });
+    await page.setContent(`<html><body style="margin:0"><div id="plot"></div><script>${plotly}</script></body></html>`);
+    await page.evaluate((fig) => {
+      const w = globalThis as unknown as { Plotly: { newPlot: (el: string, data: unknown, layout: unknown, cfg: unknown) => Promise<void> } };
+      return w.Plotly.newPlot('plot', fig.data, { ...fig.layout, width: 900, height: 420 }, { staticPlot: true });
+    }, figure as unknown as { data: unknown; layout: Record<string, unknown> });
+    await page.waitForSelector('.main-svg');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    await page.locator('#plot').screenshot({ path: out });
+    console.log(`wrote ${out}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
