@@ -153,7 +153,7 @@ export function register(program: Command): void {
     const flags = configFromFlags(opts);
     const config = { ...fileConfig, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
     const { record, runDir, interrupted } = await runTrainCommand(config as Partial<TrainConfig>, Boolean(opts.resume));
-    log(`${interrupted ? 'interrupted; checkpoint' : 'done; best model'} in ${runDir} (${record.wallSeconds.toFixed(0)} s training)`);
+    log(`${interrupted ? 'interrupted; checkpoint' : 'done; best model'} in ${runDir} (${record.trainedSeconds.toFixed(0)} s training)`);
     if (record.best) log(`best: epoch ${record.bestEpoch}, val char ${pct(record.best.valCharacterAccuracy)}, whole ${pct(record.best.valWholeAccuracy)}`);
   });
 }

@@ -322,6 +322,9 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
       let curveMs = 0;
       for (;;) {
         const batchStart = performance.now();
+        // Yield to the event loop once per batch: with prefetched data every await below can
+        // resolve as a microtask, and signal handlers (Ctrl-C, SIGTERM) would never get to run.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
           interrupted = true;
           break;
