@@ -10,12 +10,13 @@ import { register as registerGenerate } from './generate';
 import { register as registerPredict } from './predict';
 import { register as registerTrain } from './train';
 import { register as registerModels } from './models';
+import { register as registerInspect } from './inspect';
 
 export function buildProgram(): Command {
   const program = new Command('captcha-lab')
     .description('Generate text CAPTCHAs, train CNNs to read them, evaluate and predict.')
     .showHelpAfterError();
-  for (const register of [registerDemo, registerGenerate, registerTrain, registerEvaluate, registerPredict, registerModels]) {
+  for (const register of [registerDemo, registerGenerate, registerTrain, registerEvaluate, registerPredict, registerModels, registerInspect]) {
     register(program);
   }
   return program;

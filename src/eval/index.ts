@@ -3,3 +3,5 @@ export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
 export { predictTexts } from './predict';
 export { evaluateModel } from './evaluate';
 export type { TextBatch, EvaluateOptions } from './evaluate';
+export { activationStats, formatActivationStats } from './activations';
+export type { LayerActivationStats } from './activations';
