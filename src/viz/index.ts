@@ -73,6 +73,7 @@ export {
   folderImageBytes,
   readRunRecord,
   evaluateHeldOut,
+  comparedRunCurves,
   clearNotebookFolder,
   NOTEBOOK_FOLDER_PREFIX,
   DEFAULT_EVALUATE_HELD_OUT_OPTIONS,

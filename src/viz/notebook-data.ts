@@ -13,6 +13,7 @@ import type { EvaluationReport } from '../eval/metrics';
 import { getModelSpec } from '../models/registry';
 import { loadModel, type ModelMetadata } from '../models/io';
 import type { RunRecord } from '../train/trainer';
+import { runTimePoints, type TimePoint } from './figures';
 
 /** Prefix of the folders the notebooks own (`data/nb-captchas`, `models/nb-seed`). */
 export const NOTEBOOK_FOLDER_PREFIX = 'nb-';
@@ -92,4 +93,14 @@ export async function evaluateHeldOut(runDir: string, options: EvaluateHeldOutOp
     head: getModelSpec(metadata.architecture).head,
   });
   return { report, files: test.map((i) => dataset.imagePath(i)), model, metadata, record };
+}
+
+/**
+ * Accuracy-over-time series of the runs that exist among `runs` (others are skipped), for
+ * comparing architectures: e.g. the pretrained CRNN against the replicated original network.
+ */
+export function comparedRunCurves(runs: ReadonlyArray<{ name: string; dir: string }>): Array<{ name: string; points: TimePoint[] }> {
+  return runs
+    .filter((r) => fs.existsSync(path.join(r.dir, 'run.json')))
+    .map((r) => ({ name: r.name, points: [{ minutes: 0, wholeAccuracy: 0 }, ...runTimePoints(readRunRecord(r.dir))] }));
 }

@@ -8,7 +8,7 @@ describe('src/viz exports', () => {
       'DEFAULT_ENV_NUMBER_OPTIONS', 'DEFAULT_EVALUATE_HELD_OUT_OPTIONS', 'DEFAULT_GRID_OPTIONS', 'DEFAULT_PLOTLY_HTML_OPTIONS',
       'DEFAULT_TABLE_HTML_OPTIONS', 'DEFAULT_TRAINING_CURVES_OPTIONS', 'DEFAULT_TRAINING_MONITOR_OPTIONS', 'HEAD_COLORS',
       'NOTEBOOK_FOLDER_PREFIX', 'PLOTLY_MIME', 'accuracyOverTimeFigure', 'accuracyRows', 'characterFrequencies',
-      'characterFrequencyFigure', 'clearNotebookFolder', 'confusionHeatmapFigure', 'confusionPairRows', 'createNotebookDisplay',
+      'characterFrequencyFigure', 'clearNotebookFolder', 'comparedRunCurves', 'confusionHeatmapFigure', 'confusionPairRows', 'createNotebookDisplay',
       'createTrainingMonitor', 'datasetStatistics', 'envCount', 'envNumber', 'envString', 'epochRows', 'evaluateHeldOut',
       'folderImageBytes', 'formatBatchProgress', 'formatEpochSummary', 'forwardPassRows', 'gridLayout', 'headAccuracyFigure',
       'historyTimePoints', 'lossFigure', 'misreadGridItems', 'modelRegistryRows', 'plotlyBundle', 'plotlyCdnUrl', 'plotlyHtml',

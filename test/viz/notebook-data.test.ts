@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { clearNotebookFolder, folderImageBytes, readRunRecord } from '../../src/viz';
+import { clearNotebookFolder, comparedRunCurves, folderImageBytes, readRunRecord } from '../../src/viz';
+import * as os from 'os';
 import { tempDir } from '../helpers';
 
 describe('notebook folders', () => {
@@ -80,6 +81,20 @@ describe('evaluateHeldOut', () => {
       assert.equal(tf.memory().numTensors, before - model.weights.length);
     } finally {
       cleanup();
+    }
+  });
+});
+
+describe('comparedRunCurves', () => {
+  it('keeps the runs that exist, each starting at (0 min, 0%)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'curves-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'a'));
+      fs.writeFileSync(path.join(dir, 'a', 'run.json'), JSON.stringify({ history: [], curve: [{ minutes: 5, wholeAccuracy: 0.5 }] }));
+      const series = comparedRunCurves([{ name: 'a', dir: path.join(dir, 'a') }, { name: 'missing', dir: path.join(dir, 'b') }]);
+      assert.deepEqual(series, [{ name: 'a', points: [{ minutes: 0, wholeAccuracy: 0 }, { minutes: 5, wholeAccuracy: 0.5 }] }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
