@@ -9,10 +9,16 @@ export function tempDir(prefix = 'captcha-lab-test-'): { dir: string; cleanup: (
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Loads the native backend once for the whole test run, as the CLI would. */
+let reported = false;
+
+/** Loads the best backend once for the whole test run, as the CLI would, and says which. */
 export async function useNativeBackend(): Promise<void> {
   const { selectBackend } = await import('../src/backend');
-  await selectBackend({ log: () => undefined });
+  const info = await selectBackend({ log: () => undefined });
+  if (!reported) {
+    reported = true;
+    console.log(`      [tests run on the TensorFlow.js backend '${info.tfBackend}' from ${info.package}]`);
+  }
 }
 
 /**
