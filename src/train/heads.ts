@@ -4,6 +4,13 @@
  * models use the CTC loss over their column sequence, with labels of any length.
  */
 import * as tf from '@tensorflow/tfjs';
+import {
+  availableFusedKernels,
+  installGradientOverrides,
+  registerFusedKernels,
+  withFusedKernels,
+  type FusedKernelName,
+} from '../backend/fused';
 import type { LabeledBatch } from '../data/loader';
 import { crnnLoss, encodeCtcLabels } from '../models';
 import type { HeadKind } from '../models/types';
@@ -28,6 +35,12 @@ export function createHeadTraining(head: HeadKind, model: tf.LayersModel, optimi
         }),
     };
   }
+  // The fast path's gradient replacements apply to any model on tfjs-node: ReLU and max-pool.
+  const fused = availableFusedKernels().filter((k): k is FusedKernelName => k === 'reluGrad' || k === 'maxPoolGrad');
+  if (fused.length > 0) {
+    installGradientOverrides();
+    registerFusedKernels();
+  }
   const withLabels = <T>(batch: LabeledBatch, f: (labels: tf.Tensor2D, lengths: tf.Tensor1D) => T): T => {
     const { labels, labelLengths } = encodeCtcLabels(batch.texts, alphabet);
     try {
@@ -40,7 +53,7 @@ export function createHeadTraining(head: HeadKind, model: tf.LayersModel, optimi
   return {
     step: (batch) =>
       withLabels(batch, (labels, lengths) => ({
-        loss: optimizer.minimize(() => crnnLoss(model, batch.xs, labels, lengths), true) as tf.Scalar,
+        loss: withFusedKernels(fused, () => optimizer.minimize(() => crnnLoss(model, batch.xs, labels, lengths), true)) as tf.Scalar,
         correct: tf.tensor1d([], 'int32'),
       })),
     evalLoss: (batch) => withLabels(batch, (labels, lengths) => crnnLoss(model, batch.xs, labels, lengths, { training: false })),
