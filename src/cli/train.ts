@@ -2,41 +2,20 @@
 import * as fs from 'fs';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { DATA_SOURCES, OPTIMIZERS, SCHEDULES, train, type TrainConfig, type TrainResult } from '../train';
+import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, SCHEDULES, train, type TrainConfig, type TrainResult } from '../train';
 import { addBackendOptions, parseFloatArg, parseIntArg, pct, stageLogger, startBackend } from './common';
 
-/** CLI flag -> config key; flags not given stay undefined and fall through to config/defaults. */
-function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
-  return {
-    run: o.run as string | undefined,
-    modelsDir: o.modelsDir as string | undefined,
-    model: o.model as string | undefined,
-    height: o.height as number | undefined,
-    width: o.width as number | undefined,
-    channels: o.channels as 1 | 3 | undefined,
-    alphabet: o.alphabet as string | undefined,
-    length: o.length as number | undefined,
-    minLength: o.minLength as number | undefined,
-    source: o.source as TrainConfig['source'] | undefined,
-    dataDir: o.dataDir as string | undefined,
-    datasetSize: o.datasetSize as number | undefined,
-    resize: o.resize as boolean | undefined,
-    imagesPerEpoch: o.imagesPerEpoch as number | undefined,
-    validationImages: o.validationImages as number | undefined,
-    captchaVersion: o.captchaVersion as TrainConfig['captchaVersion'] | undefined,
-    validationSplit: o.valSplit as number | undefined,
-    epochs: o.epochs as number | undefined,
-    batchSize: o.batchSize as number | undefined,
-    optimizer: o.optimizer as TrainConfig['optimizer'] | undefined,
-    learningRate: o.lr as number | undefined,
-    schedule: o.schedule as TrainConfig['schedule'] | undefined,
-    warmupSteps: o.warmupSteps as number | undefined,
-    minLearningRate: o.minLr as number | undefined,
-    seed: o.seed as number | undefined,
-    workers: o.workers as number | undefined,
-    curveEveryMinutes: o.curveEveryMinutes as number | undefined,
-    curveImages: o.curveImages as number | undefined,
-  };
+/** Flags whose names differ from their config keys; every other flag is named like its key. */
+const RENAMED_FLAGS: Record<string, keyof TrainConfig> = { valSplit: 'validationSplit', lr: 'learningRate', minLr: 'minLearningRate' };
+
+/** Parsed flags -> config fields; flags not given stay out and fall through to the file/defaults. */
+export function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
+  const config: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULT_TRAIN_CONFIG).concat(['height', 'width', 'channels', 'datasetSize', 'minLength'])) {
+    if (o[key] !== undefined) config[key] = o[key];
+  }
+  for (const [flag, key] of Object.entries(RENAMED_FLAGS)) if (o[flag] !== undefined) config[key] = o[flag];
+  return config as Partial<TrainConfig>;
 }
 
 export function readConfigFile(file: string): Record<string, unknown> {
