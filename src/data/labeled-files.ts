@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { readLabels } from './labels';
+import { datasetImageLayout, readLabels } from './labels';
 
 export interface LabeledFile {
   file: string;
@@ -28,10 +28,9 @@ export function listLabeledFiles(dir: string, alphabet: string): LabeledFile[] {
       return { file: path.join(dir, file), label };
     });
   }
-  const ext = ['jpg', 'png'].find((e) => fs.existsSync(path.join(dir, `0.${e}`)));
-  if (!ext) throw new Error(`'${dir}' has neither labels.csv nor 0.jpg/0.png with labels.txt`);
-  const count = fs.readdirSync(dir).filter((f) => /^\d+\.(jpg|png)$/.test(f)).length;
-  return readLabels(dir, alphabet, count).map((label, i) => ({ file: path.join(dir, `${i}.${ext}`), label }));
+  const layout = datasetImageLayout(dir);
+  if (!layout) throw new Error(`'${dir}' has neither labels.csv nor 0.jpg/0.png with labels.txt`);
+  return readLabels(dir, alphabet, layout.count).map((label, i) => ({ file: path.join(dir, `${i}.${layout.extension}`), label }));
 }
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;

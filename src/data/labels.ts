@@ -38,6 +38,17 @@ export function decodeLabels(indices: ArrayLike<number>, alphabet: string, lengt
 export const LABELS_FILE = 'labels.txt';
 
 /**
+ * The image files of a dataset folder in our layout (`0.jpg ... N-1.jpg`, or `.png`): the
+ * extension of image 0 and how many numbered images there are; null when there is no image 0.
+ */
+export function datasetImageLayout(dir: string): { extension: 'jpg' | 'png'; count: number } | null {
+  const extension = (['jpg', 'png'] as const).find((ext) => fs.existsSync(path.join(dir, `0.${ext}`)));
+  if (!extension) return null;
+  const count = fs.readdirSync(dir).filter((f) => /^\d+\.(jpg|png)$/.test(f)).length;
+  return { extension, count };
+}
+
+/**
  * Reads `labels.txt` of a dataset folder: line i is the text of image i. Checks the count (when
  * given) and that every character is in the alphabet, naming the offending line.
  */

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeImageFile } from './image-file';
-import { encodeLabels, readLabels } from './labels';
+import { datasetImageLayout, encodeLabels, readLabels } from './labels';
 import { pixelsToTensor, type InputShape } from './tensors';
 
 export interface FolderDatasetOptions {
@@ -29,8 +29,6 @@ export interface LabeledBatch {
   texts: string[];
   indices: number[];
 }
-
-const IMAGE_EXTENSIONS = ['jpg', 'png'] as const;
 
 export class FolderDataset {
   private constructor(
@@ -55,10 +53,10 @@ export class FolderDataset {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
       throw new Error(`dataset folder '${dir}' does not exist; create it with \`captcha-lab generate --out ${dir}\``);
     }
-    const extension = IMAGE_EXTENSIONS.find((ext) => fs.existsSync(path.join(dir, `0.${ext}`)));
-    if (!extension) throw new Error(`'${dir}' has no 0.jpg or 0.png; is it a dataset folder?`);
-    const imageCount = fs.readdirSync(dir).filter((f) => /^\d+\.(jpg|png)$/.test(f)).length;
-    const texts = readLabels(dir, alphabet, imageCount);
+    const layout = datasetImageLayout(dir);
+    if (!layout) throw new Error(`'${dir}' has no 0.jpg or 0.png; is it a dataset folder?`);
+    const { extension } = layout;
+    const texts = readLabels(dir, alphabet, layout.count);
     const first = await decodeImageFile(path.join(dir, `0.${extension}`));
     const ds = new FolderDataset(options, texts, extension, { height: first.height, width: first.width });
     if (!options.resize && (first.height !== input.height || first.width !== input.width)) {
