@@ -5,14 +5,9 @@
 import type { Canvas, Image } from 'canvas';
 // The generator's lazy loader: it sets the generator's font hinting before fontconfig starts,
 // which happens at the first text drawn in the process, possibly by this grid.
-import { loadCanvas } from '../captcha';
+import { loadCanvas, type RgbImage } from '../captcha';
 
-/** 8-bit RGB pixels, 3 bytes per pixel, row-major (what the generator and the decoder return). */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { RgbImage };
 
 /** One cell of the grid. */
 export interface GridItem {
