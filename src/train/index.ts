@@ -1,5 +1,5 @@
-export { train } from './trainer';
-export type { TrainOptions, TrainResult, TrainCallbacks, RunRecord, EpochMetrics, BatchProgress } from './trainer';
+export { train, effectiveConfig } from './trainer';
+export type { TrainOptions, TrainResult, TrainCallbacks, RunRecord, ConfigChange, EpochMetrics, BatchProgress } from './trainer';
 export { DEFAULT_TRAIN_CONFIG, TrainConfigSchema, resolveTrainConfig, learningRateAt, OPTIMIZERS, SCHEDULES, DATA_SOURCES } from './config';
 export type { TrainConfig } from './config';
 export { createTrainStep, perPositionLoss, correctPerHead, headsLoss, DEFAULT_TRAIN_STEP_OPTIONS } from './step';

@@ -90,6 +90,41 @@ export interface RunRecord {
   host: { cpus: number; platform: string };
   startedAt: string;
   updatedAt: string;
+  /**
+   * Each `--resume` that changed the configuration: when, where, and which settings, so that a
+   * run trained in parts says how it was trained. `config` stays the first part's.
+   */
+  resumes?: ConfigChange[];
+}
+
+/** Settings changed at a resume, e.g. `{ epochs: { from: 9, to: 5 } }`. */
+export interface ConfigChange {
+  at: string;
+  /** Epoch and batch the resumed part started at (1-based epoch). */
+  epoch: number;
+  batch: number;
+  changed: Record<string, { from: unknown; to: unknown }>;
+}
+
+/** The configuration in force at the end of a run's last part: the first, with every resume's changes. */
+export function effectiveConfig(record: RunRecord): TrainConfig {
+  const config: Record<string, unknown> = { ...record.config };
+  for (const change of record.resumes ?? []) {
+    for (const [key, { to }] of Object.entries(change.changed)) config[key] = to;
+  }
+  return config as unknown as TrainConfig;
+}
+
+/** Settings whose values differ between two configurations (JSON equality). */
+export function configDifferences(before: TrainConfig, after: TrainConfig): ConfigChange['changed'] {
+  const changed: ConfigChange['changed'] = {};
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const key of keys) {
+    const from = (before as unknown as Record<string, unknown>)[key];
+    const to = (after as unknown as Record<string, unknown>)[key];
+    if (JSON.stringify(from) !== JSON.stringify(to)) changed[key] = { from: from ?? null, to: to ?? null };
+  }
+  return changed;
 }
 
 export interface TrainCallbacks {
@@ -276,6 +311,13 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   };
   let epoch = checkpoint?.state.epoch ?? 0;
   let batchIndex = checkpoint?.state.batch ?? 0;
+  if (checkpoint) {
+    const changed = configDifferences(effectiveConfig(record), config);
+    if (Object.keys(changed).length > 0) {
+      record.resumes = [...(record.resumes ?? []), { at: now, epoch: epoch + 1, batch: batchIndex, changed }];
+      log(`resumed with changed settings: ${Object.entries(changed).map(([k, v]) => `${k} ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`).join(', ')}`);
+    }
+  }
   let globalStep = checkpoint?.state.globalStep ?? 0;
   let bestScore = checkpoint?.state.bestScore ?? -1;
   const totalSteps = config.epochs * data.batchesPerEpoch;

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel, registerModel, SeededDropout } from '../../src/models';
-import { train, type TrainConfig } from '../../src/train';
+import { effectiveConfig, train, type TrainConfig } from '../../src/train';
 import { tempDir, useNativeBackend, writeToyDataset } from '../helpers';
 
 /** A model small enough to train in a second, registered like any architecture. */
@@ -95,6 +95,25 @@ describe('train', function () {
     assert.deepEqual(wb, wa);
     a.dispose();
     b.dispose();
+  });
+
+  it('records the settings a resume changed, and nothing for an unchanged resume', async () => {
+    const controller = new AbortController();
+    await train({ ...config, run: 'changed', epochs: 2 }, {
+      signal: controller.signal,
+      callbacks: { onBatch: (p) => p.epoch === 0 && p.batch === 2 && controller.abort() },
+    });
+    const same = await train({ ...config, run: 'changed', epochs: 2 }, {
+      resume: true,
+      signal: controller.signal, // already aborted: stops after one batch
+    });
+    assert.equal(same.record.resumes, undefined);
+    const { record } = await train({ ...config, run: 'changed', epochs: 3, learningRate: 0.005 }, { resume: true });
+    assert.equal(record.config.epochs, 2, 'config stays the first part\'s');
+    assert.equal(record.resumes?.length, 1);
+    assert.deepEqual(record.resumes?.[0].changed, { epochs: { from: 2, to: 3 }, learningRate: { from: config.learningRate, to: 0.005 } });
+    assert.equal(effectiveConfig(record).epochs, 3);
+    assert.equal(record.history.length, 3);
   });
 
   it('trains a CTC model through the same loop and reads its validation texts', async () => {
