@@ -3,6 +3,7 @@ export type { ModelOptions, HeadKind } from './types';
 export { createModel, getModelSpec, listModels, registerModel, DEFAULT_MODEL_OPTIONS } from './registry';
 export type { ModelSpec } from './registry';
 export { createSeedNet } from './seed-net';
+export { createSeedBnNet } from './seed-bn-net';
 export { SeededDropout, setDropoutStep } from './seeded-dropout';
 export { summarizeModel, formatSummary } from './summary';
 export type { ModelSummary, LayerSummaryRow } from './summary';

@@ -7,6 +7,7 @@ import { DEFAULT_ALPHABET } from './charset';
 import { createBenchNet } from './bench-net';
 import { createCrnnNet } from './crnn-net';
 import { createSeedNet } from './seed-net';
+import { createSeedBnNet } from './seed-bn-net';
 import type { HeadKind, ModelOptions } from './types';
 
 export interface ModelSpec {
@@ -60,6 +61,14 @@ registerModel({
   head: 'per-position',
   defaultInput: { height: 80, width: 170, channels: 3 },
   create: createSeedNet,
+});
+
+registerModel({
+  name: 'seed-bn',
+  description: 'the seed network with batch normalisation between each conv and its ReLU (learns where seed stalls)',
+  head: 'per-position',
+  defaultInput: { height: 80, width: 170, channels: 3 },
+  create: createSeedBnNet,
 });
 
 registerModel({

@@ -10,6 +10,17 @@ import { perPositionHeads, seededInitializers } from './per-position-heads';
 import type { ModelOptions } from './types';
 
 export function createSeedNet(options: ModelOptions): tf.LayersModel {
+  return buildSeedNet(options, { batchNorm: false, name: 'seed' });
+}
+
+/** What distinguishes the seed network's variants (`seed-bn`) from the original. */
+export interface SeedNetVariant {
+  /** Batch normalisation between each convolution and its ReLU. */
+  batchNorm: boolean;
+  name: string;
+}
+
+export function buildSeedNet(options: ModelOptions, variant: SeedNetVariant): tf.LayersModel {
   const { height, width, channels, numClasses, numPositions, seed } = options;
   const input = tf.input({ shape: [height, width, channels], name: 'image' });
   let x: tf.SymbolicTensor = input;
@@ -20,12 +31,17 @@ export function createSeedNet(options: ModelOptions): tf.LayersModel {
   const init = seededInitializers(seed + 1000);
   for (const filters of [32, 64, 128, 256]) {
     for (let i = 0; i < 2; i++) {
+      const activation = variant.batchNorm ? 'linear' : 'relu';
       x = tf.layers
-        .conv2d({ filters, kernelSize: 3, padding: 'valid', activation: 'relu', kernelInitializer: convInit() })
+        .conv2d({ filters, kernelSize: 3, padding: 'valid', activation, kernelInitializer: convInit() })
         .apply(x) as tf.SymbolicTensor;
+      if (variant.batchNorm) {
+        x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
+        x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
+      }
     }
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
   }
   const outputs = perPositionHeads(x, { numClasses, numPositions, seed, dropout: 0.2, init });
-  return tf.model({ inputs: input, outputs, name: 'seed' });
+  return tf.model({ inputs: input, outputs, name: variant.name });
 }

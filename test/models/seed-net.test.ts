@@ -96,3 +96,26 @@ describe('saveModel / loadModel', () => {
     }
   });
 });
+
+describe('seed-bn network', () => {
+  before(useNativeBackend);
+
+  it('is the seed network with batch normalisation and then ReLU after every convolution', () => {
+    const model = createModel('seed-bn');
+    const kinds = model.layers.map((l) => l.getClassName()).filter((k) => ['Conv2D', 'BatchNormalization', 'ReLU', 'MaxPooling2D'].includes(k));
+    const block = ['Conv2D', 'BatchNormalization', 'ReLU', 'Conv2D', 'BatchNormalization', 'ReLU', 'MaxPooling2D'];
+    assert.deepEqual(kinds, [...block, ...block, ...block, ...block]);
+    const convs = model.layers.filter((l) => l.getClassName() === 'Conv2D');
+    assert.deepEqual(convs.map((l) => (l.getConfig() as { filters: number }).filters), [32, 32, 64, 64, 128, 128, 256, 256]);
+    for (const conv of convs) assert.equal((conv.getConfig() as { activation: string }).activation, 'linear');
+    assert.deepEqual(model.outputNames, ['digit1', 'digit2', 'digit3', 'digit4']);
+    // the seed network's parameters plus 4 per channel of each batch norm (2 of them trainable)
+    const seed = createModel('seed');
+    const channels = 2 * (32 + 64 + 128 + 256);
+    const bn = summarizeModel(model);
+    assert.equal(bn.totalParams, summarizeModel(seed).totalParams + 4 * channels);
+    assert.equal(bn.trainableParams, summarizeModel(seed).totalParams + 2 * channels);
+    seed.dispose();
+    model.dispose();
+  });
+});
