@@ -9,7 +9,7 @@ import { evaluateModel, formatReport, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
 import { getModelSpec, loadModel } from '../models';
-import type { RunRecord } from '../train';
+import { findRunRecord } from '../train';
 import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
 
 export const DEFAULT_MODEL_DIR = path.join('models', 'pretrained');
@@ -20,11 +20,6 @@ export function resolveModelDir(dir: string | undefined): string {
     throw new Error(`no model in '${chosen}'; pass --model-dir models/<run> of a trained run`);
   }
   return chosen;
-}
-
-function readRunRecord(modelDir: string): RunRecord | null {
-  const file = path.join(modelDir, 'run.json');
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord) : null;
 }
 
 export function register(program: Command): void {
@@ -45,7 +40,7 @@ export function register(program: Command): void {
     const { model, metadata } = await loadModel(modelDir);
     const head = getModelSpec(metadata.architecture).head;
     const { alphabet, input } = metadata;
-    const run = readRunRecord(modelDir);
+    const run = findRunRecord(modelDir);
     let batches: AsyncIterable<TextBatch>;
     let source: string;
     if (opts.fresh) {

@@ -5,4 +5,5 @@ export type { TrainConfig } from './config';
 export { createTrainStep, perPositionLoss, correctPerHead, headsLoss, DEFAULT_TRAIN_STEP_OPTIONS } from './step';
 export type { StepResult, TrainStep, TrainStepOptions, TrainStepInfo } from './step';
 export { createTrainingData } from './data-source';
+export { readRunRecord, findRunRecord, RUN_JSON } from './run-record';
 export type { TrainingData } from './data-source';

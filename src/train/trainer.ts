@@ -18,6 +18,7 @@ import { loadModel, writeFolderAtomically, modelToFiles, type ModelMetadata } fr
 import { setDropoutStep } from '../models/seeded-dropout';
 import type { HeadKind } from '../models/types';
 import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
+import { RUN_JSON } from './run-record';
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
 
@@ -159,7 +160,6 @@ interface CheckpointState {
 }
 
 const CHECKPOINT = 'checkpoint';
-const RUN_JSON = 'run.json';
 
 function createOptimizer(config: TrainConfig): tf.Optimizer {
   switch (config.optimizer) {

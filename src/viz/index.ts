@@ -69,15 +69,6 @@ export { createTrainingMonitor, formatBatchProgress, formatEpochSummary, DEFAULT
 export type { TrainingMonitor, TrainingMonitorOptions } from './monitor';
 export { envNumber, envCount, envString, DEFAULT_ENV_NUMBER_OPTIONS } from './params';
 export type { EnvNumberOptions } from './params';
-export {
-  folderImageBytes,
-  readRunRecord,
-  evaluateHeldOut,
-  comparedRunCurves,
-  clearNotebookFolder,
-  NOTEBOOK_FOLDER_PREFIX,
-  DEFAULT_EVALUATE_HELD_OUT_OPTIONS,
-} from './notebook-data';
-export type { HeldOutEvaluation, EvaluateHeldOutOptions } from './notebook-data';
+export { folderImageBytes, comparedRunCurves, clearNotebookFolder, NOTEBOOK_FOLDER_PREFIX } from './notebook-data';
 export { forwardPassRows } from './model-views';
 export type { ForwardPassRow } from './model-views';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { clearNotebookFolder, comparedRunCurves, folderImageBytes, readRunRecord } from '../../src/viz';
+import { clearNotebookFolder, comparedRunCurves, folderImageBytes } from '../../src/viz';
 import * as os from 'os';
 import { tempDir } from '../helpers';
 
@@ -30,55 +30,6 @@ describe('notebook folders', () => {
       fs.writeFileSync(path.join(dir, '1.png'), Buffer.alloc(5));
       fs.writeFileSync(path.join(dir, 'labels.txt'), 'AB\nCD\n');
       assert.equal(folderImageBytes(dir), 15);
-    } finally {
-      cleanup();
-    }
-  });
-
-  it('says how to get a run record that is missing', () => {
-    assert.throws(() => readRunRecord('/nonexistent/nb-run'), /no run.json in '\/nonexistent\/nb-run'; train first/);
-  });
-});
-
-describe('evaluateHeldOut', () => {
-  it('evaluates a run on exactly the images its seeded split held out, with their files', async () => {
-    const tf = await import('@tensorflow/tfjs');
-    const { registerModel, saveModel } = await import('../../src/models');
-    const { splitIndices } = await import('../../src/data/split');
-    const { evaluateHeldOut } = await import('../../src/viz');
-    const { writeToyDataset, useNativeBackend } = await import('../helpers');
-    await useNativeBackend();
-    registerModel({
-      name: 'viz-toy-test',
-      description: 'test-only: flatten + two heads',
-      head: 'per-position',
-      defaultInput: { height: 24, width: 40, channels: 1 },
-      create: ({ height, width, channels, numClasses, numPositions }) => {
-        const input = tf.input({ shape: [height, width, channels] });
-        const x = tf.layers.flatten().apply(input) as import('@tensorflow/tfjs').SymbolicTensor;
-        const outputs = Array.from({ length: numPositions }, (_, i) => tf.layers.dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}` }).apply(x) as import('@tensorflow/tfjs').SymbolicTensor);
-        return tf.model({ inputs: input, outputs });
-      },
-    });
-    const { dir, cleanup } = tempDir();
-    try {
-      const dataDir = path.join(dir, 'data');
-      const labels = writeToyDataset(dataDir, 20);
-      const runDir = path.join(dir, 'nb-run');
-      const input = { height: 24, width: 40, channels: 1 };
-      const model = (await import('../../src/models')).createModel('viz-toy-test', { ...input, numClasses: 4, numPositions: 2 });
-      await saveModel(model, runDir, { architecture: 'viz-toy-test', alphabet: '0123', input, length: 2 });
-      const config = { source: 'folder', dataDir, validationSplit: 0.25, seed: 7 };
-      fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ config, history: [] }));
-      const before = tf.memory().numTensors;
-      const result = await evaluateHeldOut(runDir);
-      const { test } = splitIndices(20, 0.25, 7);
-      assert.deepEqual(result.report.actual, test.map((i) => labels[i]));
-      assert.deepEqual(result.files.map((f) => path.basename(f)), test.map((i) => `${i}.png`));
-      assert.equal(result.report.count, 5);
-      result.model.dispose();
-      model.dispose();
-      assert.equal(tf.memory().numTensors, before - model.weights.length);
     } finally {
       cleanup();
     }
