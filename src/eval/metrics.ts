@@ -23,7 +23,10 @@ export interface EvaluationReport {
   characterAccuracy: number;
   /** Fraction of images whose whole text is right. */
   wholeAccuracy: number;
-  /** Character accuracy of each position. */
+  /**
+   * Character accuracy of each position of the true texts. Characters a CTC model reads past the
+   * true text's end count against `characterAccuracy`, not here: there is no such position.
+   */
   perPositionAccuracy: number[];
   /** (predicted, true) pairs of wrong characters, most frequent first. */
   confusionPairs: ConfusionPair[];
@@ -57,14 +60,16 @@ export function scorePredictions(actual: readonly string[], predicted: readonly 
     else misreads.push({ index: i, actual: truth, predicted: guess });
     const n = Math.max(truth.length, guess.length);
     for (let p = 0; p < n; p++) {
-      positionTotal[p] = (positionTotal[p] ?? 0) + 1;
-      positionRight[p] = positionRight[p] ?? 0;
+      if (p < truth.length) {
+        positionTotal[p] = (positionTotal[p] ?? 0) + 1;
+        positionRight[p] = positionRight[p] ?? 0;
+      }
       charsTotal++;
       const t = truth[p];
       const g = guess[p];
       if (t !== undefined && t === g) {
         charsRight++;
-        positionRight[p]++;
+        positionRight[p]++; // t is defined, so p < truth.length
       } else if (t !== undefined && g !== undefined) {
         const key = `${g}\u0000${t}`;
         pairs.set(key, (pairs.get(key) ?? 0) + 1);

@@ -32,6 +32,14 @@ describe('scorePredictions', () => {
     const r = scorePredictions(['ABCDE'], ['ABC'], alphabet);
     assert.equal(r.characterAccuracy, 3 / 5);
     assert.equal(r.wholeAccuracy, 0);
+    assert.deepEqual(r.perPositionAccuracy, [1, 1, 1, 0, 0]);
+  });
+
+  it('scores per position over the true texts\' positions only, extra characters counting as character errors', () => {
+    const r = scorePredictions(['AB', 'CD'], ['ABE', 'CD'], alphabet);
+    assert.deepEqual(r.perPositionAccuracy, [1, 1]);
+    assert.equal(r.characterAccuracy, 4 / 5);
+    assert.equal(r.wholeAccuracy, 1 / 2);
   });
 
   it('refuses mismatched or empty inputs', () => {
