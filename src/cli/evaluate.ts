@@ -8,7 +8,7 @@ import { splitIndices } from '../data/split';
 import { evaluateModel, formatReport, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel } from '../models';
+import { getModelSpec, loadModel, textLengthOf, type HeadKind, type ModelMetadata, type TextLengthRange } from '../models';
 import { findRunRecord } from '../train';
 import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
 
@@ -22,6 +22,18 @@ export function resolveModelDir(dir: string | undefined): string {
   return chosen;
 }
 
+/** CTC models decode the lengths they were trained on unless `anyLength`; per-position models have one length. */
+export function decodingLengths(metadata: ModelMetadata, head: HeadKind, anyLength: boolean): TextLengthRange | undefined {
+  return head === 'ctc' && !anyLength ? textLengthOf(metadata) : undefined;
+}
+
+function describeDecoding(head: HeadKind, textLength: TextLengthRange | undefined): string {
+  if (head !== 'ctc') return 'one character per head';
+  if (!textLength) return 'CTC greedy, any length';
+  const { min, max } = textLength;
+  return `CTC best path with ${min === max ? min : `${min}-${max}`} characters`;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('evaluate')
@@ -32,6 +44,7 @@ export function register(program: Command): void {
     .option('--fresh <n>', 'evaluate on n freshly generated CAPTCHAs instead', parseIntArg('fresh'))
     .option('--seed <n>', 'seed of the fresh CAPTCHAs (default 424242: not a training seed)', parseIntArg('seed'), 424242)
     .addOption(new Option('--captcha-version <v>', 'generator algorithm of the fresh CAPTCHAs').choices(['0.7.0', '0.7.1']).default('0.7.0'))
+    .option('--any-length', 'CTC models: read texts of any length, not only the lengths the model was trained on')
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation.json)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
@@ -65,10 +78,11 @@ export function register(program: Command): void {
       throw new Error('nothing to evaluate on: pass --data-dir <folder> or --fresh <n>');
     }
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);
-    const report = await evaluateModel(model, batches, { alphabet, head });
+    const textLength = decodingLengths(metadata, head, Boolean(opts.anyLength));
+    const report = await evaluateModel(model, batches, { alphabet, head, textLength });
     const out = opts.out ?? path.join(modelDir, 'evaluation.json');
     const { predictions, actual, ...rest } = report;
-    const json = JSON.stringify({ model: modelDir, source, ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
+    const json = JSON.stringify({ model: modelDir, source, decoding: describeDecoding(head, textLength), ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
     fs.writeFileSync(`${out}.tmp`, json);
     fs.renameSync(`${out}.tmp`, out);
     console.log(formatReport(report));

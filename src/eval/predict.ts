@@ -2,12 +2,13 @@
  * From model outputs to texts, for both kinds of heads, in batches with no tensor left behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind } from '../models';
-import { ctcGreedyDecode } from '../models';
+import type { HeadKind, TextLengthRange } from '../models';
+import { ctcGreedyDecode, ctcLengthConstrainedDecode } from '../models';
 
 /**
- * Reads a batch of images. Per-position models: argmax of each head. CTC models: greedy
- * decoding (collapse repeats, drop blanks).
+ * Reads a batch of images. Per-position models: argmax of each head. CTC models: the best path
+ * whose text has a length in `textLength` (the lengths the model was trained on, see
+ * `textLengthOf`), or greedy decoding (collapse repeats, drop blanks) when it is not given.
  * @param xs float32 [B, H, W, C]
  */
 export async function predictTexts(
@@ -15,11 +16,13 @@ export async function predictTexts(
   xs: tf.Tensor4D,
   alphabet: string,
   head: HeadKind,
+  textLength?: TextLengthRange,
 ): Promise<string[]> {
   if (head === 'ctc') {
     const logits = model.predict(xs) as tf.Tensor3D;
     try {
-      return (await ctcGreedyDecode(logits)).map((seq) => seq.map((k) => alphabet[k]).join(''));
+      const sequences = textLength ? ctcLengthConstrainedDecode(logits, textLength) : ctcGreedyDecode(logits);
+      return sequences.map((seq) => seq.map((k) => alphabet[k]).join(''));
     } finally {
       logits.dispose();
     }

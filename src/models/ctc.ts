@@ -374,6 +374,120 @@ export function ctcGreedyDecode(logits: tf.Tensor3D, logitLengths?: tf.Tensor1D 
   return out;
 }
 
+/** How many characters a decoded text may have. */
+export interface TextLengthRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * Best-path decoding restricted to texts of `min..max` characters (Viterbi over the frames).
+ *
+ * Greedy decoding picks the best symbol per frame; when the collapsed text of that path has an
+ * allowed length it is also the answer here. When it does not (a character dropped between two
+ * similar frames, or one read twice with a blank between), this finds the most probable path
+ * among those that collapse to an allowed length: a model trained on 4-character texts should
+ * not answer 3 or 5. Path scores are sums of logits over frames; the per-frame softmax
+ * normaliser is the same for every path, so logits rank paths exactly like log-probabilities.
+ *
+ * @param logits float32 [B, T, C], class C - 1 the blank
+ * @returns for each example, the decoded class indices (each in [0, C - 2])
+ */
+export function ctcLengthConstrainedDecode(logits: tf.Tensor3D, range: TextLengthRange): number[][] {
+  if (logits.rank !== 3) {
+    throw new Error(`ctcLengthConstrainedDecode: logits must be [batch, time, classes], got shape [${logits.shape}]`);
+  }
+  const [batch, time, classes] = logits.shape;
+  const { min, max } = range;
+  if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 0 && max >= min)) {
+    throw new Error(`text length range ${min}..${max} is invalid; need integers 0 <= min <= max`);
+  }
+  if (min > time) throw new Error(`texts of ${min} characters cannot come out of ${time} frames`);
+  const values = logits.dataSync();
+  const out: number[][] = [];
+  for (let b = 0; b < batch; b++) {
+    out.push(constrainedBestPath(values.subarray(b * time * classes, (b + 1) * time * classes), time, classes, max, min));
+  }
+  return out;
+}
+
+/** Viterbi over states (characters emitted so far n, symbol of this frame s); see above. */
+function constrainedBestPath(x: Float32Array | Int32Array | Uint8Array, time: number, classes: number, max: number, min: number): number[] {
+  const blank = classes - 1;
+  const states = (max + 1) * classes;
+  const at = (n: number, s: number) => n * classes + s;
+  let score = new Float64Array(states).fill(-Infinity);
+  let next = new Float64Array(states);
+  // back[t * states + state] = the previous frame's state
+  const back = new Int32Array(time * states).fill(-1);
+  score[at(0, blank)] = x[blank];
+  for (let s = 0; s < blank; s++) if (max >= 1) score[at(1, s)] = x[s];
+  for (let t = 1; t < time; t++) {
+    next.fill(-Infinity);
+    const row = t * classes;
+    for (let n = 0; n <= max; n++) {
+      // best and second-best state of the previous frame with n characters, to exclude one symbol in O(1)
+      let best = -1;
+      let second = -1;
+      for (let s = 0; s < classes; s++) {
+        const v = score[at(n, s)];
+        if (v === -Infinity) continue;
+        if (best < 0 || v > score[at(n, best)]) {
+          second = best;
+          best = s;
+        } else if (second < 0 || v > score[at(n, second)]) {
+          second = s;
+        }
+      }
+      if (best < 0) continue;
+      // a blank keeps n
+      const blankScore = score[at(n, best)] + x[row + blank];
+      if (blankScore > next[at(n, blank)]) {
+        next[at(n, blank)] = blankScore;
+        back[t * states + at(n, blank)] = at(n, best);
+      }
+      for (let s = 0; s < blank; s++) {
+        // the same symbol again keeps n (repeats collapse)
+        const stay = score[at(n, s)];
+        if (stay !== -Infinity && stay + x[row + s] > next[at(n, s)]) {
+          next[at(n, s)] = stay + x[row + s];
+          back[t * states + at(n, s)] = at(n, s);
+        }
+        // any other previous symbol (or a blank) starts character n + 1
+        if (n + 1 > max) continue;
+        const from = best !== s ? best : second;
+        if (from < 0) continue;
+        const v = score[at(n, from)] + x[row + s];
+        if (v > next[at(n + 1, s)]) {
+          next[at(n + 1, s)] = v;
+          back[t * states + at(n + 1, s)] = at(n, from);
+        }
+      }
+    }
+    [score, next] = [next, score];
+  }
+  let end = -1;
+  for (let n = min; n <= max; n++) {
+    for (let s = 0; s < classes; s++) {
+      const v = score[at(n, s)];
+      if (v !== -Infinity && (end < 0 || v > score[end])) end = at(n, s);
+    }
+  }
+  if (end < 0) throw new Error(`no path of ${time} frames decodes to ${min}..${max} characters`);
+  const path = new Array<number>(time);
+  for (let t = time - 1, state = end; t >= 0; t--) {
+    path[t] = state % classes;
+    state = back[t * states + state];
+  }
+  const seq: number[] = [];
+  let prev = -1;
+  for (const c of path) {
+    if (c !== prev && c !== blank) seq.push(c);
+    prev = c;
+  }
+  return seq;
+}
+
 /** Maps decoded class indices to text: index i is `alphabet[i]`. */
 export function ctcIndicesToText(sequences: number[][], alphabet: string): string[] {
   return sequences.map((seq) =>

@@ -14,7 +14,22 @@ export interface ModelMetadata {
   architecture: string;
   alphabet: string;
   input: { height: number; width: number; channels: number };
+  /** Characters per text (the most, for a CTC model trained on several lengths). */
+  length?: number;
+  /** The fewest characters per text it was trained on; `length` when absent. */
+  minLength?: number;
   [key: string]: unknown;
+}
+
+/**
+ * The text lengths a saved model was trained to read, for decoding (`predictTexts`): a CTC model
+ * trained on 4-character CAPTCHAs answers 4 characters. Undefined when the metadata has no length.
+ */
+export function textLengthOf(metadata: ModelMetadata): { min: number; max: number } | undefined {
+  const max = Number(metadata.length);
+  if (!Number.isInteger(max) || max <= 0) return undefined;
+  const min = metadata.minLength === undefined ? max : Number(metadata.minLength);
+  return { min, max };
 }
 
 const MODEL_JSON = 'model.json';

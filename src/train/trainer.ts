@@ -245,7 +245,7 @@ async function validate(
     const loss = heads.evalLoss(batch);
     lossSum += (await loss.data())[0] * batch.texts.length;
     loss.dispose();
-    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, head)));
+    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, head, { min: config.minLength ?? config.length, max: config.length })));
     actual.push(...batch.texts);
     disposeBatch(batch);
   }
@@ -285,7 +285,9 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
   const data = await createTrainingData(config, input, spec.head);
   const backend = activeBackend();
-  const metadata: ModelMetadata = { architecture: config.model, alphabet: config.alphabet, input, length: config.length, run: config.run };
+  const metadata: ModelMetadata = {
+    architecture: config.model, alphabet: config.alphabet, input, length: config.length, minLength: config.minLength ?? config.length, run: config.run,
+  };
 
   const now = new Date().toISOString();
   const record: RunRecord = checkpoint?.state.record ?? {

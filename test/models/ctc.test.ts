@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { ctcGreedyDecode, ctcIndicesToText, ctcLoss, encodeCtcLabels, type CtcLossOptions } from '../../src/models/ctc';
+import { ctcGreedyDecode, ctcIndicesToText, ctcLengthConstrainedDecode, ctcLoss, encodeCtcLabels, type CtcLossOptions } from '../../src/models/ctc';
 
 // The native backend makes the larger cases fast and provides TensorFlow's own CTCLoss as an oracle.
 let nativeLoaded = false;
@@ -408,5 +408,68 @@ describe('ctcGreedyDecode', () => {
     );
     assert.throws(() => encodeCtcLabels(['ABAB'], 'AB', 3), /^Error: label 'ABAB' has 4 characters, more than maxLength=3; raise maxLength$/);
     assert.throws(() => ctcIndicesToText([[0, 2]], 'AB'), /^Error: class index 2 is outside the alphabet 'AB' \(length 2\)$/);
+  });
+});
+
+describe('ctcLengthConstrainedDecode', () => {
+  before(async () => {
+    if (nativeLoaded) await tf.setBackend('tensorflow');
+  });
+
+  /** Collapses a frame path (blank = C - 1) to its text. */
+  const collapse = (path: number[], blank: number) => path.filter((c, t) => c !== blank && c !== path[t - 1]);
+
+  /** Every path of T frames over C symbols, with its score: the brute-force oracle. */
+  function* allPaths(logits: number[][]): Generator<{ path: number[]; score: number }> {
+    const T = logits.length;
+    const C = logits[0].length;
+    for (let code = 0; code < C ** T; code++) {
+      const path: number[] = [];
+      let rest = code;
+      for (let t = 0; t < T; t++) {
+        path.push(rest % C);
+        rest = Math.floor(rest / C);
+      }
+      yield { path, score: path.reduce((n, c, t) => n + logits[t][c], 0) };
+    }
+  }
+
+  it('finds the best path among those that collapse to an allowed length, as brute force does', () => {
+    const cases = randomLogits([12, 6, 4], 11); // 12 examples, 6 frames, 3 symbols + blank
+    for (const [min, max] of [[2, 2], [3, 3], [1, 4], [0, 1]]) {
+      const logits = tf.tensor3d(cases);
+      const decoded = ctcLengthConstrainedDecode(logits, { min, max });
+      logits.dispose();
+      cases.forEach((example, b) => {
+        let best = { path: [] as number[], score: -Infinity };
+        for (const p of allPaths(example)) {
+          const n = collapse(p.path, 3).length;
+          if (n >= min && n <= max && p.score > best.score) best = p;
+        }
+        assert.deepEqual(decoded[b], collapse(best.path, 3), `example ${b}, lengths ${min}..${max}`);
+      });
+    }
+  });
+
+  it('agrees with greedy decoding when the greedy text has an allowed length', () => {
+    const logits = tf.tensor3d(randomLogits([20, 40, 37], 5));
+    assert.deepEqual(ctcLengthConstrainedDecode(logits, { min: 0, max: 40 }), ctcGreedyDecode(logits));
+    logits.dispose();
+  });
+
+  it('reads a fourth character where greedy decoding merged two frames of it into three', () => {
+    // Blank = 3. The greedy path "0 1 1 2" reads 0 1 2; frame 2 is nearly as sure of '0', and
+    // "0 1 0 2" is the best path that reads four characters.
+    const logits = tf.tensor3d([[[5, 0, 0, 0], [0, 5, 0, 0], [4, 4.5, 0, 0], [0, 0, 5, 0]]]);
+    assert.deepEqual(ctcGreedyDecode(logits), [[0, 1, 2]]);
+    assert.deepEqual(ctcLengthConstrainedDecode(logits, { min: 4, max: 4 }), [[0, 1, 0, 2]]);
+    logits.dispose();
+  });
+
+  it('refuses impossible or invalid length ranges', () => {
+    const logits = tf.tensor3d([[[1, 0], [0, 1]]]);
+    assert.throws(() => ctcLengthConstrainedDecode(logits, { min: 3, max: 3 }), /texts of 3 characters cannot come out of 2 frames/);
+    assert.throws(() => ctcLengthConstrainedDecode(logits, { min: 2, max: 1 }), /text length range 2\.\.1 is invalid/);
+    logits.dispose();
   });
 });
