@@ -12,7 +12,7 @@ import { listLabeledFiles } from '../data/labeled-files';
 import { evaluateModel, formatReport } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel, textLengthOf } from '../models';
+import { getModelSpec, loadModel, textRulesOf } from '../models';
 import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
 import { DEFAULT_MODEL_DIR } from './evaluate';
 import { runGenerate } from './generate';
@@ -57,12 +57,12 @@ export function register(program: Command): void {
     const fresh = await evaluateModel(
       model,
       freshBatches({ count: 12, seed: `demo-${Date.now()}`, input: metadata.input, alphabet: metadata.alphabet, length: Number(metadata.length ?? 4), captchaVersion: '0.7.0' }),
-      { alphabet: metadata.alphabet, head, textLength: textLengthOf(metadata) },
+      { alphabet: metadata.alphabet, head, textRules: textRulesOf(metadata) },
     );
     fresh.actual.forEach((t, i) => console.log(`   true ${t}  predicted ${fresh.predictions[i]}${t === fresh.predictions[i] ? '' : '   <- misread'}`));
     if (fs.existsSync(REFERENCE_SAMPLE)) {
       const files = listLabeledFiles(REFERENCE_SAMPLE, metadata.alphabet);
-      const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, textLength: textLengthOf(metadata) });
+      const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, textRules: textRulesOf(metadata) });
       log(`   on the ${files.length} images made by the real Python library:`);
       console.log(formatReport(real).replace(/^/gm, '   '));
     }

@@ -8,7 +8,7 @@ import { splitIndices } from '../data/split';
 import { evaluateModel, formatReport, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel, textLengthOf, type HeadKind, type ModelMetadata, type TextLengthRange } from '../models';
+import { getModelSpec, loadModel, textRulesOf, type HeadKind, type ModelMetadata, type TextRules } from '../models';
 import { findRunRecord } from '../train';
 import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
 
@@ -22,16 +22,16 @@ export function resolveModelDir(dir: string | undefined): string {
   return chosen;
 }
 
-/** CTC models decode the lengths they were trained on unless `anyLength`; per-position models have one length. */
-export function decodingLengths(metadata: ModelMetadata, head: HeadKind, anyLength: boolean): TextLengthRange | undefined {
-  return head === 'ctc' && !anyLength ? textLengthOf(metadata) : undefined;
+/** CTC models decode texts like those they were trained on unless `greedy`; per-position models read one character per head. */
+export function decodingRules(metadata: ModelMetadata, head: HeadKind, greedy: boolean): TextRules | undefined {
+  return head === 'ctc' && !greedy ? textRulesOf(metadata) : undefined;
 }
 
-function describeDecoding(head: HeadKind, textLength: TextLengthRange | undefined): string {
+function describeDecoding(head: HeadKind, textRules: TextRules | undefined): string {
   if (head !== 'ctc') return 'one character per head';
-  if (!textLength) return 'CTC greedy, any length';
-  const { min, max } = textLength;
-  return `CTC best path with ${min === max ? min : `${min}-${max}`} characters`;
+  if (!textRules) return 'CTC greedy, any length';
+  const { min, max, distinct } = textRules;
+  return `CTC best path with ${min === max ? min : `${min}-${max}`}${distinct ? ' distinct' : ''} characters`;
 }
 
 export function register(program: Command): void {
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('--fresh <n>', 'evaluate on n freshly generated CAPTCHAs instead', parseIntArg('fresh'))
     .option('--seed <n>', 'seed of the fresh CAPTCHAs (default 424242: not a training seed)', parseIntArg('seed'), 424242)
     .addOption(new Option('--captcha-version <v>', 'generator algorithm of the fresh CAPTCHAs').choices(['0.7.0', '0.7.1']).default('0.7.0'))
-    .option('--any-length', 'CTC models: read texts of any length, not only the lengths the model was trained on')
+    .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts')
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation.json)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
@@ -78,11 +78,11 @@ export function register(program: Command): void {
       throw new Error('nothing to evaluate on: pass --data-dir <folder> or --fresh <n>');
     }
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);
-    const textLength = decodingLengths(metadata, head, Boolean(opts.anyLength));
-    const report = await evaluateModel(model, batches, { alphabet, head, textLength });
+    const textRules = decodingRules(metadata, head, Boolean(opts.greedy));
+    const report = await evaluateModel(model, batches, { alphabet, head, textRules });
     const out = opts.out ?? path.join(modelDir, 'evaluation.json');
     const { predictions, actual, ...rest } = report;
-    const json = JSON.stringify({ model: modelDir, source, decoding: describeDecoding(head, textLength), ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
+    const json = JSON.stringify({ model: modelDir, source, decoding: describeDecoding(head, textRules), ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
     fs.writeFileSync(`${out}.tmp`, json);
     fs.renameSync(`${out}.tmp`, out);
     console.log(formatReport(report));

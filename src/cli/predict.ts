@@ -5,7 +5,7 @@ import { fileBatches } from '../eval/image-batches';
 import { predictTexts } from '../eval';
 import { getModelSpec, loadModel } from '../models';
 import { addBackendOptions, startBackend } from './common';
-import { decodingLengths, DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
+import { decodingRules, DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
 
 export function register(program: Command): void {
   const cmd = program
@@ -13,17 +13,17 @@ export function register(program: Command): void {
     .description('read CAPTCHA images with a saved model and print their text')
     .argument('<paths...>', 'image files (.png, .jpg) or folders of them')
     .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`)
-    .option('--any-length', 'CTC models: read texts of any length, not only the lengths the model was trained on');
+    .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts');
   addBackendOptions(cmd).action(async (paths: string[], opts) => {
     await startBackend(opts);
     const modelDir = resolveModelDir(opts.modelDir);
     const { model, metadata } = await loadModel(modelDir);
     const head = getModelSpec(metadata.architecture).head;
-    const textLength = decodingLengths(metadata, head, Boolean(opts.anyLength));
+    const textRules = decodingRules(metadata, head, Boolean(opts.greedy));
     const files = expandImagePaths(paths).map((file) => ({ file, label: '' }));
     let i = 0;
     for await (const batch of fileBatches(files, metadata.input)) {
-      const texts = await predictTexts(model, batch.xs, metadata.alphabet, head, textLength);
+      const texts = await predictTexts(model, batch.xs, metadata.alphabet, head, textRules);
       batch.xs.dispose();
       for (const text of texts) console.log(`${files[i++].file}\t${text}`);
     }

@@ -2,7 +2,7 @@
  * Evaluating a model on batches of labelled images (a dataset split, a folder, fresh images).
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { TextLengthRange } from '../models/ctc';
+import type { TextRules } from '../models/ctc';
 import type { HeadKind } from '../models/types';
 import { scorePredictions, type EvaluationReport } from './metrics';
 import { predictTexts } from './predict';
@@ -18,8 +18,8 @@ export interface TextBatch {
 export interface EvaluateOptions {
   alphabet: string;
   head: HeadKind;
-  /** CTC models: decode texts of these lengths only (`textLengthOf(metadata)`); any length when unset. */
-  textLength?: TextLengthRange;
+  /** CTC models: decode texts of these lengths only (`textRulesOf(metadata)`); any length when unset. */
+  textRules?: TextRules;
   /** Called after each batch with the number of images read so far. */
   onProgress?: (done: number) => void;
 }
@@ -34,7 +34,7 @@ export async function evaluateModel(
   const predicted: string[] = [];
   for await (const batch of batches) {
     try {
-      predicted.push(...(await predictTexts(model, batch.xs, options.alphabet, options.head, options.textLength)));
+      predicted.push(...(await predictTexts(model, batch.xs, options.alphabet, options.head, options.textRules)));
       actual.push(...batch.texts);
     } finally {
       batch.xs.dispose();

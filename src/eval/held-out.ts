@@ -6,7 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { FolderDataset } from '../data/loader';
 import { splitIndices } from '../data/split';
 import { getModelSpec } from '../models/registry';
-import { loadModel, textLengthOf, type ModelMetadata } from '../models/io';
+import { loadModel, textRulesOf, type ModelMetadata } from '../models/io';
 import { readRunRecord } from '../train/run-record';
 import type { RunRecord } from '../train/trainer';
 import { evaluateModel } from './evaluate';
@@ -54,7 +54,7 @@ export async function evaluateHeldOut(runDir: string, options: EvaluateHeldOutOp
   const report = await evaluateModel(model, dataset.batches(test, opts.batchSize), {
     alphabet: metadata.alphabet,
     head: getModelSpec(metadata.architecture).head,
-    textLength: textLengthOf(metadata),
+    textRules: textRulesOf(metadata),
   });
   return { report, files: test.map((i) => dataset.imagePath(i)), model, metadata, record };
 }

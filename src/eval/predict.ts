@@ -2,13 +2,13 @@
  * From model outputs to texts, for both kinds of heads, in batches with no tensor left behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, TextLengthRange } from '../models';
-import { ctcGreedyDecode, ctcLengthConstrainedDecode } from '../models';
+import type { HeadKind, TextRules } from '../models';
+import { ctcGreedyDecode, ctcConstrainedDecode } from '../models';
 
 /**
  * Reads a batch of images. Per-position models: argmax of each head. CTC models: the best path
- * whose text has a length in `textLength` (the lengths the model was trained on, see
- * `textLengthOf`), or greedy decoding (collapse repeats, drop blanks) when it is not given.
+ * whose text has a length in `textRules` (the lengths the model was trained on, see
+ * `textRulesOf`), or greedy decoding (collapse repeats, drop blanks) when it is not given.
  * @param xs float32 [B, H, W, C]
  */
 export async function predictTexts(
@@ -16,12 +16,12 @@ export async function predictTexts(
   xs: tf.Tensor4D,
   alphabet: string,
   head: HeadKind,
-  textLength?: TextLengthRange,
+  textRules?: TextRules,
 ): Promise<string[]> {
   if (head === 'ctc') {
     const logits = model.predict(xs) as tf.Tensor3D;
     try {
-      const sequences = textLength ? ctcLengthConstrainedDecode(logits, textLength) : ctcGreedyDecode(logits);
+      const sequences = textRules ? ctcConstrainedDecode(logits, textRules) : ctcGreedyDecode(logits);
       return sequences.map((seq) => seq.map((k) => alphabet[k]).join(''));
     } finally {
       logits.dispose();

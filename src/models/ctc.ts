@@ -374,41 +374,101 @@ export function ctcGreedyDecode(logits: tf.Tensor3D, logitLengths?: tf.Tensor1D 
   return out;
 }
 
-/** How many characters a decoded text may have. */
-export interface TextLengthRange {
+/** What a decoded text may be: its length range and, optionally, no character twice. */
+export interface TextRules {
   min: number;
   max: number;
+  /** No character more than once (texts drawn like the experiment's, `random.sample`). */
+  distinct?: boolean;
 }
 
+/** Beam width of the search under `distinct`: exact for small alphabets and lengths, near-exact beyond. */
+export const DISTINCT_BEAM_WIDTH = 64;
+
 /**
- * Best-path decoding restricted to texts of `min..max` characters (Viterbi over the frames).
+ * Best-path decoding restricted to texts that follow `rules`.
  *
- * Greedy decoding picks the best symbol per frame; when the collapsed text of that path has an
- * allowed length it is also the answer here. When it does not (a character dropped between two
- * similar frames, or one read twice with a blank between), this finds the most probable path
- * among those that collapse to an allowed length: a model trained on 4-character texts should
- * not answer 3 or 5. Path scores are sums of logits over frames; the per-frame softmax
- * normaliser is the same for every path, so logits rank paths exactly like log-probabilities.
+ * Greedy decoding picks the best symbol per frame; when the collapsed text of that path follows
+ * the rules it is also the answer here. When it does not (a character dropped between two
+ * similar frames, one read twice, the same letter read for an O and a 0), this finds the most
+ * probable path among those whose text follows them: a model trained on 4 distinct characters
+ * should not answer 3, 5, or "OO". The length range is exact (a Viterbi pass over states
+ * "characters so far, symbol of this frame"); distinct characters are searched with a beam of
+ * `DISTINCT_BEAM_WIDTH` prefixes, only for the examples whose best length-valid text repeats a
+ * character. Path scores are sums of logits over frames; the per-frame softmax normaliser is the
+ * same for every path, so logits rank paths exactly like log-probabilities.
  *
  * @param logits float32 [B, T, C], class C - 1 the blank
  * @returns for each example, the decoded class indices (each in [0, C - 2])
  */
-export function ctcLengthConstrainedDecode(logits: tf.Tensor3D, range: TextLengthRange): number[][] {
+export function ctcConstrainedDecode(logits: tf.Tensor3D, rules: TextRules): number[][] {
   if (logits.rank !== 3) {
-    throw new Error(`ctcLengthConstrainedDecode: logits must be [batch, time, classes], got shape [${logits.shape}]`);
+    throw new Error(`ctcConstrainedDecode: logits must be [batch, time, classes], got shape [${logits.shape}]`);
   }
   const [batch, time, classes] = logits.shape;
-  const { min, max } = range;
+  const { min, max } = rules;
   if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 0 && max >= min)) {
     throw new Error(`text length range ${min}..${max} is invalid; need integers 0 <= min <= max`);
   }
   if (min > time) throw new Error(`texts of ${min} characters cannot come out of ${time} frames`);
+  if (rules.distinct && min > classes - 1) {
+    throw new Error(`texts of ${min} distinct characters cannot be drawn from ${classes - 1} classes`);
+  }
   const values = logits.dataSync();
   const out: number[][] = [];
   for (let b = 0; b < batch; b++) {
-    out.push(constrainedBestPath(values.subarray(b * time * classes, (b + 1) * time * classes), time, classes, max, min));
+    const x = values.subarray(b * time * classes, (b + 1) * time * classes);
+    const best = constrainedBestPath(x, time, classes, max, min);
+    const repeats = new Set(best).size < best.length;
+    out.push(rules.distinct && repeats ? distinctBeamPath(x, time, classes, min, max, DISTINCT_BEAM_WIDTH) : best);
   }
   return out;
+}
+
+/**
+ * Best-path beam search over text prefixes that never repeat a character: each state is a
+ * prefix and the symbol of the current frame, scored by its best path.
+ */
+function distinctBeamPath(x: Float32Array | Int32Array | Uint8Array, time: number, classes: number, min: number, max: number, width: number): number[] {
+  const blank = classes - 1;
+  interface State { prefix: number[]; last: number; score: number }
+  const key = (prefix: number[], last: number) => `${prefix.join(',')}|${last}`;
+  let beam = new Map<string, State>();
+  const offer = (into: Map<string, State>, prefix: number[], last: number, score: number) => {
+    const k = key(prefix, last);
+    const had = into.get(k);
+    if (!had || score > had.score) into.set(k, { prefix, last, score });
+  };
+  offer(beam, [], blank, x[blank]);
+  for (let s = 0; s < blank; s++) if (max >= 1) offer(beam, [s], s, x[s]);
+  for (let t = 1; t < time; t++) {
+    const next = new Map<string, State>();
+    const row = t * classes;
+    const framesLeft = time - 1 - t;
+    for (const { prefix, last, score } of beam.values()) {
+      offer(next, prefix, blank, score + x[row + blank]);
+      for (let s = 0; s < blank; s++) {
+        if (s === last) {
+          offer(next, prefix, s, score + x[row + s]);
+        } else if (prefix.length < max && !prefix.includes(s)) {
+          offer(next, [...prefix, s], s, score + x[row + s]);
+        }
+      }
+    }
+    // keep the best `width` states that can still reach `min` characters
+    beam = new Map(
+      [...next.entries()]
+        .filter(([, st]) => st.prefix.length + framesLeft >= min)
+        .sort((a, b) => b[1].score - a[1].score)
+        .slice(0, width),
+    );
+  }
+  let best: State | undefined;
+  for (const st of beam.values()) {
+    if (st.prefix.length >= min && (!best || st.score > best.score)) best = st;
+  }
+  if (!best) throw new Error(`no path of ${time} frames decodes to ${min}..${max} distinct characters`);
+  return best.prefix;
 }
 
 /** Viterbi over states (characters emitted so far n, symbol of this frame s); see above. */

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import type { TextRules } from './ctc';
 import './seeded-dropout'; // registers the custom layer class for deserialisation
 
 /** What we store beside the weights; `architecture` names the registry entry. */
@@ -18,18 +19,21 @@ export interface ModelMetadata {
   length?: number;
   /** The fewest characters per text it was trained on; `length` when absent. */
   minLength?: number;
+  /** Every text it was trained on had distinct characters (the experiment's rule). */
+  distinctCharacters?: boolean;
   [key: string]: unknown;
 }
 
 /**
- * The text lengths a saved model was trained to read, for decoding (`predictTexts`): a CTC model
- * trained on 4-character CAPTCHAs answers 4 characters. Undefined when the metadata has no length.
+ * What the texts a saved model was trained on looked like, for decoding (`predictTexts`): a CTC
+ * model trained on 4 distinct characters answers 4 distinct characters. Undefined when the
+ * metadata has no length.
  */
-export function textLengthOf(metadata: ModelMetadata): { min: number; max: number } | undefined {
+export function textRulesOf(metadata: ModelMetadata): TextRules | undefined {
   const max = Number(metadata.length);
   if (!Number.isInteger(max) || max <= 0) return undefined;
   const min = metadata.minLength === undefined ? max : Number(metadata.minLength);
-  return { min, max };
+  return { min, max, distinct: metadata.distinctCharacters === true };
 }
 
 const MODEL_JSON = 'model.json';

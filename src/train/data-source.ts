@@ -17,6 +17,8 @@ export interface TrainingData {
   batchesPerEpoch: number;
   trainCount: number;
   validationCount: number;
+  /** Every text has distinct characters (recorded in the model's metadata, used when decoding). */
+  distinctCharacters: boolean;
   /** Batches of `epoch`, starting at batch index `start` (to resume mid-epoch). */
   epochBatches(epoch: number, start: number): AsyncGenerator<LabeledBatch>;
   /** The validation set, in a fixed order. */
@@ -50,6 +52,7 @@ export async function createFolderTrainingData(config: TrainConfig, input: Input
     batchesPerEpoch: Math.ceil(split.train.length / batchSize),
     trainCount: split.train.length,
     validationCount: split.test.length,
+    distinctCharacters: dataset.texts.every((t) => new Set(t).size === t.length),
     epochBatches(epoch, start) {
       const order = shuffledIndices(split.train.length, epochSeed(config.seed, epoch)).map((i) => split.train[i]);
       return dataset.batches(order.slice(start * batchSize), batchSize);

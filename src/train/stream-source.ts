@@ -21,6 +21,7 @@ export function streamOptions(config: TrainConfig, input: InputShape, seed: stri
     text: {
       length: config.minLength ? [config.minLength, config.length] : config.length,
       alphabet: config.alphabet,
+      unique: true,
     },
     workers: config.workers === 0 ? undefined : config.workers,
   };
@@ -68,6 +69,7 @@ export async function createStreamTrainingData(config: TrainConfig, input: Input
     batchesPerEpoch,
     trainCount: batchesPerEpoch * config.batchSize,
     validationCount: config.validationImages,
+    distinctCharacters: true, // streamOptions draws texts without repeats, as the experiment did
     async *epochBatches(epoch, start) {
       const stream = createCaptchaStream({ ...streamOptions(config, input, `${config.seed}/train`), startBatch: epoch * batchesPerEpoch + start });
       try {

@@ -245,7 +245,7 @@ async function validate(
     const loss = heads.evalLoss(batch);
     lossSum += (await loss.data())[0] * batch.texts.length;
     loss.dispose();
-    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, head, { min: config.minLength ?? config.length, max: config.length })));
+    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, head, { min: config.minLength ?? config.length, max: config.length, distinct: data.distinctCharacters })));
     actual.push(...batch.texts);
     disposeBatch(batch);
   }
@@ -286,7 +286,8 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   const data = await createTrainingData(config, input, spec.head);
   const backend = activeBackend();
   const metadata: ModelMetadata = {
-    architecture: config.model, alphabet: config.alphabet, input, length: config.length, minLength: config.minLength ?? config.length, run: config.run,
+    architecture: config.model, alphabet: config.alphabet, input, length: config.length, minLength: config.minLength ?? config.length,
+    distinctCharacters: data.distinctCharacters, run: config.run,
   };
 
   const now = new Date().toISOString();

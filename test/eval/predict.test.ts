@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { predictTexts } from '../../src/eval';
-import { textLengthOf } from '../../src/models';
+import { textRulesOf } from '../../src/models';
 import { useNativeBackend } from '../helpers';
 
 describe('predictTexts', () => {
@@ -21,17 +21,19 @@ describe('predictTexts', () => {
     assert.deepEqual(await predictTexts(model, xs, '012', 'ctc'), ['012']);
     assert.deepEqual(await predictTexts(model, xs, '012', 'ctc', { min: 4, max: 4 }), ['0102']);
     assert.deepEqual(await predictTexts(model, xs, '012', 'ctc', { min: 1, max: 3 }), ['012']);
+    // four distinct characters from three: impossible, said clearly
+    await assert.rejects(predictTexts(model, xs, '012', 'ctc', { min: 4, max: 4, distinct: true }), /4 distinct characters cannot be drawn from 3 classes/);
     xs.dispose();
     model.dispose();
   });
 });
 
-describe('textLengthOf', () => {
+describe('textRulesOf', () => {
   const meta = { architecture: 'crnn', alphabet: 'AB', input: { height: 1, width: 1, channels: 1 } };
 
-  it('gives the lengths a saved model was trained on: fixed, a range, or none', () => {
-    assert.deepEqual(textLengthOf({ ...meta, length: 4 }), { min: 4, max: 4 });
-    assert.deepEqual(textLengthOf({ ...meta, length: 6, minLength: 3 }), { min: 3, max: 6 });
-    assert.equal(textLengthOf(meta), undefined);
+  it('gives the texts a saved model was trained on: fixed length or a range, distinct or not, or none', () => {
+    assert.deepEqual(textRulesOf({ ...meta, length: 4 }), { min: 4, max: 4, distinct: false });
+    assert.deepEqual(textRulesOf({ ...meta, length: 6, minLength: 3, distinctCharacters: true }), { min: 3, max: 6, distinct: true });
+    assert.equal(textRulesOf(meta), undefined);
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { ctcGreedyDecode, ctcIndicesToText, ctcLengthConstrainedDecode, ctcLoss, encodeCtcLabels, type CtcLossOptions } from '../../src/models/ctc';
+import { ctcGreedyDecode, ctcIndicesToText, ctcConstrainedDecode, ctcLoss, encodeCtcLabels, type CtcLossOptions } from '../../src/models/ctc';
 
 // The native backend makes the larger cases fast and provides TensorFlow's own CTCLoss as an oracle.
 let nativeLoaded = false;
@@ -411,7 +411,7 @@ describe('ctcGreedyDecode', () => {
   });
 });
 
-describe('ctcLengthConstrainedDecode', () => {
+describe('ctcConstrainedDecode', () => {
   before(async () => {
     if (nativeLoaded) await tf.setBackend('tensorflow');
   });
@@ -438,7 +438,7 @@ describe('ctcLengthConstrainedDecode', () => {
     const cases = randomLogits([12, 6, 4], 11); // 12 examples, 6 frames, 3 symbols + blank
     for (const [min, max] of [[2, 2], [3, 3], [1, 4], [0, 1]]) {
       const logits = tf.tensor3d(cases);
-      const decoded = ctcLengthConstrainedDecode(logits, { min, max });
+      const decoded = ctcConstrainedDecode(logits, { min, max });
       logits.dispose();
       cases.forEach((example, b) => {
         let best = { path: [] as number[], score: -Infinity };
@@ -451,9 +451,35 @@ describe('ctcLengthConstrainedDecode', () => {
     }
   });
 
+  it('finds the best path whose text has no repeated character, as brute force does', () => {
+    const cases = randomLogits([16, 6, 4], 23);
+    for (const [min, max] of [[2, 2], [3, 3], [1, 3]]) {
+      const logits = tf.tensor3d(cases);
+      const decoded = ctcConstrainedDecode(logits, { min, max, distinct: true });
+      logits.dispose();
+      cases.forEach((example, b) => {
+        let best = { path: [] as number[], score: -Infinity };
+        for (const p of allPaths(example)) {
+          const text = collapse(p.path, 3);
+          if (text.length >= min && text.length <= max && new Set(text).size === text.length && p.score > best.score) best = p;
+        }
+        assert.deepEqual(decoded[b], collapse(best.path, 3), `example ${b}, lengths ${min}..${max}`);
+      });
+    }
+  });
+
+  it('reads an O and a 0 where the best path reads the same character twice', () => {
+    // Blank = 2, classes '0' and 'O'. Frames: O, blank, O (0 nearly as likely): "OO" is the
+    // best path's text; with distinct characters the answer is "O0".
+    const logits = tf.tensor3d([[[0, 5, 0], [0, 0, 5], [4.5, 5, 0]]]);
+    assert.deepEqual(ctcConstrainedDecode(logits, { min: 2, max: 2 }), [[1, 1]]);
+    assert.deepEqual(ctcConstrainedDecode(logits, { min: 2, max: 2, distinct: true }), [[1, 0]]);
+    logits.dispose();
+  });
+
   it('agrees with greedy decoding when the greedy text has an allowed length', () => {
     const logits = tf.tensor3d(randomLogits([20, 40, 37], 5));
-    assert.deepEqual(ctcLengthConstrainedDecode(logits, { min: 0, max: 40 }), ctcGreedyDecode(logits));
+    assert.deepEqual(ctcConstrainedDecode(logits, { min: 0, max: 40 }), ctcGreedyDecode(logits));
     logits.dispose();
   });
 
@@ -462,14 +488,14 @@ describe('ctcLengthConstrainedDecode', () => {
     // "0 1 0 2" is the best path that reads four characters.
     const logits = tf.tensor3d([[[5, 0, 0, 0], [0, 5, 0, 0], [4, 4.5, 0, 0], [0, 0, 5, 0]]]);
     assert.deepEqual(ctcGreedyDecode(logits), [[0, 1, 2]]);
-    assert.deepEqual(ctcLengthConstrainedDecode(logits, { min: 4, max: 4 }), [[0, 1, 0, 2]]);
+    assert.deepEqual(ctcConstrainedDecode(logits, { min: 4, max: 4 }), [[0, 1, 0, 2]]);
     logits.dispose();
   });
 
   it('refuses impossible or invalid length ranges', () => {
     const logits = tf.tensor3d([[[1, 0], [0, 1]]]);
-    assert.throws(() => ctcLengthConstrainedDecode(logits, { min: 3, max: 3 }), /texts of 3 characters cannot come out of 2 frames/);
-    assert.throws(() => ctcLengthConstrainedDecode(logits, { min: 2, max: 1 }), /text length range 2\.\.1 is invalid/);
+    assert.throws(() => ctcConstrainedDecode(logits, { min: 3, max: 3 }), /texts of 3 characters cannot come out of 2 frames/);
+    assert.throws(() => ctcConstrainedDecode(logits, { min: 2, max: 1 }), /text length range 2\.\.1 is invalid/);
     logits.dispose();
   });
 });
