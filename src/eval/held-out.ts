@@ -2,6 +2,8 @@
  * Evaluating a trained run on its own held-out split, with the image file of every prediction, so
  * the error-analysis notebook can draw what the model got wrong.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import type * as tf from '@tensorflow/tfjs';
 import { FolderDataset } from '../data/loader';
 import { splitIndices } from '../data/split';
@@ -33,6 +35,18 @@ export const DEFAULT_EVALUATE_HELD_OUT_OPTIONS: Required<Omit<EvaluateHeldOutOpt
 };
 
 /**
+ * The dataset folder of a run. The CLI records it as given, often relative to the project root
+ * (`data/seed-51200`), while a notebook runs in `notebooks/`: a relative folder missing from the
+ * working directory is looked up from the project root, taken as the run folder's grandparent
+ * (`<root>/models/<run>`).
+ */
+function runDataDir(runDir: string, dataDir: string): string {
+  if (path.isAbsolute(dataDir) || fs.existsSync(dataDir)) return dataDir;
+  const fromRoot = path.resolve(runDir, '..', '..', dataDir);
+  return fs.existsSync(fromRoot) ? fromRoot : dataDir;
+}
+
+/**
  * Loads the best model of a run folder and evaluates it on the images the run held out: the same
  * seeded split of the same dataset that training validated on, never trained on.
  */
@@ -40,7 +54,7 @@ export async function evaluateHeldOut(runDir: string, options: EvaluateHeldOutOp
   const opts = { ...DEFAULT_EVALUATE_HELD_OUT_OPTIONS, ...options };
   const record = readRunRecord(runDir);
   const { config } = record;
-  const dataDir = opts.dataDir ?? config.dataDir;
+  const dataDir = opts.dataDir ?? (config.dataDir && runDataDir(runDir, config.dataDir));
   if (config.source !== 'folder' || !dataDir) {
     throw new Error(`run '${runDir}' trained on ${config.source} data, which has no held-out folder split; evaluate it with \`npm run evaluate -- --fresh 1000\``);
   }

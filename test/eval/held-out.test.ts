@@ -25,7 +25,7 @@ describe('evaluateHeldOut', () => {
     });
     const { dir, cleanup } = tempDir();
     try {
-      const dataDir = path.join(dir, 'data');
+      const dataDir = path.join(dir, 'held-out-toy-data'); // a name the working directory lacks
       const labels = writeToyDataset(dataDir, 20);
       const runDir = path.join(dir, 'nb-run');
       const input = { height: 24, width: 40, channels: 1 };
@@ -40,8 +40,16 @@ describe('evaluateHeldOut', () => {
       assert.deepEqual(result.files.map((f) => path.basename(f)), test.map((i) => `${i}.png`));
       assert.equal(result.report.count, 5);
       result.model.dispose();
+      assert.equal(tf.memory().numTensors, before);
+
+      // a CLI run records its folder relative to the project root; found from <root>/models/<run>
+      const cliRun = path.join(dir, 'models', 'cli-run');
+      await saveModel(model, cliRun, { architecture: 'viz-toy-test', alphabet: '0123', input, length: 2 });
+      fs.writeFileSync(path.join(cliRun, 'run.json'), JSON.stringify({ config: { ...config, dataDir: 'held-out-toy-data' }, history: [] }));
+      const fromRoot = await evaluateHeldOut(cliRun);
+      assert.deepEqual(fromRoot.report.actual, result.report.actual);
+      fromRoot.model.dispose();
       model.dispose();
-      assert.equal(tf.memory().numTensors, before - model.weights.length);
     } finally {
       cleanup();
     }
