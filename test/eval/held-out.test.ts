@@ -12,7 +12,7 @@ describe('evaluateHeldOut', () => {
     const { writeToyDataset, useNativeBackend } = await import('../helpers');
     await useNativeBackend();
     registerModel({
-      name: 'viz-toy-test',
+      name: 'held-out-toy-test',
       description: 'test-only: flatten + two heads',
       head: 'per-position',
       defaultInput: { height: 24, width: 40, channels: 1 },
@@ -29,8 +29,8 @@ describe('evaluateHeldOut', () => {
       const labels = writeToyDataset(dataDir, 20);
       const runDir = path.join(dir, 'nb-run');
       const input = { height: 24, width: 40, channels: 1 };
-      const model = (await import('../../src/models')).createModel('viz-toy-test', { ...input, numClasses: 4, numPositions: 2 });
-      await saveModel(model, runDir, { architecture: 'viz-toy-test', alphabet: '0123', input, length: 2 });
+      const model = (await import('../../src/models')).createModel('held-out-toy-test', { ...input, numClasses: 4, numPositions: 2 });
+      await saveModel(model, runDir, { architecture: 'held-out-toy-test', alphabet: '0123', input, length: 2 });
       const config = { source: 'folder', dataDir, validationSplit: 0.25, seed: 7 };
       fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ config, history: [] }));
       const before = tf.memory().numTensors;
@@ -44,7 +44,7 @@ describe('evaluateHeldOut', () => {
 
       // a CLI run records its folder relative to the project root; found from <root>/models/<run>
       const cliRun = path.join(dir, 'models', 'cli-run');
-      await saveModel(model, cliRun, { architecture: 'viz-toy-test', alphabet: '0123', input, length: 2 });
+      await saveModel(model, cliRun, { architecture: 'held-out-toy-test', alphabet: '0123', input, length: 2 });
       fs.writeFileSync(path.join(cliRun, 'run.json'), JSON.stringify({ config: { ...config, dataDir: 'held-out-toy-data' }, history: [] }));
       const fromRoot = await evaluateHeldOut(cliRun);
       assert.deepEqual(fromRoot.report.actual, result.report.actual);
