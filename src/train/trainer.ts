@@ -85,6 +85,7 @@ export interface RunRecord {
   imagesPerSecond: number;
   /** Fraction of training wall time spent waiting for data. */
   dataWaitFraction: number;
+  /** Wall time of all parts so far: training, validation, curve points, epochs cut short by an interrupt. */
   wallSeconds: number;
   completed: boolean;
   versions: Record<string, string>;
@@ -327,11 +328,14 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   cb.onStart?.({ config, data: data.description, batchesPerEpoch: data.batchesPerEpoch, resumedFrom: checkpoint ? `epoch ${epoch + 1}, batch ${batchIndex}` : null });
   log(`training ${config.model} on ${data.description}, ${config.epochs} epochs of ${data.batchesPerEpoch} batches`);
 
+  // Earlier parts' wall time, then this part's clock: the history alone misses interrupted epochs.
+  const wallBefore = record.wallSeconds;
+  const partStart = performance.now();
   const saveState = async () => {
     record.updatedAt = new Date().toISOString();
     const sum = (f: (h: EpochMetrics) => number) => record.history.reduce((n, h) => n + f(h), 0);
     const trainSeconds = sum((h) => h.trainSeconds);
-    record.wallSeconds = sum((h) => h.seconds);
+    record.wallSeconds = wallBefore + (performance.now() - partStart) / 1000;
     record.imagesPerSecond = trainSeconds > 0 ? sum((h) => h.images) / trainSeconds : 0;
     record.dataWaitFraction = trainSeconds > 0 ? sum((h) => h.dataWaitSeconds) / trainSeconds : 0;
     await saveCheckpoint(runDir, model, optimizer, metadata, { epoch, batch: batchIndex, globalStep, record, bestScore });
