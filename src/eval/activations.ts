@@ -17,12 +17,15 @@ export interface LayerActivationStats {
   acrossImagesStd: number;
 }
 
-/** Layer kinds worth reporting (the others reshape or pool what these produce). */
-const REPORTED = new Set(['Conv2D', 'Dense', 'Flatten', 'BatchNormalization', 'Conv1D']);
+/**
+ * Layer kinds worth reporting (the others reshape or pool what these produce). ReLU layers count:
+ * behind batch normalisation (`seed-bn`, `crnn`) they, not the convolutions, are where units die.
+ */
+const REPORTED = new Set(['Conv2D', 'Dense', 'Flatten', 'BatchNormalization', 'Conv1D', 'ReLU', 'Activation']);
 
 /**
  * Runs `xs` through the layers of a sequential-shaped model one by one (inference mode) and
- * reports each conv/dense/flatten layer. Multi-output heads are each reported.
+ * reports each conv/dense/flatten/batch-norm/ReLU layer. Multi-output heads are each reported.
  * @param xs float32 [B, H, W, C], B >= 2
  */
 export function activationStats(model: tf.LayersModel, xs: tf.Tensor4D): LayerActivationStats[] {

@@ -30,6 +30,20 @@ describe('activationStats', () => {
     xs.dispose();
   });
 
+  it('reports separate ReLU layers, where units die behind batch normalisation', () => {
+    const input = tf.input({ shape: [8, 8, 1] });
+    let x = tf.layers.conv2d({ filters: 2, kernelSize: 3, kernelInitializer: 'ones', biasInitializer: tf.initializers.constant({ value: -1000 }) }).apply(input) as tf.SymbolicTensor;
+    x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(x) as tf.SymbolicTensor });
+    const xs = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const stats = activationStats(model, xs);
+    assert.deepEqual(stats.map((s) => s.type), ['Conv2D', 'ReLU', 'Flatten']);
+    assert.equal(stats[0].zeroFraction, 0, 'the convolution itself outputs negatives, not zeros');
+    assert.equal(stats[1].zeroFraction, 1);
+    model.dispose();
+    xs.dispose();
+  });
+
   it('reports a healthy network as alive', () => {
     const xs = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
     const model = twoConvModel(0);
