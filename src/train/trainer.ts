@@ -158,6 +158,19 @@ interface CheckpointState {
   record: RunRecord;
   bestScore: number;
   optimizerSpecs: tf.io.WeightsManifestEntry[];
+  /** What an interrupted epoch had counted so far, so that its metrics cover the whole epoch. */
+  partialEpoch?: EpochTally;
+}
+
+/** Running sums of one epoch's training. */
+interface EpochTally {
+  lossSum: number;
+  seen: number;
+  correct: number[];
+  waitMs: number;
+  /** Training time (curve points excluded) and wall time of the epoch so far, earlier parts included. */
+  trainMs: number;
+  wallMs: number;
 }
 
 const CHECKPOINT = 'checkpoint';
@@ -331,6 +344,8 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   // Earlier parts' wall time, then this part's clock: the history alone misses interrupted epochs.
   const wallBefore = record.wallSeconds;
   const partStart = performance.now();
+  // An interrupted epoch's sums, carried into the resumed part of that epoch (then cleared).
+  let partialEpoch: EpochTally | undefined = checkpoint?.state.partialEpoch;
   const saveState = async () => {
     record.updatedAt = new Date().toISOString();
     const sum = (f: (h: EpochMetrics) => number) => record.history.reduce((n, h) => n + f(h), 0);
@@ -338,7 +353,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
     record.wallSeconds = wallBefore + (performance.now() - partStart) / 1000;
     record.imagesPerSecond = trainSeconds > 0 ? sum((h) => h.images) / trainSeconds : 0;
     record.dataWaitFraction = trainSeconds > 0 ? sum((h) => h.dataWaitSeconds) / trainSeconds : 0;
-    await saveCheckpoint(runDir, model, optimizer, metadata, { epoch, batch: batchIndex, globalStep, record, bestScore });
+    await saveCheckpoint(runDir, model, optimizer, metadata, { epoch, batch: batchIndex, globalStep, record, bestScore, partialEpoch });
     writeFileAtomically(path.join(runDir, RUN_JSON), JSON.stringify(record, null, 2));
   };
 
@@ -360,15 +375,18 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   let interrupted = false;
   try {
     while (epoch < config.epochs) {
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let seen = 0;
-      let waitMs = 0;
+      const carried = partialEpoch;
+      partialEpoch = undefined;
+      const epochStart = performance.now() - (carried?.wallMs ?? 0);
+      let lossSum = carried?.lossSum ?? 0;
+      let seen = carried?.seen ?? 0;
+      let waitMs = carried?.waitMs ?? 0;
       // per-position models report each head's training accuracy; CTC models have no heads
-      const correct = new Array<number>(spec.head === 'per-position' ? config.length : 0).fill(0);
+      const correct = carried?.correct.slice() ?? new Array<number>(spec.head === 'per-position' ? config.length : 0).fill(0);
+      // time before this part that was not training (curve points), so trainMs carries over exactly
+      let curveMs = carried ? carried.wallMs - carried.trainMs : 0;
       const batches = data.epochBatches(epoch, batchIndex);
       let lr = learningRateAt(config, globalStep, totalSteps);
-      let curveMs = 0;
       for (;;) {
         const batchStart = performance.now();
         // Yield to the event loop once per batch: with prefetched data every await below can
@@ -417,6 +435,8 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
       }
       if (interrupted) {
         await batches.return(undefined);
+        const wallMs = performance.now() - epochStart;
+        partialEpoch = { lossSum, seen, correct, waitMs, trainMs: wallMs - curveMs, wallMs };
         break;
       }
       const trainSeconds = (performance.now() - epochStart - curveMs) / 1000;
