@@ -14,7 +14,8 @@ import type { LabeledBatch } from '../data/loader';
 import { predictTexts } from '../eval/predict';
 import { scorePredictions } from '../eval/metrics';
 import { createModel, getModelSpec } from '../models/registry';
-import { loadModel, writeFolderAtomically, modelToFiles, type ModelMetadata } from '../models/io';
+import { loadModel, writeFolderAtomically, modelToFiles, textRulesOf, type ModelMetadata } from '../models/io';
+import type { TextRules } from '../models/ctc';
 import { setDropoutStep } from '../models/seeded-dropout';
 import type { HeadKind } from '../models/types';
 import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
@@ -162,14 +163,16 @@ interface CheckpointState {
   partialEpoch?: EpochTally;
 }
 
-/** Running sums of one epoch's training. */
+/** Running sums of one epoch's training, carried in the checkpoint when the epoch is interrupted. */
 interface EpochTally {
   lossSum: number;
   seen: number;
+  /** Correct predictions per head (per-position models; empty for CTC). */
   correct: number[];
   waitMs: number;
-  /** Training time (curve points excluded) and wall time of the epoch so far, earlier parts included. */
-  trainMs: number;
+  /** Time spent on curve points, which is not training time. */
+  curveMs: number;
+  /** Wall time of the epoch in earlier parts (set when it is interrupted). */
   wallMs: number;
 }
 
@@ -245,6 +248,7 @@ async function validate(
   head: HeadKind,
   data: TrainingData,
   config: TrainConfig,
+  textRules: TextRules | undefined,
   maxImages = Infinity,
 ): Promise<{ loss: number; report: ReturnType<typeof scorePredictions> }> {
   const actual: string[] = [];
@@ -259,7 +263,7 @@ async function validate(
     const loss = heads.evalLoss(batch);
     lossSum += (await loss.data())[0] * batch.texts.length;
     loss.dispose();
-    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, head, { min: config.minLength ?? config.length, max: config.length, distinct: data.distinctCharacters })));
+    predicted.push(...(await predictTexts(model, batch.xs, config.alphabet, head, textRules)));
     actual.push(...batch.texts);
     disposeBatch(batch);
   }
@@ -303,6 +307,8 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
     architecture: config.model, alphabet: config.alphabet, input, length: config.length, minLength: config.minLength ?? config.length,
     distinctCharacters: data.distinctCharacters, run: config.run,
   };
+  // validation reads texts the way evaluate and predict will read the saved model's
+  const textRules = textRulesOf(metadata);
 
   const now = new Date().toISOString();
   const record: RunRecord = checkpoint?.state.record ?? {
@@ -360,7 +366,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   const curvePeriod = config.curveEveryMinutes * 60;
   let nextCurveAt = (Math.floor(record.trainedSeconds / (curvePeriod || 1)) + 1) * curvePeriod;
   const addCurvePoint = async () => {
-    const { report } = await validate(model, heads, spec.head, data, config, config.curveImages);
+    const { report } = await validate(model, heads, spec.head, data, config, textRules, config.curveImages);
     const point: CurvePoint = {
       minutes: record.trainedSeconds / 60,
       images: record.trainedImages,
@@ -375,16 +381,12 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   let interrupted = false;
   try {
     while (epoch < config.epochs) {
-      const carried = partialEpoch;
-      partialEpoch = undefined;
-      const epochStart = performance.now() - (carried?.wallMs ?? 0);
-      let lossSum = carried?.lossSum ?? 0;
-      let seen = carried?.seen ?? 0;
-      let waitMs = carried?.waitMs ?? 0;
       // per-position models report each head's training accuracy; CTC models have no heads
-      const correct = carried?.correct.slice() ?? new Array<number>(spec.head === 'per-position' ? config.length : 0).fill(0);
-      // time before this part that was not training (curve points), so trainMs carries over exactly
-      let curveMs = carried ? carried.wallMs - carried.trainMs : 0;
+      const tally: EpochTally = partialEpoch ?? {
+        lossSum: 0, seen: 0, correct: new Array<number>(spec.head === 'per-position' ? config.length : 0).fill(0), waitMs: 0, curveMs: 0, wallMs: 0,
+      };
+      partialEpoch = undefined;
+      const epochStart = performance.now() - tally.wallMs;
       const batches = data.epochBatches(epoch, batchIndex);
       let lr = learningRateAt(config, globalStep, totalSteps);
       for (;;) {
@@ -398,7 +400,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
         }
         const waitStart = performance.now();
         const next = await batches.next();
-        waitMs += performance.now() - waitStart;
+        tally.waitMs += performance.now() - waitStart;
         if (next.done) break;
         const batch = next.value;
         lr = learningRateAt(config, globalStep, totalSteps);
@@ -410,9 +412,9 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
         result.correct.dispose();
         const n = batch.texts.length;
         disposeBatch(batch);
-        lossSum += loss[0] * n;
-        seen += n;
-        hits.forEach((h, i) => (correct[i] += h));
+        tally.lossSum += loss[0] * n;
+        tally.seen += n;
+        hits.forEach((h, i) => (tally.correct[i] += h));
         batchIndex++;
         globalStep++;
         record.trainedSeconds += (performance.now() - batchStart) / 1000;
@@ -421,26 +423,27 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
           const t = performance.now();
           await addCurvePoint();
           nextCurveAt = (Math.floor(record.trainedSeconds / curvePeriod) + 1) * curvePeriod;
-          curveMs += performance.now() - t;
+          tally.curveMs += performance.now() - t;
         }
-        const seconds = (performance.now() - epochStart - curveMs) / 1000;
+        const seconds = (performance.now() - epochStart - tally.curveMs) / 1000;
         cb.onBatch?.({
           epoch,
           batch: batchIndex,
           batchesPerEpoch: data.batchesPerEpoch,
-          loss: lossSum / seen,
-          headAccuracy: correct.map((c) => c / seen),
-          imagesPerSecond: seen / seconds,
+          loss: tally.lossSum / tally.seen,
+          headAccuracy: tally.correct.map((c) => c / tally.seen),
+          imagesPerSecond: tally.seen / seconds,
         });
       }
       if (interrupted) {
         await batches.return(undefined);
-        const wallMs = performance.now() - epochStart;
-        partialEpoch = { lossSum, seen, correct, waitMs, trainMs: wallMs - curveMs, wallMs };
+        tally.wallMs = performance.now() - epochStart;
+        partialEpoch = tally;
         break;
       }
-      const trainSeconds = (performance.now() - epochStart - curveMs) / 1000;
-      const val = await validate(model, heads, spec.head, data, config);
+      const { lossSum, seen, correct } = tally;
+      const trainSeconds = (performance.now() - epochStart - tally.curveMs) / 1000;
+      const val = await validate(model, heads, spec.head, data, config, textRules);
       const metrics: EpochMetrics = {
         epoch: epoch + 1,
         loss: seen ? lossSum / seen : NaN,
@@ -453,7 +456,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
         images: seen,
         imagesPerSecond: seen / trainSeconds,
         trainSeconds,
-        dataWaitSeconds: waitMs / 1000,
+        dataWaitSeconds: tally.waitMs / 1000,
         seconds: (performance.now() - epochStart) / 1000,
       };
       record.history.push(metrics);
