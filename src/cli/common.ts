@@ -13,10 +13,20 @@ export async function startBackend(opts: { backend?: BackendKind; gpu?: boolean 
   return selectBackend({ force: opts.gpu ? 'gpu' : opts.backend });
 }
 
-export function parseIntArg(name: string) {
+/**
+ * A commander parser for an integer flag. With `min` (0 or 1, for counts and sizes) only plain
+ * digits are accepted, so `1e3` or `2.0` is refused rather than read as a number.
+ */
+export function parseIntArg(name: string, min?: 0 | 1) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'`);
+    if (min === undefined) {
+      if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'`);
+      return n;
+    }
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`${name} must be ${min === 1 ? 'a positive integer' : 'an integer >= 0'}, got '${value}'`);
+    }
     return n;
   };
 }

@@ -4,35 +4,15 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSIONS, IMAGE_FORMATS, type CaptchaVersion, type ImageFormat } from '../captcha';
 import { writeDataset, type WriteDatasetOptions, type WriteDatasetResult } from '../data';
-import { stageLogger } from './common';
+import { parseIntArg, stageLogger } from './common';
 
-function positiveInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) {
-      throw new InvalidArgumentError(`${name} must be a positive integer, got '${value}'`);
-    }
-    return n;
-  };
-}
-
-function nonNegativeInt(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) {
-      throw new InvalidArgumentError(`${name} must be an integer >= 0, got '${value}'`);
-    }
-    return n;
-  };
-}
-
-/** `42,50,56` -> [42, 50, 56] */
 function parseProbability(value: string): number {
   const p = Number(value);
   if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError(`must be a probability between 0 and 1, got '${value}'`);
   return p;
 }
 
+/** `42,50,56` -> [42, 50, 56] */
 function parseSizes(value: string): number[] {
   const sizes = value.split(',').map((s) => Number(s.trim()));
   if (sizes.length === 0 || sizes.some((s) => !Number.isFinite(s) || s <= 0)) {
@@ -128,12 +108,12 @@ export function register(program: Command): void {
     .command('generate')
     .description('write a folder of CAPTCHA images (0.jpg ... N-1.jpg), labels.txt and manifest.json; reruns complete it')
     .requiredOption('--out <dir>', 'dataset folder (created; must be empty or hold the same dataset)')
-    .option('--count <n>', 'number of images', positiveInt('count'), 1000)
+    .option('--count <n>', 'number of images', parseIntArg('count', 1), 1000)
     .option('--seed <seed>', 'seed of the dataset (integer or string)', '0')
-    .option('--width <px>', 'image width', positiveInt('width'), 160)
-    .option('--height <px>', 'image height', positiveInt('height'), 60)
+    .option('--width <px>', 'image width', parseIntArg('width', 1), 160)
+    .option('--height <px>', 'image height', parseIntArg('height', 1), 60)
     .addOption(new Option('--format <fmt>', 'image file format').choices([...IMAGE_FORMATS]).default('jpg'))
-    .option('--quality <q>', 'JPEG quality 1-100', positiveInt('quality'), 75)
+    .option('--quality <q>', 'JPEG quality 1-100', parseIntArg('quality', 1), 75)
     .option(
       '--font <path>',
       'TrueType font file, repeatable (default: Noto Mono with DroidSansMono box metrics)',
@@ -154,7 +134,7 @@ export function register(program: Command): void {
       parseProbability,
       0.5,
     )
-    .option('--workers <n>', 'worker threads (0 = main thread only)', nonNegativeInt('workers'), os.availableParallelism())
+    .option('--workers <n>', 'worker threads (0 = main thread only)', parseIntArg('workers', 0), os.availableParallelism())
     .action(async (flags: Record<string, unknown>) => {
       await runGenerate(optionsFromFlags(flags));
     });
