@@ -18,7 +18,7 @@ export interface TextBatch {
 export interface EvaluateOptions {
   alphabet: string;
   head: HeadKind;
-  /** CTC models: decode texts of these lengths only (`textRulesOf(metadata)`); any length when unset. */
+  /** CTC models: decode only texts that follow these rules (`textRulesOf(metadata)`); greedy when unset. */
   textRules?: TextRules;
   /** Called after each batch with the number of images read so far. */
   onProgress?: (done: number) => void;

@@ -7,8 +7,9 @@ import { ctcGreedyDecode, ctcConstrainedDecode } from '../models';
 
 /**
  * Reads a batch of images. Per-position models: argmax of each head. CTC models: the best path
- * whose text has a length in `textRules` (the lengths the model was trained on, see
- * `textRulesOf`), or greedy decoding (collapse repeats, drop blanks) when it is not given.
+ * whose text follows `textRules` (length range, distinct characters: those of the model's
+ * training texts, see `textRulesOf`), or greedy decoding (collapse repeats, drop blanks) when it
+ * is not given.
  * @param xs float32 [B, H, W, C]
  */
 export async function predictTexts(

@@ -29,9 +29,10 @@ export function buildSeedNet(options: ModelOptions, variant: SeedNetVariant): tf
   // the chance plateau (loss 4 ln 36) for more than two epochs of our data.
   const convInit = seededInitializers(seed, 'kaiming');
   const init = seededInitializers(seed + 1000);
+  // with batch norm, the ReLU comes after it as a layer of its own
+  const activation = variant.batchNorm ? 'linear' : 'relu';
   for (const filters of [32, 64, 128, 256]) {
     for (let i = 0; i < 2; i++) {
-      const activation = variant.batchNorm ? 'linear' : 'relu';
       x = tf.layers
         .conv2d({ filters, kernelSize: 3, padding: 'valid', activation, kernelInitializer: convInit() })
         .apply(x) as tf.SymbolicTensor;
