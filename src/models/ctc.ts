@@ -418,7 +418,7 @@ export function ctcConstrainedDecode(logits: tf.Tensor3D, rules: TextRules): num
   const out: number[][] = [];
   for (let b = 0; b < batch; b++) {
     const x = values.subarray(b * time * classes, (b + 1) * time * classes);
-    const best = constrainedBestPath(x, time, classes, max, min);
+    const best = constrainedBestPath(x, time, classes, min, max);
     const repeats = new Set(best).size < best.length;
     out.push(rules.distinct && repeats ? distinctBeamPath(x, time, classes, min, max, DISTINCT_BEAM_WIDTH) : best);
   }
@@ -472,7 +472,7 @@ function distinctBeamPath(x: Float32Array | Int32Array | Uint8Array, time: numbe
 }
 
 /** Viterbi over states (characters emitted so far n, symbol of this frame s); see above. */
-function constrainedBestPath(x: Float32Array | Int32Array | Uint8Array, time: number, classes: number, max: number, min: number): number[] {
+function constrainedBestPath(x: Float32Array | Int32Array | Uint8Array, time: number, classes: number, min: number, max: number): number[] {
   const blank = classes - 1;
   const states = (max + 1) * classes;
   const at = (n: number, s: number) => n * classes + s;
