@@ -45,7 +45,6 @@ export function disableFusedKernels(): void {
 }
 
 export {
-  activeFusedKernels,
   availableFusedKernels,
   FUSED_KERNEL_DESCRIPTIONS,
   FUSED_KERNEL_NAMES,

@@ -65,11 +65,6 @@ export function fusedKernelActive(name: FusedKernelName): boolean {
   return active.has(name) && nativeBackend() !== undefined;
 }
 
-/** The replacements switched on outside any `withFusedKernels` scope. */
-export function activeFusedKernels(): FusedKernelName[] {
-  return FUSED_KERNEL_NAMES.filter((n) => active.has(n));
-}
-
 /** Runs `f` with exactly `kernels` switched on, then restores the previous set. */
 export function withFusedKernels<T>(kernels: Iterable<FusedKernelName>, f: () => T): T {
   const previous = active;
@@ -253,7 +248,7 @@ const maxPoolGradOverride: GradientOverride = {
   }),
 };
 
-export const GRADIENT_OVERRIDES: Partial<Record<FusedKernelName, GradientOverride>> = {
+const GRADIENT_OVERRIDES: Partial<Record<FusedKernelName, GradientOverride>> = {
   reluGrad: reluGradOverride,
   maxPoolGrad: maxPoolGradOverride,
 };
@@ -273,13 +268,8 @@ export function installGradientOverrides(): void {
 
 /** Restores tfjs's own gradients. */
 export function uninstallGradientOverrides(): void {
-  for (const [kernelName, original] of originals) tf.registerGradient(original);
+  for (const original of originals.values()) tf.registerGradient(original);
   originals.clear();
-}
-
-/** Kernel names whose gradient is currently replaced by ours. */
-export function installedGradientOverrides(): string[] {
-  return [...originals.keys()];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,8 +437,14 @@ const NEW_KERNELS: Array<[tf.KernelConfig, tf.GradConfig]> = [
   [sparseSoftmaxXent, sparseSoftmaxXentGrad],
 ];
 
+/** Whether `registerFusedKernels` has run since the last `unregisterFusedKernels`. */
+let registered = false;
+
 /** Registers the `CaptchaLab*` kernels and their gradients (once; harmless when unused). */
 export function registerFusedKernels(): void {
+  // called by every fused op of the training step: after the first time, one flag check
+  if (registered) return;
+  registered = true;
   for (const [kernel, grad] of NEW_KERNELS) {
     if (!tf.getKernel(kernel.kernelName, kernel.backendName)) tf.registerKernel(kernel);
     if (!tf.getGradient(grad.kernelName)) tf.registerGradient(grad);
@@ -457,6 +453,7 @@ export function registerFusedKernels(): void {
 
 /** Removes the `CaptchaLab*` kernels and gradients. */
 export function unregisterFusedKernels(): void {
+  registered = false;
   for (const [kernel, grad] of NEW_KERNELS) {
     if (tf.getKernel(kernel.kernelName, kernel.backendName)) tf.unregisterKernel(kernel.kernelName, kernel.backendName);
     if (tf.getGradient(grad.kernelName)) tf.unregisterGradient(grad.kernelName);
