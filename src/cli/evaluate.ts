@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
+import { writeFileAtomic } from '../captcha/encode';
 import { FolderDataset } from '../data/loader';
 import { listLabeledFiles } from '../data/labeled-files';
 import { splitIndices } from '../data/split';
@@ -83,8 +84,7 @@ export function register(program: Command): void {
     const out = opts.out ?? path.join(modelDir, 'evaluation.json');
     const { predictions, actual, ...rest } = report;
     const json = JSON.stringify({ model: modelDir, source, decoding: describeDecoding(head, textRules), ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
-    fs.writeFileSync(`${out}.tmp`, json);
-    fs.renameSync(`${out}.tmp`, out);
+    writeFileAtomic(out, json);
     console.log(formatReport(report));
     log(`report written to ${out}`);
     void predictions;

@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend';
+import { writeFileAtomic } from '../captcha/encode';
 import type { LabeledBatch } from '../data/loader';
 import { predictTexts } from '../eval/predict';
 import { scorePredictions } from '../eval/metrics';
@@ -204,12 +205,6 @@ export function versions(): Record<string, string> {
   return { 'captcha-lab': pkg.version, tfjs: tf.version.tfjs, node: process.version };
 }
 
-function writeFileAtomically(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 /** Model, optimizer state and loop position, written as one folder in one atomic step. */
 async function saveCheckpoint(
   runDir: string,
@@ -360,7 +355,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
     record.imagesPerSecond = trainSeconds > 0 ? sum((h) => h.images) / trainSeconds : 0;
     record.dataWaitFraction = trainSeconds > 0 ? sum((h) => h.dataWaitSeconds) / trainSeconds : 0;
     await saveCheckpoint(runDir, model, optimizer, metadata, { epoch, batch: batchIndex, globalStep, record, bestScore, partialEpoch });
-    writeFileAtomically(path.join(runDir, RUN_JSON), JSON.stringify(record, null, 2));
+    writeFileAtomic(path.join(runDir, RUN_JSON), JSON.stringify(record, null, 2));
   };
 
   const curvePeriod = config.curveEveryMinutes * 60;
@@ -490,7 +485,7 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
  */
 async function saveModelFiles(runDir: string, model: tf.LayersModel, metadata: ModelMetadata): Promise<void> {
   const files = await modelToFiles(model);
-  writeFileAtomically(path.join(runDir, 'weights.bin'), files['weights.bin']);
-  writeFileAtomically(path.join(runDir, 'model.json'), files['model.json']);
-  writeFileAtomically(path.join(runDir, 'metadata.json'), JSON.stringify(metadata, null, 2));
+  writeFileAtomic(path.join(runDir, 'weights.bin'), files['weights.bin']);
+  writeFileAtomic(path.join(runDir, 'model.json'), files['model.json']);
+  writeFileAtomic(path.join(runDir, 'metadata.json'), JSON.stringify(metadata, null, 2));
 }
