@@ -10,6 +10,7 @@
  * FreeType's hinted pixel ascender `ceil(size * ascender / unitsPerEm)`.
  */
 import { loadCanvas } from './canvas';
+import { alphaBBox } from './raster';
 import { readFontInfo, type FontInfo } from './truetype';
 
 /** A font file, optionally with the vertical metric Pillow's boxes depend on overridden. */
@@ -89,25 +90,13 @@ export function rasterizeGlyph(font: FontSpec, info: FontInfo, size: number, cha
   ctx.textBaseline = 'alphabetic';
   ctx.fillText(char, pad, pad + ascPx);
   const rgba = ctx.getImageData(0, 0, cw, ch).data;
-  let x0 = cw;
-  let y0 = ch;
-  let x1 = -1;
-  let y1 = -1;
-  for (let y = 0; y < ch; y++) {
-    for (let x = 0; x < cw; x++) {
-      if (rgba[(y * cw + x) * 4 + 3] !== 0) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        y1 = y;
-      }
-    }
-  }
-  if (x1 < 0) {
+  const bbox = alphaBBox({ width: cw, height: ch, data: new Uint8Array(rgba.buffer, rgba.byteOffset, rgba.length) });
+  if (!bbox) {
     return { boxWidth: advPx + 1, boxHeight: ascPx + 1, left: 0, top: 0, width: 0, height: 0, coverage: new Uint8Array(0) };
   }
-  const width = x1 - x0 + 1;
-  const height = y1 - y0 + 1;
+  const [x0, y0, x1, y1] = bbox;
+  const width = x1 - x0;
+  const height = y1 - y0;
   const coverage = new Uint8Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) coverage[y * width + x] = rgba[((y0 + y) * cw + x0 + x) * 4 + 3];

@@ -508,20 +508,7 @@ export function resizeRgb(img: RgbImage, w: number, h: number): RgbImage {
  * corners NW, SW, SE, NE; the map is a bilinear blend of them, not a homography (spec §4.5).
  */
 export function transformQuad(img: RgbaImage, w: number, h: number, data: readonly number[]): RgbaImage {
-  const [x0, y0] = [data[0], data[1]];
-  const sw = [data[2], data[3]];
-  const se = [data[4], data[5]];
-  const ne = [data[6], data[7]];
-  const As = 1.0 / w;
-  const At = 1.0 / h;
-  const a0 = x0;
-  const a1 = (ne[0] - x0) * As;
-  const a2 = (sw[0] - x0) * At;
-  const a3 = (se[0] - sw[0] - ne[0] + x0) * As * At;
-  const a4 = y0;
-  const a5 = (ne[1] - y0) * As;
-  const a6 = (sw[1] - y0) * At;
-  const a7 = (se[1] - sw[1] - ne[1] + y0) * As * At;
+  const [a0, a1, a2, a3, a4, a5, a6, a7] = quadCoefficients(w, h, data);
   const sw32 = img.width;
   const sh = img.height;
   const src = new Uint32Array(img.data.buffer, img.data.byteOffset, sw32 * sh);
