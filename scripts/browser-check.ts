@@ -17,6 +17,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { PLOTLY_MIME } from '../src/viz/display';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const EXECUTED = path.join(ROOT, 'notebooks', '.executed');
@@ -30,7 +31,6 @@ const SCREENSHOT_SECTIONS: Record<string, string> = {
   '04-error-analysis': 'Confusion matrix',
 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 interface Expected {
   name: string;

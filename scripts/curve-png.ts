@@ -8,11 +8,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
+import { readRunRecord } from '../src/train/run-record';
 import { accuracyOverTimeFigure } from '../src/viz';
-
-interface CurveRun {
-  curve: Array<{ minutes: number; wholeAccuracy: number }>;
-}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -21,10 +18,9 @@ async function main(): Promise<void> {
   if (args.length === 0) throw new Error('usage: curve-png [--out file.png] <label>=<run dir> ...');
   const series = args.map((arg) => {
     const [name, dir] = arg.split('=');
-    const file = path.join(dir ?? '', 'run.json');
-    if (!dir || !fs.existsSync(file)) throw new Error(`'${arg}': no ${file}; pass <label>=<run dir> of a trained run`);
-    const run = JSON.parse(fs.readFileSync(file, 'utf8')) as CurveRun;
-    if (!run.curve?.length) throw new Error(`${file} has no curve points; train with --curve-every-minutes`);
+    if (!dir) throw new Error(`'${arg}': pass <label>=<run dir> of a trained run`);
+    const run = readRunRecord(dir);
+    if (!run.curve?.length) throw new Error(`${path.join(dir, 'run.json')} has no curve points; train with --curve-every-minutes`);
     return { name, points: [{ minutes: 0, wholeAccuracy: 0 }, ...run.curve] };
   });
   const figure = accuracyOverTimeFigure(series, { title: 'Whole-image accuracy on held-out images vs. training time (2 CPU cores)' });
