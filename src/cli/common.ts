@@ -45,6 +45,4 @@ export function stageLogger(): (message: string) => void {
   return (message) => console.log(`[${((performance.now() - start) / 1000).toFixed(1).padStart(6)} s] ${message}`);
 }
 
-export function pct(x: number): string {
-  return `${(100 * x).toFixed(2)}%`;
-}
+export { pct } from '../eval/metrics';

@@ -98,16 +98,22 @@ export function scorePredictions(actual: readonly string[], predicted: readonly 
 }
 
 /** The original's notation, `{predicted,true}->count`: `{0,O}->475` is a true O read as 0, 475 times. */
+export function formatConfusionPair(p: ConfusionPair): string {
+  return `{${p.predicted},${p.actual}}->${p.count}`;
+}
+
+/** The most frequent pairs in the original's notation, comma-separated. */
 export function formatConfusionPairs(pairs: readonly ConfusionPair[], limit = 10): string {
-  return pairs
-    .slice(0, limit)
-    .map((p) => `{${p.predicted},${p.actual}}->${p.count}`)
-    .join(', ');
+  return pairs.slice(0, limit).map(formatConfusionPair).join(', ');
+}
+
+/** A fraction as a percentage with two decimals, as every report of the project prints it. */
+export function pct(x: number): string {
+  return `${(100 * x).toFixed(2)}%`;
 }
 
 /** A few lines a person reads first. */
 export function formatReport(report: EvaluationReport): string {
-  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
   return [
     `images: ${report.count}`,
     `character accuracy: ${pct(report.characterAccuracy)}`,

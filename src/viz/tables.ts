@@ -3,7 +3,7 @@
  * DataFrame of them) and an HTML rendering of a DataFrame or of rows, since danfojs-node has only
  * a text one.
  */
-import type { EvaluationReport } from '../eval/metrics';
+import { formatConfusionPair, pct, type EvaluationReport } from '../eval/metrics';
 
 /** A table as danfojs DataFrames expose it: column names and row-major values. */
 export interface TableLike {
@@ -90,8 +90,6 @@ export function datasetStatistics(texts: readonly string[], alphabet: string, op
   return rows;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-
 /** One row per setting of an options or config object, values as text (for a two-column table). */
 export function settingsRows(settings: object): Array<{ setting: string; value: string }> {
   return Object.entries(settings).map(([setting, value]) => ({
@@ -169,7 +167,7 @@ export function confusionPairRows(report: Pick<EvaluationReport, 'confusionPairs
     predicted: p.predicted,
     count: p.count,
     share: pct(p.count / errors),
-    original: `{${p.predicted},${p.actual}}->${p.count}`,
+    original: formatConfusionPair(p),
   }));
 }
 
