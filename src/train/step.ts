@@ -17,6 +17,7 @@ import {
   availableFusedKernels,
   createFusedAdam,
   describePlan,
+  checkFusedKernelNames,
   FUSED_KERNEL_NAMES,
   fusedKernelActive,
   installGradientOverrides,
@@ -134,11 +135,7 @@ function resolveKernels(options: Required<TrainStepOptions>): FusedKernelName[] 
   if (fast !== true && fast !== false && fast !== 'auto') {
     throw new Error(`train step option fast=${String(fast)} must be true, false or 'auto'`);
   }
-  for (const k of kernels) {
-    if (!FUSED_KERNEL_NAMES.includes(k)) {
-      throw new Error(`unknown fused kernel '${String(k)}' in train step option kernels; known: ${FUSED_KERNEL_NAMES.join(', ')}`);
-    }
-  }
+  checkFusedKernelNames(kernels, ' in train step option kernels');
   if (fast === false) return [];
   const available = availableFusedKernels();
   if (fast === true && available.length === 0) {

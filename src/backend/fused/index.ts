@@ -8,6 +8,7 @@
  */
 import {
   availableFusedKernels,
+  checkFusedKernelNames,
   FUSED_KERNEL_NAMES,
   installGradientOverrides,
   registerFusedKernels,
@@ -22,11 +23,7 @@ import {
  * on. Returns [] when the active backend is not tfjs-node's `tensorflow`.
  */
 export function enableFusedKernels(kernels: readonly FusedKernelName[] = FUSED_KERNEL_NAMES): FusedKernelName[] {
-  for (const k of kernels) {
-    if (!FUSED_KERNEL_NAMES.includes(k)) {
-      throw new Error(`unknown fused kernel '${String(k)}'; known: ${FUSED_KERNEL_NAMES.join(', ')}`);
-    }
-  }
+  checkFusedKernelNames(kernels);
   const available = new Set(availableFusedKernels());
   const enabled = kernels.filter((k) => available.has(k));
   if (enabled.length > 0) {
@@ -46,6 +43,7 @@ export function disableFusedKernels(): void {
 
 export {
   availableFusedKernels,
+  checkFusedKernelNames,
   FUSED_KERNEL_DESCRIPTIONS,
   FUSED_KERNEL_NAMES,
   fusedKernelActive,

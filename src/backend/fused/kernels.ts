@@ -60,6 +60,15 @@ export const FUSED_KERNEL_DESCRIPTIONS: Record<FusedKernelName, string> = {
 
 let active = new Set<FusedKernelName>();
 
+/** Refuses names that are not fused kernels; `where` says where they came from, for the message. */
+export function checkFusedKernelNames(kernels: Iterable<string>, where = ''): void {
+  for (const k of kernels) {
+    if (!FUSED_KERNEL_NAMES.includes(k as FusedKernelName)) {
+      throw new Error(`unknown fused kernel '${String(k)}'${where}; known: ${FUSED_KERNEL_NAMES.join(', ')}`);
+    }
+  }
+}
+
 /** True when `name` is switched on and the native backend is active. */
 export function fusedKernelActive(name: FusedKernelName): boolean {
   return active.has(name) && nativeBackend() !== undefined;
@@ -114,10 +123,11 @@ function probeOneDnn(b: NativeBackend, op: OneDnnOp): boolean {
  */
 export function oneDnnAvailable(op: OneDnnOp): boolean {
   const b = nativeBackend();
-  if (!b || b.binding.isUsingGpuDevice()) return false;
+  if (!b) return false;
+  // asked on every conv forward and max-pool backward: the answer (device included) is cached
   let ok = oneDnnProbes.get(op);
   if (ok === undefined) {
-    ok = probeOneDnn(b, op);
+    ok = !b.binding.isUsingGpuDevice() && probeOneDnn(b, op);
     oneDnnProbes.set(op, ok);
   }
   return ok;
