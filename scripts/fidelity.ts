@@ -14,6 +14,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { createRng, deriveSeed, ImageCaptcha, loadCanvas, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { decodeImageFile } from '../src/data/image-file';
+import { listLabeledFiles, type LabeledFile } from '../src/data/labeled-files';
+import { DEFAULT_ALPHABET } from '../src/models/charset';
 
 interface Args {
   sample: string;
@@ -45,18 +47,10 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function readSample(dir: string): { file: string; label: string }[] {
-  const csv = path.join(dir, 'labels.csv');
-  if (!fs.existsSync(csv)) throw new Error(`no labels.csv in '${dir}'; pass the reference sample folder with --sample`);
-  return fs
-    .readFileSync(csv, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((row) => {
-      const [file, label] = row.split(',');
-      return { file: path.join(dir, file), label: label.trim() };
-    });
+/** The reference sample's images and labels (its labels.csv), through the project's own reader. */
+function readSample(dir: string): LabeledFile[] {
+  if (!fs.existsSync(path.join(dir, 'labels.csv'))) throw new Error(`no labels.csv in '${dir}'; pass the reference sample folder with --sample`);
+  return listLabeledFiles(dir, DEFAULT_ALPHABET);
 }
 
 // ---------------------------------------------------------------------------------------------
