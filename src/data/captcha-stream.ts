@@ -90,6 +90,7 @@ export function createCaptchaStream(options: CaptchaStreamOptions = {}): Captcha
   let closed = false;
   let failure: Error | null = null;
   // Batches asked of workers: `waiting` until a worker answers, `ready` (as promises) until next() takes them.
+  // Two maps because the lifetimes differ: next() often takes a batch before its worker answers.
   const waiting = new Map<number, { resolve: (b: CaptchaBatch) => void; reject: (e: Error) => void }>();
   const ready = new Map<number, Promise<CaptchaBatch>>();
   let requested = startBatch; // batches sent to workers: [nextK, requested)
