@@ -20,6 +20,7 @@ import { buildGlyphAtlas, DEFAULT_FONT, loadFont, type FontSpec, type GlyphAtlas
 import type { RandomSource } from './rng';
 import { encode, writeFileAtomic, type EncodeOptions, type ImageFormat } from './encode';
 import { expandAlphabet } from './text';
+import { withDefaults } from '../options';
 
 /** Which release's formulas to follow; they differ in warp strength and the noise arc's end (spec §2.4). */
 export type CaptchaVersion = '0.7.0' | '0.7.1';
@@ -141,10 +142,7 @@ function checkColor(name: string, c: unknown, allowAlpha: boolean): number[] {
 /** Checks options where they come in; returns them complete. */
 export function resolveImageCaptchaOptions(options: ImageCaptchaOptions = {}): ResolvedImageCaptchaOptions {
   const { glyphAtlas: _atlas, ...rest } = options;
-  const o = { ...DEFAULT_IMAGE_CAPTCHA_OPTIONS, ...rest };
-  for (const [k, v] of Object.entries(rest)) {
-    if (v === undefined) (o as Record<string, unknown>)[k] = (DEFAULT_IMAGE_CAPTCHA_OPTIONS as Record<string, unknown>)[k];
-  }
+  const o = withDefaults(DEFAULT_IMAGE_CAPTCHA_OPTIONS, rest);
   checkInt('width', o.width, 1, 'pass the image width in pixels, e.g. 160');
   checkInt('height', o.height, 1, 'pass the image height in pixels, e.g. 60');
   if (!Array.isArray(o.fonts) || o.fonts.length === 0) {

@@ -1,5 +1,6 @@
 /** Random CAPTCHA texts, drawn as the experiment drew them: 4 distinct characters from 0-9A-Z. */
 import type { RandomSource } from './rng';
+import { withDefaults } from '../options';
 
 export interface RandomTextOptions {
   /**
@@ -65,7 +66,7 @@ export function lengthRange(length: number | readonly [number, number]): [number
 
 /** Checks text options once; returns them filled in, with the alphabet expanded. */
 export function resolveTextOptions(options: RandomTextOptions = {}): Required<RandomTextOptions> & { chars: string[] } {
-  const o = { ...DEFAULT_RANDOM_TEXT_OPTIONS, ...options };
+  const o = withDefaults(DEFAULT_RANDOM_TEXT_OPTIONS, options);
   const alphabet = expandAlphabet(o.alphabet);
   const chars = Array.from(alphabet);
   const [, max] = lengthRange(o.length);

@@ -8,6 +8,7 @@ import { Worker } from 'worker_threads';
 import type { ImageCaptchaOptions, RandomTextOptions, Seed } from '../captcha';
 import { createGeneratorSpec, generateBatch, ItemGenerator, workerScript, type GeneratorSpec } from './generation';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
+import { withDefaults } from '../options';
 
 export interface CaptchaStreamOptions {
   /** Images per batch. @default 32 */
@@ -74,10 +75,7 @@ function checkNonNegInt(name: string, v: unknown, min: number): number {
  * ```
  */
 export function createCaptchaStream(options: CaptchaStreamOptions = {}): CaptchaStream {
-  const o = { ...DEFAULT_CAPTCHA_STREAM_OPTIONS, ...options };
-  for (const [k, v] of Object.entries(options)) {
-    if (v === undefined) (o as Record<string, unknown>)[k] = (DEFAULT_CAPTCHA_STREAM_OPTIONS as Record<string, unknown>)[k];
-  }
+  const o = withDefaults(DEFAULT_CAPTCHA_STREAM_OPTIONS, options);
   const batchSize = checkNonNegInt('batchSize', o.batchSize, 1);
   const startBatch = checkNonNegInt('startBatch', o.startBatch, 0);
   const workers = checkNonNegInt('workers', o.workers ?? Math.max(1, os.availableParallelism() - 1), 0);

@@ -21,6 +21,7 @@ import {
 import { createGeneratorSpec, GENERATOR_VERSION, ItemGenerator, workerScript, writeItem, type GeneratorSpec } from './generation';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
 import { LABELS_FILE } from './labels';
+import { withDefaults } from '../options';
 
 export interface WriteDatasetOptions {
   /** Dataset folder; created if missing. Must be empty, or hold a dataset made with the same options. */
@@ -247,10 +248,7 @@ async function runPool(init: WorkerInit, indices: number[], workers: number, onD
  */
 export async function writeDataset(options: WriteDatasetOptions): Promise<WriteDatasetResult> {
   const t0 = performance.now();
-  const o = { ...DEFAULT_WRITE_DATASET_OPTIONS, ...options };
-  for (const [k, v] of Object.entries(options)) {
-    if (v === undefined) (o as Record<string, unknown>)[k] = (DEFAULT_WRITE_DATASET_OPTIONS as Record<string, unknown>)[k];
-  }
+  const o = withDefaults(DEFAULT_WRITE_DATASET_OPTIONS, options);
   const count = checkCount(o.count);
   const format = checkFormat(o.format);
   const workers = o.workers === undefined ? os.availableParallelism() : checkWorkers(o.workers);

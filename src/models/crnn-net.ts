@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ctcGreedyDecode, ctcIndicesToText, ctcLoss, type CtcLossOptions } from './ctc';
 import { SeededDropout } from './seeded-dropout';
+import { withDefaults } from '../options';
 
 /** The sequence layers between the convolutional features and the output. */
 export type CrnnHead = 'conv1d' | 'bigru' | 'dense';
@@ -78,9 +79,7 @@ export const DEFAULT_CRNN_NET_OPTIONS: CrnnNetOptions = {
 };
 
 function resolve(options: Partial<CrnnNetOptions>): CrnnNetOptions {
-  // Keys set to undefined fall back to the default instead of erasing it.
-  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o: CrnnNetOptions = { ...DEFAULT_CRNN_NET_OPTIONS, ...given };
+  const o = withDefaults(DEFAULT_CRNN_NET_OPTIONS, options);
   for (const key of ['height', 'width', 'channels', 'numClasses', 'headUnits', 'headLayers', 'headKernelSize'] as const) {
     if (!Number.isInteger(o[key]) || o[key] <= 0) {
       throw new Error(`createCrnnNet: ${key}=${o[key]} must be a positive integer`);

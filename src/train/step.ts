@@ -30,6 +30,7 @@ import {
   type FusedKernelName,
   type HeadOutput,
 } from '../backend/fused';
+import { withDefaults } from '../options';
 
 export interface StepResult {
   /** Summed loss of all heads, scalar float32. Dispose after reading. */
@@ -219,9 +220,7 @@ export function createTrainStep(
   optimizer: tf.Optimizer,
   options: TrainStepOptions = {},
 ): DescribedTrainStep {
-  // Keys set to undefined keep their default.
-  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const opts: Required<TrainStepOptions> = { ...DEFAULT_TRAIN_STEP_OPTIONS, ...given };
+  const opts = withDefaults(DEFAULT_TRAIN_STEP_OPTIONS, options);
   const kernels = resolveKernels(opts);
   const info: TrainStepInfo = { fast: kernels.length > 0, kernels };
   if (!info.fast) return Object.assign(createPlainStep(model, optimizer), { info, dispose: () => undefined });

@@ -67,6 +67,11 @@ describe('randomText', () => {
     assert.strictEqual(randomText(createRng(9)), randomText(createRng(9)));
   });
 
+  it('treats options given as undefined as not given (forwarded optional flags)', () => {
+    assert.strictEqual(randomText(createRng(9), { length: undefined, alphabet: undefined }), randomText(createRng(9)));
+    assert.strictEqual(resolveTextOptions({ unique: undefined }).unique, true);
+  });
+
   it('refuses impossible settings', () => {
     assert.throws(() => randomText(createRng(1), { length: 5, alphabet: 'ABC' }), {
       message: "cannot draw 5 distinct characters from the 3 of 'ABC'; shorten the text, enlarge the alphabet or allow repeats",
