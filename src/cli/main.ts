@@ -11,12 +11,13 @@ import { register as registerPredict } from './predict';
 import { register as registerTrain } from './train';
 import { register as registerModels } from './models';
 import { register as registerInspect } from './inspect';
+import { register as registerRobustness } from './robustness';
 
 export function buildProgram(): Command {
   const program = new Command('captcha-lab')
     .description('Generate text CAPTCHAs, train CNNs to read them, evaluate and predict.')
     .showHelpAfterError();
-  for (const register of [registerDemo, registerGenerate, registerTrain, registerEvaluate, registerPredict, registerModels, registerInspect]) {
+  for (const register of [registerDemo, registerGenerate, registerTrain, registerEvaluate, registerPredict, registerModels, registerInspect, registerRobustness]) {
     register(program);
   }
   return program;

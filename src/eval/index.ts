@@ -7,3 +7,5 @@ export type { HeldOutEvaluation, EvaluateHeldOutOptions } from './held-out';
 export type { TextBatch, EvaluateOptions } from './evaluate';
 export { activationStats, formatActivationStats } from './activations';
 export type { LayerActivationStats } from './activations';
+export { transformImages, evaluateViews, DEFAULT_IMAGE_VIEWS } from './robustness';
+export type { ImageView, ViewAccuracy, RobustnessOptions } from './robustness';
