@@ -43,6 +43,7 @@ if ((!FULL)); then
   export CAPTCHA_LAB_BATCH_SIZE="${CAPTCHA_LAB_BATCH_SIZE:-16}"
   export CAPTCHA_LAB_NB_DATA="${CAPTCHA_LAB_NB_DATA:-../data/nb-test-captchas}"
   export CAPTCHA_LAB_NB_RUN="${CAPTCHA_LAB_NB_RUN:-nb-test-seed}"
+  export CAPTCHA_LAB_SHIFT_IMAGES="${CAPTCHA_LAB_SHIFT_IMAGES:-64}"
 fi
 # Quieter TensorFlow start-up logs in the cell outputs.
 export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"

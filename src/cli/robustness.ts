@@ -1,11 +1,10 @@
 /** `captcha-lab robustness`: accuracy of a saved model on fresh CAPTCHAs shifted by a pixel or two, or scaled. */
 import { Command } from 'commander';
-import { DEFAULT_IMAGE_VIEWS, evaluateViews } from '../eval';
-import { freshBatches } from '../eval/fresh';
+import { DEFAULT_IMAGE_VIEWS, evaluateViewsOnFresh } from '../eval';
 import { pct } from '../eval/metrics';
-import { getModelSpec, loadModel } from '../models';
+import { loadModel } from '../models';
 import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
-import { decodingRules, DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
+import { DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
 
 export function register(program: Command): void {
   const cmd = program
@@ -19,12 +18,9 @@ export function register(program: Command): void {
     const log = stageLogger();
     await startBackend(opts);
     const modelDir = resolveModelDir(opts.modelDir);
-    const { model, metadata } = await loadModel(modelDir);
-    const head = getModelSpec(metadata.architecture).head;
-    const { alphabet, input } = metadata;
+    const loaded = await loadModel(modelDir);
     log(`reading ${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}) ${DEFAULT_IMAGE_VIEWS.length} ways with ${modelDir}`);
-    const batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length: Number(metadata.length ?? 4), captchaVersion: '0.7.0' });
-    const rows = await evaluateViews(model, batches, { alphabet, head, textRules: decodingRules(metadata, head, Boolean(opts.greedy)) });
+    const rows = await evaluateViewsOnFresh(loaded, { count: opts.fresh, seed: opts.seed, greedy: Boolean(opts.greedy) });
     console.log('view            whole-image  character');
     for (const r of rows) console.log(`${r.view.padEnd(16)}${pct(r.wholeAccuracy).padStart(11)}${pct(r.characterAccuracy).padStart(11)}`);
   });

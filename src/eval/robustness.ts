@@ -6,8 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TextRules } from '../models/ctc';
+import { textRulesOf, type LoadedModel } from '../models/io';
+import { getModelSpec } from '../models/registry';
 import type { HeadKind } from '../models/types';
 import type { TextBatch } from './evaluate';
+import { freshBatches } from './fresh';
 import { scorePredictions } from './metrics';
 import { predictTexts } from './predict';
 
@@ -123,4 +126,32 @@ export async function evaluateViews(
     const { wholeAccuracy, characterAccuracy } = scorePredictions(actual, predicted[i], alphabet);
     return { view: view.name, wholeAccuracy, characterAccuracy };
   });
+}
+
+export interface FreshViewsOptions {
+  /** Fresh CAPTCHAs to read. @default 2000 */
+  count?: number;
+  /** Their seed: use one no training run used. @default 424242 */
+  seed?: number | string;
+  /** @default DEFAULT_IMAGE_VIEWS */
+  views?: readonly ImageView[];
+  /** CTC models: greedy decoding instead of texts like the training texts. @default false */
+  greedy?: boolean;
+}
+
+/**
+ * {@link evaluateViews} of a loaded model on fresh CAPTCHAs like its training images (size,
+ * alphabet, length from its metadata), decoded as `evaluate` decodes them.
+ */
+export async function evaluateViewsOnFresh(loaded: LoadedModel, options: FreshViewsOptions = {}): Promise<ViewAccuracy[]> {
+  const { count = 2000, seed = 424242, views = DEFAULT_IMAGE_VIEWS, greedy = false } = options;
+  const { model, metadata } = loaded;
+  const { alphabet, input } = metadata;
+  const head = getModelSpec(metadata.architecture).head;
+  const trained = textRulesOf(metadata);
+  const textRules = head === 'ctc' && !greedy ? trained : undefined;
+  // The texts of its training images: one length, or a range for a CTC model trained on several.
+  const length = !trained ? 4 : trained.min === trained.max ? trained.max : ([trained.min, trained.max] as const);
+  const batches = freshBatches({ count, seed, input, alphabet, length, captchaVersion: '0.7.0' });
+  return evaluateViews(model, batches, { alphabet, head, textRules, views });
 }

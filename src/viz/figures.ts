@@ -350,6 +350,40 @@ export function characterFrequencyFigure(rows: ReadonlyArray<{ char: string; cou
   };
 }
 
+export interface ViewAccuracyFigureOptions {
+  /** Figure title. @default 'Accuracy when the text moves' */
+  title?: string;
+  /** Figure height in pixels. @default 340 */
+  height?: number;
+}
+
+export const DEFAULT_VIEW_ACCURACY_FIGURE_OPTIONS: Required<ViewAccuracyFigureOptions> = {
+  title: 'Accuracy when the text moves',
+  height: 340,
+};
+
+/** Whole-image and character accuracy per view of the same images (rows of `evaluateViews`), in percent. */
+export function viewAccuracyFigure(
+  rows: ReadonlyArray<{ view: string; wholeAccuracy: number; characterAccuracy: number }>,
+  options: ViewAccuracyFigureOptions = {},
+): PlotlyFigure {
+  const { title, height } = { ...DEFAULT_VIEW_ACCURACY_FIGURE_OPTIONS, ...options };
+  const views = rows.map((r) => r.view);
+  return {
+    data: [
+      { type: 'bar', name: 'whole image', x: views, y: rows.map((r) => 100 * r.wholeAccuracy), marker: { color: TRAIN_COLOR } },
+      { type: 'bar', name: 'character', x: views, y: rows.map((r) => 100 * r.characterAccuracy), marker: { color: VALIDATION_COLOR } },
+    ],
+    layout: {
+      title: { text: title },
+      height,
+      barmode: 'group',
+      xaxis: { title: { text: 'view of the test images' }, type: 'category' },
+      yaxis: { title: { text: 'accuracy (%)' }, range: [0, 100] },
+    },
+  };
+}
+
 /**
  * A run's accuracy over training time: its measured curve (`run.json` "curve", written when
  * training with `curveEveryMinutes`), else one point per epoch from its history.

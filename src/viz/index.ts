@@ -8,11 +8,13 @@ export {
   historyTimePoints,
   runTimePoints,
   characterFrequencyFigure,
+  viewAccuracyFigure,
   HEAD_COLORS,
   DEFAULT_TRAINING_CURVES_OPTIONS,
   DEFAULT_CONFUSION_HEATMAP_OPTIONS,
   DEFAULT_ACCURACY_OVER_TIME_OPTIONS,
   DEFAULT_CHARACTER_FREQUENCY_FIGURE_OPTIONS,
+  DEFAULT_VIEW_ACCURACY_FIGURE_OPTIONS,
 } from './figures';
 export type {
   PlotlyFigure,
@@ -25,6 +27,7 @@ export type {
   TimeSeries,
   AccuracyOverTimeOptions,
   CharacterFrequencyFigureOptions,
+  ViewAccuracyFigureOptions,
 } from './figures';
 export { renderGrid, gridLayout, sampleGridItems, predictionGridItems, misreadGridItems, DEFAULT_GRID_OPTIONS } from './grid';
 export type { GridItem, GridOptions, GridLayout, RgbImage } from './grid';

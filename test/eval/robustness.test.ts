@@ -1,6 +1,8 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { evaluateViews, transformImages, type TextBatch } from '../../src/eval';
+import * as path from 'path';
+import { evaluateModel, evaluateViews, evaluateViewsOnFresh, freshBatches, transformImages, type TextBatch } from '../../src/eval';
+import { loadModel, textRulesOf } from '../../src/models';
 import { useNativeBackend } from '../helpers';
 
 describe('transformImages', () => {
@@ -87,5 +89,30 @@ describe('evaluateViews', () => {
     assert.equal(rows[0].characterAccuracy, 1);
     assert.ok(rows[1].characterAccuracy < 1);
     model.dispose();
+  });
+});
+
+describe('evaluateViewsOnFresh', () => {
+  before(useNativeBackend);
+
+  it('reads fresh CAPTCHAs like the model\'s training images and decodes them as evaluate does', async () => {
+    const loaded = await loadModel(path.join(__dirname, '..', '..', '..', 'models', 'pretrained'));
+    const { alphabet, input } = loaded.metadata;
+    const [asGenerated, moved] = await evaluateViewsOnFresh(loaded, {
+      count: 24,
+      seed: 5,
+      views: [{ name: 'as generated' }, { name: '3 px up', dy: -3 }],
+    });
+    const plain = await evaluateModel(loaded.model, freshBatches({ count: 24, seed: 5, input, alphabet, length: 4, captchaVersion: '0.7.0' }), {
+      alphabet,
+      head: 'ctc',
+      textRules: textRulesOf(loaded.metadata),
+    });
+    assert.equal(asGenerated.view, 'as generated');
+    assert.equal(asGenerated.wholeAccuracy, plain.wholeAccuracy);
+    assert.equal(asGenerated.characterAccuracy, plain.characterAccuracy);
+    assert.ok(plain.wholeAccuracy > 0.8, `the pretrained model reads ${plain.wholeAccuracy} of 24 fresh CAPTCHAs`);
+    assert.equal(moved.view, '3 px up');
+    loaded.model.dispose();
   });
 });

@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import {
   accuracyOverTimeFigure,
   characterFrequencyFigure,
+  viewAccuracyFigure,
   confusionHeatmapFigure,
   headAccuracyFigure,
   historyTimePoints,
@@ -133,5 +134,19 @@ describe('characterFrequencyFigure', () => {
     assert.deepEqual(fig.data.map((t) => t.type), ['bar', 'scatter']);
     assert.deepEqual(fig.data[0].x, ['A', 'B']);
     assert.deepEqual(fig.data[1].y, [2, 2]);
+  });
+});
+
+describe('viewAccuracyFigure', () => {
+  it('draws whole-image and character accuracy per view as grouped bars in percent', () => {
+    const fig = viewAccuracyFigure([
+      { view: 'as generated', wholeAccuracy: 0.98, characterAccuracy: 0.995 },
+      { view: '1 px up', wholeAccuracy: 0.5, characterAccuracy: 0.8 },
+    ]);
+    assert.deepEqual(fig.data.map((t) => t.name), ['whole image', 'character']);
+    assert.deepEqual(fig.data[0].x, ['as generated', '1 px up']);
+    assert.deepEqual(fig.data[0].y, [98, 50]);
+    assert.deepEqual(fig.data[1].y, [99.5, 80]);
+    assert.equal(fig.layout.barmode, 'group');
   });
 });
