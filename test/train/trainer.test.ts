@@ -157,6 +157,18 @@ describe('train', function () {
     assert.match(record.data, /fresh generated images: 64 per epoch, 40 fixed validation images/);
   });
 
+  it('trains a CTC model on texts of several lengths from the stream and records the range for decoding', async () => {
+    const { record, runDir } = await train({
+      ...config, run: 'var-ctc', model: 'toy-ctc-test', source: 'stream', dataDir: undefined, alphabet: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+      minLength: 2, length: 5, height: 60, width: 160, channels: 1, imagesPerEpoch: 32, validationImages: 16, epochs: 1, workers: 0,
+    });
+    assert.ok(Number.isFinite(record.history[0].loss) && Number.isFinite(record.history[0].valLoss), `${record.history[0].loss}`);
+    const { metadata } = await loadModel(runDir);
+    assert.equal(metadata.minLength, 2);
+    assert.equal(metadata.length, 5);
+    assert.equal(metadata.distinctCharacters, true);
+  });
+
   it('refuses variable-length texts for a per-position model', async () => {
     await assert.rejects(
       train({ ...config, run: 'var', source: 'stream', minLength: 1, length: 2, height: 60, width: 160, imagesPerEpoch: 16, validationImages: 16 }),
