@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
 
 /** A fresh temporary folder, removed by the returned cleanup function. */
 export function tempDir(prefix = 'captcha-lab-test-'): { dir: string; cleanup: () => void } {
@@ -51,4 +52,14 @@ export function writeToyDataset(dir: string, count: number, opts: { width?: numb
   }
   fs.writeFileSync(path.join(dir, 'labels.txt'), labels.join('\n') + '\n');
   return labels;
+}
+
+/**
+ * A "CTC model" whose logits are its input image: an image [1, T, C] becomes logits [T, C], so a
+ * test writes the per-step scores it wants decoded as pixels.
+ */
+export function logitsModel(time: number, classes: number): tf.LayersModel {
+  const input = tf.input({ shape: [1, time, classes] });
+  const output = tf.layers.reshape({ targetShape: [time, classes] }).apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output });
 }

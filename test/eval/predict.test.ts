@@ -2,17 +2,10 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import { predictTexts } from '../../src/eval';
 import { textRulesOf } from '../../src/models';
-import { useNativeBackend } from '../helpers';
+import { logitsModel, useNativeBackend } from '../helpers';
 
 describe('predictTexts', () => {
   before(useNativeBackend);
-
-  /** A "CTC model" whose logits are its input image, reshaped from [1, T, C] to [T, C]. */
-  function logitsModel(time: number, classes: number): tf.LayersModel {
-    const input = tf.input({ shape: [1, time, classes] });
-    const output = tf.layers.reshape({ targetShape: [time, classes] }).apply(input) as tf.SymbolicTensor;
-    return tf.model({ inputs: input, outputs: output });
-  }
 
   it('reads CTC texts of the trained length when given one, greedily otherwise', async () => {
     // Blank = 3 ('012' + blank). Greedy reads "012"; the best 4-character path reads "0102".

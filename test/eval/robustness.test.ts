@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { evaluateModel, evaluateViews, evaluateViewsOnFresh, freshBatches, transformImages, type TextBatch } from '../../src/eval';
 import { loadModel, textRulesOf } from '../../src/models';
-import { useNativeBackend } from '../helpers';
+import { logitsModel, useNativeBackend } from '../helpers';
 
 describe('transformImages', () => {
   before(useNativeBackend);
@@ -57,13 +57,6 @@ describe('transformImages', () => {
 
 describe('evaluateViews', () => {
   before(useNativeBackend);
-
-  /** A "CTC model" whose logits are its input image [1, T, C]: a shift of the image shifts its steps. */
-  function logitsModel(time: number, classes: number): tf.LayersModel {
-    const input = tf.input({ shape: [1, time, classes] });
-    const output = tf.layers.reshape({ targetShape: [time, classes] }).apply(input) as tf.SymbolicTensor;
-    return tf.model({ inputs: input, outputs: output });
-  }
 
   async function* oneBatch(): AsyncGenerator<TextBatch> {
     // Steps read 0, 1, 2, blank (class 3): "012". Moved left, the 0 falls off the image.
