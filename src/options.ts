@@ -1,5 +1,6 @@
 /**
- * Merging user options over defaults, shared by every folder's `resolve...Options`.
+ * Merging user options over defaults, for the entry points whose options often arrive as
+ * forwarded command-line flags or notebook parameters (generator, datasets, models, training step).
  */
 
 /**

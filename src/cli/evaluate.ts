@@ -6,10 +6,11 @@ import { writeFileAtomic } from '../captcha/encode';
 import { FolderDataset } from '../data/loader';
 import { listLabeledFiles } from '../data/labeled-files';
 import { splitIndices } from '../data/split';
-import { evaluateModel, formatReport, type TextBatch } from '../eval';
+import { decodingRules, evaluateModel, formatReport, trainedTextLength, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel, textRulesOf, type HeadKind, type ModelMetadata, type TextRules } from '../models';
+import type { CaptchaVersion } from '../captcha';
+import { getModelSpec, loadModel, type HeadKind, type TextRules } from '../models';
 import { findRunRecord } from '../train';
 import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
 
@@ -23,9 +24,12 @@ export function resolveModelDir(dir: string | undefined): string {
   return chosen;
 }
 
-/** CTC models decode texts like those they were trained on unless `greedy`; per-position models read one character per head. */
-export function decodingRules(metadata: ModelMetadata, head: HeadKind, greedy: boolean): TextRules | undefined {
-  return head === 'ctc' && !greedy ? textRulesOf(metadata) : undefined;
+/**
+ * The generator version of a saved model's training images (its run.json config), so that fresh
+ * test images look like them; 0.7.0 for a model without a run record.
+ */
+export function trainedCaptchaVersion(modelDir: string): CaptchaVersion {
+  return findRunRecord(modelDir)?.config.captchaVersion ?? '0.7.0';
 }
 
 function describeDecoding(head: HeadKind, textRules: TextRules | undefined): string {
@@ -44,7 +48,7 @@ export function register(program: Command): void {
     .addOption(new Option('--split <which>', 'for the run\'s own dataset: its held-out test split, or all images').choices(['test', 'all']))
     .option('--fresh <n>', 'evaluate on n freshly generated CAPTCHAs instead', parseIntArg('fresh'))
     .option('--seed <n>', 'seed of the fresh CAPTCHAs (default 424242: not a training seed)', parseIntArg('seed'), 424242)
-    .addOption(new Option('--captcha-version <v>', 'generator algorithm of the fresh CAPTCHAs').choices(['0.7.0', '0.7.1']).default('0.7.0'))
+    .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(['0.7.0', '0.7.1']))
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts')
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation.json)');
   addBackendOptions(cmd).action(async (opts) => {
@@ -58,9 +62,10 @@ export function register(program: Command): void {
     let batches: AsyncIterable<TextBatch>;
     let source: string;
     if (opts.fresh) {
-      const length = Number(metadata.length ?? 4);
-      source = `${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}, v${opts.captchaVersion})`;
-      batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length, captchaVersion: opts.captchaVersion });
+      const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
+      const length = trainedTextLength(metadata);
+      source = `${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}, v${captchaVersion})`;
+      batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length, captchaVersion });
     } else if (opts.dataDir) {
       const ownData = run && run.config.source === 'folder' && path.resolve(run.config.dataDir ?? '') === path.resolve(opts.dataDir);
       const split = opts.split ?? (ownData ? 'test' : 'all');

@@ -2,10 +2,10 @@
 import { Command } from 'commander';
 import { expandImagePaths } from '../data/labeled-files';
 import { fileBatches } from '../eval/image-batches';
-import { predictTexts } from '../eval';
+import { decodingRules, predictTexts } from '../eval';
 import { getModelSpec, loadModel } from '../models';
 import { addBackendOptions, startBackend } from './common';
-import { decodingRules, DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
+import { DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
 
 export function register(program: Command): void {
   const cmd = program

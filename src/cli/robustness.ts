@@ -1,10 +1,10 @@
 /** `captcha-lab robustness`: accuracy of a saved model on fresh CAPTCHAs shifted by a pixel or two, or scaled. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_IMAGE_VIEWS, evaluateViewsOnFresh } from '../eval';
 import { pct } from '../eval/metrics';
 import { loadModel } from '../models';
 import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
-import { DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
+import { DEFAULT_MODEL_DIR, resolveModelDir, trainedCaptchaVersion } from './evaluate';
 
 export function register(program: Command): void {
   const cmd = program
@@ -13,14 +13,16 @@ export function register(program: Command): void {
     .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`)
     .option('--fresh <n>', 'number of fresh CAPTCHAs', parseIntArg('fresh', 1), 2000)
     .option('--seed <n>', 'seed of the fresh CAPTCHAs (default 424242: not a training seed)', parseIntArg('seed'), 424242)
+    .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(['0.7.0', '0.7.1']))
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
     await startBackend(opts);
     const modelDir = resolveModelDir(opts.modelDir);
     const loaded = await loadModel(modelDir);
-    log(`reading ${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}) ${DEFAULT_IMAGE_VIEWS.length} ways with ${modelDir}`);
-    const rows = await evaluateViewsOnFresh(loaded, { count: opts.fresh, seed: opts.seed, greedy: Boolean(opts.greedy) });
+    const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
+    log(`reading ${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}, v${captchaVersion}) ${DEFAULT_IMAGE_VIEWS.length} ways with ${modelDir}`);
+    const rows = await evaluateViewsOnFresh(loaded, { count: opts.fresh, seed: opts.seed, greedy: Boolean(opts.greedy), captchaVersion });
     console.log('view            whole-image  character');
     for (const r of rows) console.log(`${r.view.padEnd(16)}${pct(r.wholeAccuracy).padStart(11)}${pct(r.characterAccuracy).padStart(11)}`);
   });

@@ -6,6 +6,17 @@ import { createCaptchaStream } from '../data/captcha-stream';
 import type { InputShape } from '../data/tensors';
 import { pixelsToTensor } from '../data/tensors';
 import type { TextBatch } from './evaluate';
+import { textRulesOf, type ModelMetadata } from '../models/io';
+
+/**
+ * The text length of a saved model's training images, for fresh test images like them: one
+ * length, or [min, max] for a CTC model trained on several. 4 (the experiment's) when unrecorded.
+ */
+export function trainedTextLength(metadata: ModelMetadata): number | [number, number] {
+  const rules = textRulesOf(metadata);
+  if (!rules) return 4;
+  return rules.min === rules.max ? rules.max : [rules.min, rules.max];
+}
 
 export interface FreshSetOptions {
   count: number;

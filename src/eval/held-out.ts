@@ -13,6 +13,7 @@ import { readRunRecord } from '../train/run-record';
 import type { RunRecord } from '../train/trainer';
 import { evaluateModel } from './evaluate';
 import type { EvaluationReport } from './metrics';
+import { withDefaults } from '../options';
 
 export interface HeldOutEvaluation {
   report: EvaluationReport & { predictions: string[]; actual: string[] };
@@ -51,7 +52,7 @@ function runDataDir(runDir: string, dataDir: string): string {
  * seeded split of the same dataset that training validated on, never trained on.
  */
 export async function evaluateHeldOut(runDir: string, options: EvaluateHeldOutOptions = {}): Promise<HeldOutEvaluation> {
-  const opts = { ...DEFAULT_EVALUATE_HELD_OUT_OPTIONS, ...options };
+  const opts = withDefaults(DEFAULT_EVALUATE_HELD_OUT_OPTIONS, options);
   const record = readRunRecord(runDir);
   const { config } = record;
   const dataDir = opts.dataDir ?? (config.dataDir && runDataDir(runDir, config.dataDir));

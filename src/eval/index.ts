@@ -1,13 +1,13 @@
 export { scorePredictions, formatReport, formatConfusionPairs } from './metrics';
 export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
-export { predictTexts } from './predict';
+export { predictTexts, decodingRules } from './predict';
 export { evaluateModel } from './evaluate';
 export { evaluateHeldOut, DEFAULT_EVALUATE_HELD_OUT_OPTIONS } from './held-out';
 export type { HeldOutEvaluation, EvaluateHeldOutOptions } from './held-out';
 export type { TextBatch, EvaluateOptions } from './evaluate';
 export { activationStats, formatActivationStats } from './activations';
 export type { LayerActivationStats } from './activations';
-export { transformImages, evaluateViews, evaluateViewsOnFresh, DEFAULT_IMAGE_VIEWS } from './robustness';
+export { transformImages, checkView, evaluateViews, evaluateViewsOnFresh, DEFAULT_IMAGE_VIEWS } from './robustness';
 export type { ImageView, ViewAccuracy, RobustnessOptions, FreshViewsOptions } from './robustness';
-export { freshBatches } from './fresh';
+export { freshBatches, trainedTextLength } from './fresh';
 export type { FreshSetOptions } from './fresh';

@@ -2,8 +2,16 @@
  * From model outputs to texts, for both kinds of heads, in batches with no tensor left behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, TextRules } from '../models';
-import { ctcGreedyDecode, ctcConstrainedDecode } from '../models';
+import type { HeadKind, ModelMetadata, TextRules } from '../models';
+import { ctcGreedyDecode, ctcConstrainedDecode, textRulesOf } from '../models';
+
+/**
+ * How to decode a saved model's output: CTC models read texts like those they were trained on
+ * (`textRulesOf(metadata)`) unless `greedy`; per-position models read one character per head.
+ */
+export function decodingRules(metadata: ModelMetadata, head: HeadKind, greedy = false): TextRules | undefined {
+  return head === 'ctc' && !greedy ? textRulesOf(metadata) : undefined;
+}
 
 /**
  * Reads a batch of images. Per-position models: argmax of each head. CTC models: the best path

@@ -1,18 +1,20 @@
 /**
  * How a model's accuracy moves when its input moves: the same fresh CAPTCHAs shifted by a pixel
- * or two, or scaled a little. Shows what a model has learnt to rely on (the generator always
- * centres the text vertically, so a model may read heights and rows, not shapes) and why
- * averaging over shifted copies (test-time augmentation) cannot help such a model.
+ * or two, or scaled a little. Shows what a model has learnt to rely on: the generator centres
+ * every character's box vertically, so a model can lean on rows and heights, and a model that
+ * loses accuracy on moved copies gains nothing from averaging its readings of them
+ * (test-time augmentation).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { CaptchaVersion } from '../captcha';
 import type { TextRules } from '../models/ctc';
-import { textRulesOf, type LoadedModel } from '../models/io';
+import type { LoadedModel } from '../models/io';
 import { getModelSpec } from '../models/registry';
 import type { HeadKind } from '../models/types';
 import type { TextBatch } from './evaluate';
-import { freshBatches } from './fresh';
+import { freshBatches, trainedTextLength } from './fresh';
 import { scorePredictions } from './metrics';
-import { predictTexts } from './predict';
+import { decodingRules, predictTexts } from './predict';
 
 /** A change of the input image: content moved right by `dx`, down by `dy`, scaled about the centre. */
 export interface ImageView {
@@ -40,26 +42,32 @@ export const DEFAULT_IMAGE_VIEWS: readonly ImageView[] = [
 ];
 
 /**
+ * Checks a view before any work is done, naming the view and the value at fault.
+ * @param height,width the images' size: a shift must leave part of the image in place
+ */
+export function checkView(view: ImageView, height: number, width: number): void {
+  const { name, dx = 0, dy = 0, scale = 1 } = view;
+  for (const [key, value, size] of [['dx', dx, width], ['dy', dy, height]] as const) {
+    if (!Number.isInteger(value)) throw new Error(`view '${name}': ${key}=${value} must be a whole number of pixels`);
+    if (Math.abs(value) >= size) throw new Error(`view '${name}': ${key}=${value} moves the whole ${width}x${height} image out; use |${key}| < ${size}`);
+  }
+  // Below 0.5 the mirrored border would have to be wider than the image itself.
+  if (!(scale > 0.5 && scale < 2)) throw new Error(`view '${name}': scale=${scale} must be between 0.5 and 2 (exclusive)`);
+}
+
+/**
  * Applies a view to a batch. The pixels uncovered at the edges are mirrored from the image (the
  * background of a CAPTCHA continues, no black bar for the model to notice).
  * @param xs float32 [B, H, W, C]
  * @returns a new tensor of the same shape
  */
-export function transformImages(xs: tf.Tensor4D, view: Omit<ImageView, 'name'>): tf.Tensor4D {
+export function transformImages(xs: tf.Tensor4D, view: Omit<ImageView, 'name'> & { name?: string }): tf.Tensor4D {
   const { dx = 0, dy = 0, scale = 1 } = view;
   const [, h, w] = xs.shape;
-  if (!Number.isInteger(dx) || !Number.isInteger(dy) || Math.abs(dx) >= w || Math.abs(dy) >= h) {
-    throw new Error(`shift (${dx}, ${dy}) must be whole pixels, smaller than the ${w}x${h} image; scale it for finer moves`);
-  }
-  if (!(scale > 0.5 && scale < 2)) throw new Error(`scale ${scale} must be between 0.5 and 2 (exclusive)`);
+  checkView({ name: 'unnamed', ...view }, h, w);
   return tf.tidy(() => {
     let x: tf.Tensor4D = xs;
-    if (scale !== 1) {
-      const sh = Math.round(h * scale);
-      const sw = Math.round(w * scale);
-      x = tf.image.resizeBilinear(x, [sh, sw]);
-      x = sh >= h && sw >= w ? cropCentre(x, h, w) : padCentre(x, h, w);
-    }
+    if (scale !== 1) x = scaleAboutCentre(x, scale);
     if (dx !== 0 || dy !== 0) {
       // Pad on the side the content moves away from, then cut the far side off.
       const [top, bottom, left, right] = [Math.max(dy, 0), Math.max(-dy, 0), Math.max(dx, 0), Math.max(-dx, 0)];
@@ -70,16 +78,25 @@ export function transformImages(xs: tf.Tensor4D, view: Omit<ImageView, 'name'>):
   });
 }
 
-function cropCentre(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
-  const [, sh, sw] = x.shape;
-  return tf.slice(x, [0, Math.floor((sh - h) / 2), Math.floor((sw - w) / 2), 0], [-1, h, w, -1]);
-}
-
-function padCentre(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
-  const [, sh, sw] = x.shape;
-  const top = Math.floor((h - sh) / 2);
-  const left = Math.floor((w - sw) / 2);
-  return tf.mirrorPad(x, [[0, 0], [top, h - sh - top], [left, w - sw - left], [0, 0]], 'symmetric');
+/**
+ * Bilinear resampling that maps the image centre onto itself exactly (a resize followed by a crop
+ * would move it by half a pixel whenever the size difference is odd). Output pixel i reads the
+ * source at centre + (i - centre) / scale, from the image mirrored outwards where that falls outside.
+ */
+function scaleAboutCentre(xs: tf.Tensor4D, scale: number): tf.Tensor4D {
+  const [n, h, w] = xs.shape;
+  // A shrunk image reads up to (size - 1) / 2 * (1 / scale - 1) pixels beyond each edge.
+  const padY = scale < 1 ? Math.ceil(((h - 1) / 2) * (1 / scale - 1)) + 1 : 0;
+  const padX = scale < 1 ? Math.ceil(((w - 1) / 2) * (1 / scale - 1)) + 1 : 0;
+  const padded = padY || padX ? tf.mirrorPad(xs, [[0, 0], [padY, padY], [padX, padX], [0, 0]], 'symmetric') : xs;
+  const [, hp, wp] = padded.shape;
+  // cropAndResize boxes are in [0, 1] of (size - 1), corners aligned: centred boxes keep the centre.
+  const halfY = (h - 1) / (2 * scale) / (hp - 1);
+  const halfX = (w - 1) / (2 * scale) / (wp - 1);
+  const box = [0.5 - halfY, 0.5 - halfX, 0.5 + halfY, 0.5 + halfX];
+  const boxes = tf.tensor2d(Array.from({ length: n }, () => box), [n, 4]);
+  const indices = tf.range(0, n, 1, 'int32') as tf.Tensor1D;
+  return tf.image.cropAndResize(padded, boxes, indices, [h, w], 'bilinear');
 }
 
 export interface ViewAccuracy {
@@ -106,8 +123,14 @@ export async function evaluateViews(
   const { alphabet, head, textRules, views = DEFAULT_IMAGE_VIEWS } = options;
   const predicted = views.map(() => [] as string[]);
   const actual: string[] = [];
+  let checked = false;
   for await (const batch of batches) {
     try {
+      if (!checked) {
+        const [, h, w] = batch.xs.shape;
+        for (const view of views) checkView(view, h, w);
+        checked = true;
+      }
       for (const [i, view] of views.entries()) {
         const xs = transformImages(batch.xs, view);
         try {
@@ -137,6 +160,8 @@ export interface FreshViewsOptions {
   views?: readonly ImageView[];
   /** CTC models: greedy decoding instead of texts like the training texts. @default false */
   greedy?: boolean;
+  /** Generator algorithm: that of the model's training images (`run.json` config). @default '0.7.0' */
+  captchaVersion?: CaptchaVersion;
 }
 
 /**
@@ -144,14 +169,11 @@ export interface FreshViewsOptions {
  * alphabet, length from its metadata), decoded as `evaluate` decodes them.
  */
 export async function evaluateViewsOnFresh(loaded: LoadedModel, options: FreshViewsOptions = {}): Promise<ViewAccuracy[]> {
-  const { count = 2000, seed = 424242, views = DEFAULT_IMAGE_VIEWS, greedy = false } = options;
+  const { count = 2000, seed = 424242, views = DEFAULT_IMAGE_VIEWS, greedy = false, captchaVersion = '0.7.0' } = options;
   const { model, metadata } = loaded;
   const { alphabet, input } = metadata;
   const head = getModelSpec(metadata.architecture).head;
-  const trained = textRulesOf(metadata);
-  const textRules = head === 'ctc' && !greedy ? trained : undefined;
-  // The texts of its training images: one length, or a range for a CTC model trained on several.
-  const length = !trained ? 4 : trained.min === trained.max ? trained.max : ([trained.min, trained.max] as const);
-  const batches = freshBatches({ count, seed, input, alphabet, length, captchaVersion: '0.7.0' });
+  const textRules = decodingRules(metadata, head, greedy);
+  const batches = freshBatches({ count, seed, input, alphabet, length: trainedTextLength(metadata), captchaVersion });
   return evaluateViews(model, batches, { alphabet, head, textRules, views });
 }

@@ -9,6 +9,7 @@ import { createCrnnNet } from './crnn-net';
 import { createSeedNet } from './seed-net';
 import { createSeedBnNet } from './seed-bn-net';
 import type { HeadKind, ModelOptions } from './types';
+import { withDefaults } from '../options';
 
 export interface ModelSpec {
   name: string;
@@ -46,7 +47,7 @@ export function getModelSpec(name: string): ModelSpec {
 /** Builds an uncompiled model by registry name; unspecified options come from the defaults. */
 export function createModel(name: string, options: Partial<ModelOptions> = {}): tf.LayersModel {
   const spec = getModelSpec(name);
-  const full: ModelOptions = { ...DEFAULT_MODEL_OPTIONS, ...spec.defaultInput, ...options };
+  const full: ModelOptions = withDefaults({ ...DEFAULT_MODEL_OPTIONS, ...spec.defaultInput }, options);
   for (const key of ['height', 'width', 'channels', 'numClasses', 'numPositions'] as const) {
     if (!Number.isInteger(full[key]) || full[key] <= 0) {
       throw new Error(`model option ${key}=${full[key]} must be a positive integer`);

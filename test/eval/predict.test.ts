@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { predictTexts } from '../../src/eval';
+import { decodingRules, predictTexts, trainedTextLength } from '../../src/eval';
 import { textRulesOf } from '../../src/models';
 import { logitsModel, useNativeBackend } from '../helpers';
 
@@ -21,12 +21,25 @@ describe('predictTexts', () => {
   });
 });
 
-describe('textRulesOf', () => {
+describe('the texts of a saved model (textRulesOf, decodingRules, trainedTextLength)', () => {
   const meta = { architecture: 'crnn', alphabet: 'AB', input: { height: 1, width: 1, channels: 1 } };
 
   it('gives the texts a saved model was trained on: fixed length or a range, distinct or not, or none', () => {
     assert.deepEqual(textRulesOf({ ...meta, length: 4 }), { min: 4, max: 4, distinct: false });
     assert.deepEqual(textRulesOf({ ...meta, length: 6, minLength: 3, distinctCharacters: true }), { min: 3, max: 6, distinct: true });
     assert.equal(textRulesOf(meta), undefined);
+  });
+
+  it('decodes CTC models by their training texts unless greedy, per-position models by their heads', () => {
+    const trained = { ...meta, length: 6, minLength: 3 };
+    assert.deepEqual(decodingRules(trained, 'ctc'), { min: 3, max: 6, distinct: false });
+    assert.equal(decodingRules(trained, 'ctc', true), undefined);
+    assert.equal(decodingRules(trained, 'per-position'), undefined);
+  });
+
+  it('makes fresh test texts as long as the training texts: one length, a range, or the experiment\'s 4', () => {
+    assert.equal(trainedTextLength({ ...meta, length: 5 }), 5);
+    assert.deepEqual(trainedTextLength({ ...meta, length: 6, minLength: 3 }), [3, 6]);
+    assert.equal(trainedTextLength(meta), 4);
   });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
-import { evaluateModel, evaluateViews, evaluateViewsOnFresh, freshBatches, transformImages, type TextBatch } from '../../src/eval';
+import { checkView, evaluateModel, evaluateViews, evaluateViewsOnFresh, freshBatches, transformImages, type ImageView, type TextBatch } from '../../src/eval';
 import { loadModel, textRulesOf } from '../../src/models';
 import { logitsModel, useNativeBackend } from '../helpers';
 
@@ -10,48 +10,63 @@ describe('transformImages', () => {
 
   /** One 3x4 grayscale image whose pixel (r, c) is 10 r + c. */
   const grid = () => tf.tensor4d([0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23], [1, 3, 4, 1]);
-  const rows = (x: tf.Tensor4D) => (x.squeeze([0, 3]).arraySync() as number[][]);
+  /** The rows of a one-image batch after a view, as numbers; no tensor left behind. */
+  const rowsAfter = (view: Omit<ImageView, 'name'>, make = grid) =>
+    tf.tidy(() => transformImages(make(), view).squeeze([0, 3]).arraySync() as number[][]);
 
   it('moves the content by whole pixels and mirrors the uncovered edge', () => {
-    const x = grid();
-    assert.deepEqual(rows(transformImages(x, { dx: 1 })), [
+    assert.deepEqual(rowsAfter({ dx: 1 }), [
       [0, 0, 1, 2],
       [10, 10, 11, 12],
       [20, 20, 21, 22],
     ]);
-    assert.deepEqual(rows(transformImages(x, { dx: -2 })), [
+    assert.deepEqual(rowsAfter({ dx: -2 }), [
       [2, 3, 3, 2],
       [12, 13, 13, 12],
       [22, 23, 23, 22],
     ]);
-    assert.deepEqual(rows(transformImages(x, { dy: -1 })), [
+    assert.deepEqual(rowsAfter({ dy: -1 }), [
       [10, 11, 12, 13],
       [20, 21, 22, 23],
       [20, 21, 22, 23],
     ]);
-    assert.deepEqual(rows(transformImages(x, {})), rows(x));
+    assert.deepEqual(rowsAfter({}), rowsAfter({ dx: 0, dy: 0, scale: 1 }));
+    assert.deepEqual(rowsAfter({}), tf.tidy(() => grid().squeeze([0, 3]).arraySync()));
   });
 
-  it('scales about the centre and keeps the shape', () => {
-    const flat = tf.fill([2, 60, 160, 1], 0.75) as tf.Tensor4D;
-    for (const scale of [0.95, 1.05]) {
-      const y = transformImages(flat, { scale });
-      assert.deepEqual(y.shape, [2, 60, 160, 1]);
-      assert.ok(Math.abs((y.max().arraySync() as number) - 0.75) < 1e-6 && Math.abs((y.min().arraySync() as number) - 0.75) < 1e-6);
+  it('scales about the exact centre, also for even sizes, and keeps the shape', () => {
+    // A round blob centred on a 60x160 image (centre 29.5, 79.5): its centroid must not move.
+    const blob = () =>
+      tf.tidy(() => {
+        const ys = tf.range(0, 60).sub(29.5).square().reshape([60, 1]);
+        const xs = tf.range(0, 160).sub(79.5).square().reshape([1, 160]);
+        return tf.exp(ys.add(xs).div(-2 * 6 * 6)).reshape([1, 60, 160, 1]) as tf.Tensor4D;
+      });
+    for (const scale of [0.9, 0.95, 1.05, 1.2]) {
+      const rows = rowsAfter({ scale }, blob);
+      assert.equal(rows.length, 60);
+      assert.equal(rows[0].length, 160);
+      let mass = 0;
+      let cy = 0;
+      let cx = 0;
+      rows.forEach((row, y) => row.forEach((v, x) => ((mass += v), (cy += v * y), (cx += v * x))));
+      assert.ok(Math.abs(cy / mass - 29.5) < 1e-3 && Math.abs(cx / mass - 79.5) < 1e-3, `scale ${scale}: centroid (${cy / mass}, ${cx / mass})`);
     }
-    // A bright centre pixel stays in the centre when the image grows.
-    const dot = tf.buffer([1, 5, 5, 1]);
-    dot.set(1, 0, 2, 2, 0);
-    const grown = rows(transformImages(dot.toTensor() as tf.Tensor4D, { scale: 1.2 }));
-    const brightest = grown.flat().indexOf(Math.max(...grown.flat()));
-    assert.equal(brightest, 2 * 5 + 2);
+    // Growing spreads the blob, shrinking concentrates it: the centre pixel tells which happened.
+    assert.ok(rowsAfter({ scale: 1.2 }, blob)[20][79] > rowsAfter({}, blob)[20][79]);
+    assert.ok(rowsAfter({ scale: 0.8 }, blob)[20][79] < rowsAfter({}, blob)[20][79]);
   });
 
-  it('refuses fractional or too wide shifts and extreme scales, by name', () => {
-    const x = grid();
-    assert.throws(() => transformImages(x, { dx: 0.5 }), /shift \(0.5, 0\) must be whole pixels, smaller than the 4x3 image/);
-    assert.throws(() => transformImages(x, { dy: 3 }), /smaller than the 4x3 image/);
-    assert.throws(() => transformImages(x, { scale: 2 }), /scale 2 must be between 0.5 and 2/);
+  it('keeps a flat background flat when shrinking (mirrored, not zero-filled, borders)', () => {
+    const rows = rowsAfter({ scale: 0.8 }, () => tf.fill([1, 60, 160, 1], 0.75) as tf.Tensor4D);
+    assert.ok(rows.flat().every((v) => Math.abs(v - 0.75) < 1e-6));
+  });
+
+  it('refuses fractional or too wide shifts and extreme scales, naming the view', () => {
+    assert.throws(() => checkView({ name: 'half', dx: 0.5 }, 3, 4), { message: "view 'half': dx=0.5 must be a whole number of pixels" });
+    assert.throws(() => checkView({ name: 'far', dy: -3 }, 3, 4), { message: "view 'far': dy=-3 moves the whole 4x3 image out; use |dy| < 3" });
+    assert.throws(() => checkView({ name: 'big', scale: 2 }, 3, 4), { message: "view 'big': scale=2 must be between 0.5 and 2 (exclusive)" });
+    assert.throws(() => rowsAfter({ dy: 3 }), /moves the whole 4x3 image out/);
   });
 });
 
@@ -59,7 +74,8 @@ describe('evaluateViews', () => {
   before(useNativeBackend);
 
   async function* oneBatch(): AsyncGenerator<TextBatch> {
-    // Steps read 0, 1, 2, blank (class 3): "012". Moved left, the 0 falls off the image.
+    // Steps read 0, 1, 2, blank (class 3): "012". Moved left, the 0 falls off the image; moved
+    // right, the first step is mirrored: 0, 0, 1, 2, and CTC merges the repeated 0.
     const xs = tf.tensor4d([[[[5, 0, 0, 0], [0, 5, 0, 0], [0, 0, 5, 0], [0, 0, 0, 5]]]]);
     yield { xs, texts: ['012'] };
   }
@@ -81,6 +97,23 @@ describe('evaluateViews', () => {
     );
     assert.equal(rows[0].characterAccuracy, 1);
     assert.ok(rows[1].characterAccuracy < 1);
+    model.dispose();
+  });
+
+  it('checks every view before reading anything', async () => {
+    const model = logitsModel(4, 4);
+    let read = 0;
+    async function* counted(): AsyncGenerator<TextBatch> {
+      for await (const b of oneBatch()) {
+        read++;
+        yield b;
+      }
+    }
+    await assert.rejects(
+      evaluateViews(model, counted(), { alphabet: '012', head: 'ctc', views: [{ name: 'ok' }, { name: 'bad', dx: 9 }] }),
+      /view 'bad': dx=9 moves the whole 4x1 image out/,
+    );
+    assert.equal(read, 1, 'only the first batch, for its size');
     model.dispose();
   });
 });

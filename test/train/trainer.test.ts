@@ -3,7 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel, registerModel, SeededDropout } from '../../src/models';
+import { createCaptchaStream } from '../../src/data';
 import { effectiveConfig, train, type TrainConfig } from '../../src/train';
+import { streamOptions } from '../../src/train/stream-source';
 import { tempDir, useNativeBackend, writeToyDataset } from '../helpers';
 
 /** A model small enough to train in a second, registered like any architecture. */
@@ -167,6 +169,11 @@ describe('train', function () {
     assert.equal(metadata.minLength, 2);
     assert.equal(metadata.length, 5);
     assert.equal(metadata.distinctCharacters, true);
+    // and the stream it trained on draws 2 to 5 characters
+    const stream = createCaptchaStream({ ...streamOptions(effectiveConfig(record), metadata.input, 'check'), batchSize: 64 });
+    const { texts } = await stream.next();
+    await stream.close();
+    assert.deepEqual([...new Set(texts.map((t) => t.length))].sort(), [2, 3, 4, 5]);
   });
 
   it('refuses variable-length texts for a per-position model', async () => {
