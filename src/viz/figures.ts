@@ -89,10 +89,23 @@ function headCount(history: readonly EpochPoint[], batches: readonly BatchPoint[
   return Math.max(0, ...history.map((h) => h.headAccuracy.length), ...batches.map((b) => b.headAccuracy.length));
 }
 
+/**
+ * A training metric: per batch when batch points were recorded (live training), else one marker
+ * per epoch from the history.
+ */
+function trainTrace(
+  name: string,
+  history: readonly EpochPoint[],
+  batches: readonly BatchPoint[],
+  value: (p: EpochPoint | BatchPoint) => number,
+): PlotlyTrace {
+  return batches.length
+    ? { type: 'scatter', mode: 'lines', name, x: batches.map(batchX), y: batches.map(value) }
+    : { type: 'scatter', mode: 'lines+markers', name, x: history.map((h) => h.epoch), y: history.map(value) };
+}
+
 function lossTraces(history: readonly EpochPoint[], batches: readonly BatchPoint[], axis: string): PlotlyTrace[] {
-  const train: PlotlyTrace = batches.length
-    ? { type: 'scatter', mode: 'lines', name: 'train loss', x: batches.map(batchX), y: batches.map((b) => b.loss) }
-    : { type: 'scatter', mode: 'lines+markers', name: 'train loss', x: history.map((h) => h.epoch), y: history.map((h) => h.loss) };
+  const train = trainTrace('train loss', history, batches, (p) => p.loss);
   const validation: PlotlyTrace = {
     type: 'scatter',
     mode: 'lines+markers',
@@ -112,9 +125,7 @@ function accuracyTraces(history: readonly EpochPoint[], batches: readonly BatchP
     const color = HEAD_COLORS[head % HEAD_COLORS.length];
     const common = { xaxis: `x${axis}`, yaxis: `y${axis}`, legendgroup: `head${head + 1}` };
     traces.push(
-      batches.length
-        ? { type: 'scatter', mode: 'lines', name: `head ${head + 1} train`, x: batches.map(batchX), y: batches.map((b) => b.headAccuracy[head]), line: { color }, ...common }
-        : { type: 'scatter', mode: 'lines+markers', name: `head ${head + 1} train`, x: history.map((h) => h.epoch), y: history.map((h) => h.headAccuracy[head]), line: { color }, ...common },
+      { ...trainTrace(`head ${head + 1} train`, history, batches, (p) => p.headAccuracy[head]), line: { color }, ...common },
       {
         type: 'scatter',
         mode: 'lines+markers',
