@@ -9,12 +9,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { listLabeledFiles } from '../data/labeled-files';
-import { evaluateModel, formatReport } from '../eval';
+import { decodingRules, evaluateModel, formatReport, trainedTextLength } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel, textRulesOf } from '../models';
+import { getModelSpec, loadModel } from '../models';
 import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
-import { DEFAULT_MODEL_DIR } from './evaluate';
+import { DEFAULT_MODEL_DIR, trainedCaptchaVersion } from './evaluate';
 import { runGenerate } from './generate';
 import { runTrainCommand } from './train';
 
@@ -53,16 +53,17 @@ export function register(program: Command): void {
     }
     const { model, metadata } = await loadModel(opts.modelDir);
     const head = getModelSpec(metadata.architecture).head;
+    const textRules = decodingRules(metadata, head);
     log(`5. reading 12 fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir}`);
     const fresh = await evaluateModel(
       model,
-      freshBatches({ count: 12, seed: `demo-${Date.now()}`, input: metadata.input, alphabet: metadata.alphabet, length: Number(metadata.length ?? 4), captchaVersion: '0.7.0' }),
-      { alphabet: metadata.alphabet, head, textRules: textRulesOf(metadata) },
+      freshBatches({ count: 12, seed: `demo-${Date.now()}`, input: metadata.input, alphabet: metadata.alphabet, length: trainedTextLength(metadata), captchaVersion: trainedCaptchaVersion(opts.modelDir) }),
+      { alphabet: metadata.alphabet, head, textRules },
     );
     fresh.actual.forEach((t, i) => console.log(`   true ${t}  predicted ${fresh.predictions[i]}${t === fresh.predictions[i] ? '' : '   <- misread'}`));
     if (fs.existsSync(REFERENCE_SAMPLE)) {
       const files = listLabeledFiles(REFERENCE_SAMPLE, metadata.alphabet);
-      const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, textRules: textRulesOf(metadata) });
+      const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, textRules });
       log(`   on the ${files.length} images made by the real Python library:`);
       console.log(formatReport(real).replace(/^/gm, '   '));
     }

@@ -1,9 +1,8 @@
 /** `captcha-lab robustness`: accuracy of a saved model on fresh CAPTCHAs shifted by a pixel or two, or scaled. */
 import { Command, Option } from 'commander';
 import { DEFAULT_IMAGE_VIEWS, evaluateViewsOnFresh } from '../eval';
-import { pct } from '../eval/metrics';
 import { loadModel } from '../models';
-import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
+import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
 import { DEFAULT_MODEL_DIR, resolveModelDir, trainedCaptchaVersion } from './evaluate';
 
 export function register(program: Command): void {
