@@ -11,6 +11,7 @@ import {
   crnnTimeSteps,
   type CrnnNetOptions,
 } from '../../src/models/crnn-net';
+import { CRNN_WIDE_FILTERS, createModel, getModelSpec } from '../../src/models/registry';
 import { ctcGreedyDecode, ctcIndicesToText, encodeCtcLabels } from '../../src/models/ctc';
 
 let nativeLoaded = false;
@@ -47,6 +48,15 @@ describe('createCrnnNet', () => {
     assert.deepEqual(model.inputs[0].shape, [null, 64, 160, 1]);
     assert.deepEqual(model.outputs[0].shape, [null, 40, 37]);
     assert.equal(crnnTimeSteps(), 40);
+    model.dispose();
+  });
+
+  it('is registered as crnn-wide with wider late conv blocks and the same output', () => {
+    const model = createModel('crnn-wide', { height: 60, width: 160, channels: 1 });
+    const filtersOf = (name: string) => (model.getLayer(name).getWeights()[0].shape as number[])[3];
+    assert.deepEqual(['conv1', 'conv2', 'conv3', 'conv4'].map(filtersOf), CRNN_WIDE_FILTERS);
+    assert.deepEqual(model.outputs[0].shape, [null, 40, 37]);
+    assert.equal(getModelSpec('crnn-wide').head, 'ctc');
     model.dispose();
   });
 
