@@ -10,16 +10,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { createCrnnNet, crnnLoss, type CrnnHead } from '../src/models/crnn-net';
 import type { CtcLossOptions } from '../src/models/ctc';
+import { median } from './stats';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function main(): void {
   require('@tensorflow/tfjs-node');

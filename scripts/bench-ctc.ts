@@ -8,16 +8,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ctcLoss, type CtcLossOptions } from '../src/models/ctc';
+import { median } from './stats';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function time(fn: () => void, repeats: number): number {
   fn(); // warm-up

@@ -22,6 +22,7 @@ import { selectBackend } from '../src/backend';
 import { FUSED_KERNEL_NAMES, type FusedKernelName } from '../src/backend/fused';
 import { createModel } from '../src/models';
 import { createTrainStep, type DescribedTrainStep } from '../src/train/step';
+import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NETS = ['bench', 'seed'] as const;
@@ -151,10 +152,6 @@ export function parseArgs(argv: string[]): BenchTrainOptions {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 const load = () => os.loadavg()[0].toFixed(2);
 
