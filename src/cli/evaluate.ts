@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../captcha/encode';
 import { FolderDataset } from '../data/loader';
 import { listLabeledFiles } from '../data/labeled-files';
 import { splitIndices } from '../data/split';
-import { decodingRules, evaluateModel, formatReport, trainedTextLength, type TextBatch } from '../eval';
+import { decodingRules, evaluateModel, formatReport, freshTextLength, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
 import type { CaptchaVersion } from '../captcha';
@@ -48,6 +48,8 @@ export function register(program: Command): void {
     .addOption(new Option('--split <which>', 'for the run\'s own dataset: its held-out test split, or all images').choices(['test', 'all']))
     .option('--fresh <n>', 'evaluate on n freshly generated CAPTCHAs instead', parseIntArg('fresh'))
     .option('--seed <n>', 'seed of the fresh CAPTCHAs (default 424242: not a training seed)', parseIntArg('seed'), 424242)
+    .option('--length <n>', "characters per fresh CAPTCHA (default: the model's training texts)", parseIntArg('length', 1))
+    .option('--min-length <n>', 'fresh CAPTCHAs of --min-length to --length characters, drawn per image', parseIntArg('min-length', 1))
     .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(['0.7.0', '0.7.1']))
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts')
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation.json)');
@@ -63,9 +65,12 @@ export function register(program: Command): void {
     let source: string;
     if (opts.fresh) {
       const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
-      const length = trainedTextLength(metadata);
-      source = `${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}, v${captchaVersion})`;
+      const length = freshTextLength(metadata, head, { length: opts.length, minLength: opts.minLength, greedy: opts.greedy });
+      const lengthText = typeof length === 'number' ? `${length}` : length.join('-');
+      source = `${opts.fresh} fresh ${lengthText}-character CAPTCHAs (seed ${opts.seed}, v${captchaVersion})`;
       batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length, captchaVersion });
+    } else if (opts.length !== undefined || opts.minLength !== undefined) {
+      throw new Error('--length and --min-length choose the texts of fresh CAPTCHAs; add --fresh <n>');
     } else if (opts.dataDir) {
       const ownData = run && run.config.source === 'folder' && path.resolve(run.config.dataDir ?? '') === path.resolve(opts.dataDir);
       const split = opts.split ?? (ownData ? 'test' : 'all');

@@ -7,6 +7,7 @@ import type { InputShape } from '../data/tensors';
 import { pixelsToTensor } from '../data/tensors';
 import type { TextBatch } from './evaluate';
 import { textRulesOf, type ModelMetadata } from '../models/io';
+import type { HeadKind } from '../models/types';
 
 /**
  * The text length of a saved model's training images, for fresh test images like them: one
@@ -16,6 +17,42 @@ export function trainedTextLength(metadata: ModelMetadata): number | [number, nu
   const rules = textRulesOf(metadata);
   if (!rules) return 4;
   return rules.min === rules.max ? rules.max : [rules.min, rules.max];
+}
+
+/** Text lengths asked of `evaluate --fresh`: `--length`, `--min-length`, `--greedy`. */
+export interface FreshLengthRequest {
+  length?: number;
+  minLength?: number;
+  greedy?: boolean;
+}
+
+/**
+ * The text length of fresh test CAPTCHAs: the model's training texts' (`trainedTextLength`)
+ * unless `request` asks for others. A length the model cannot answer is refused here, with the
+ * fix, rather than scored as 0%: a per-position model has one head per character, and a CTC
+ * model decodes its training lengths unless read greedily.
+ */
+export function freshTextLength(metadata: ModelMetadata, head: HeadKind, request: FreshLengthRequest = {}): number | [number, number] {
+  const trained = trainedTextLength(metadata);
+  if (request.length === undefined && request.minLength === undefined) return trained;
+  const [trainedMin, trainedMax] = typeof trained === 'number' ? [trained, trained] : trained;
+  const max = request.length ?? trainedMax;
+  const min = request.minLength ?? request.length ?? trainedMin;
+  const range = (a: number, b: number) => (a === b ? `${a}` : `${a}-${b}`);
+  if (min > max) throw new Error(`--min-length ${min} is above the text length ${max}; give --length of at least ${min}`);
+  if (head === 'per-position' && (min !== trainedMax || max !== trainedMax)) {
+    throw new Error(
+      `a per-position model reads exactly ${trainedMax} characters (one head each), not ${range(min, max)}; ` +
+        'drop --length/--min-length, or evaluate a CTC model',
+    );
+  }
+  if (head === 'ctc' && !request.greedy && (min < trainedMin || max > trainedMax)) {
+    throw new Error(
+      `the model decodes texts of ${range(trainedMin, trainedMax)} characters (its training texts), not ${range(min, max)}; ` +
+        'add --greedy to read any length',
+    );
+  }
+  return min === max ? max : [min, max];
 }
 
 export interface FreshSetOptions {

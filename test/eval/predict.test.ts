@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { decodingRules, predictTexts, trainedTextLength } from '../../src/eval';
+import { decodingRules, freshTextLength, predictTexts, trainedTextLength } from '../../src/eval';
 import { textRulesOf } from '../../src/models';
 import { logitsModel, useNativeBackend } from '../helpers';
 
@@ -43,3 +43,33 @@ describe('the texts of a saved model (textRulesOf, decodingRules, trainedTextLen
     assert.equal(trainedTextLength(meta), 4);
   });
 });
+
+describe('freshTextLength (evaluate --fresh --length / --min-length)', () => {
+  const meta = { architecture: 'crnn', alphabet: 'AB', input: { height: 1, width: 1, channels: 1 }, length: 4 };
+
+  it('keeps the training texts\' length when none is asked for', () => {
+    assert.equal(freshTextLength(meta, 'ctc'), 4);
+    assert.deepEqual(freshTextLength({ ...meta, length: 6, minLength: 3 }, 'ctc'), [3, 6]);
+  });
+
+  it('gives a CTC model any length or range when read greedily', () => {
+    assert.equal(freshTextLength(meta, 'ctc', { length: 6, greedy: true }), 6);
+    assert.deepEqual(freshTextLength(meta, 'ctc', { minLength: 3, length: 5, greedy: true }), [3, 5]);
+    assert.deepEqual(freshTextLength(meta, 'ctc', { minLength: 2, greedy: true }), [2, 4]);
+  });
+
+  it('allows lengths inside a CTC model\'s trained range without --greedy', () => {
+    assert.equal(freshTextLength({ ...meta, length: 6, minLength: 3 }, 'ctc', { length: 5 }), 5);
+  });
+
+  it('refuses, with the fix, lengths the model cannot answer', () => {
+    assert.throws(() => freshTextLength(meta, 'ctc', { length: 5 }), /decodes texts of 4 characters .*not 5; add --greedy/);
+    assert.throws(() => freshTextLength(meta, 'per-position', { length: 5, greedy: true }), /per-position model reads exactly 4 characters .*not 5/);
+    assert.throws(() => freshTextLength(meta, 'ctc', { minLength: 5, length: 3, greedy: true }), /--min-length 5 is above the text length 3; give --length of at least 5/);
+  });
+
+  it('accepts the trained length spelled out for a per-position model', () => {
+    assert.equal(freshTextLength(meta, 'per-position', { length: 4 }), 4);
+  });
+});
+
