@@ -17,7 +17,6 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
-
 function main(): void {
   require('@tensorflow/tfjs-node');
   const batch = Number(arg('batch', '64'));

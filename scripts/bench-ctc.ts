@@ -15,7 +15,6 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
-
 function time(fn: () => void, repeats: number): number {
   fn(); // warm-up
   const ms: number[] = [];

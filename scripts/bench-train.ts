@@ -152,7 +152,6 @@ export function parseArgs(argv: string[]): BenchTrainOptions {
   };
 }
 
-
 const load = () => os.loadavg()[0].toFixed(2);
 
 function stepOnce(step: DescribedTrainStep, xs: tf.Tensor4D, ys: tf.Tensor2D): void {

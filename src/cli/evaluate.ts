@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../captcha/encode';
 import { FolderDataset } from '../data/loader';
 import { listLabeledFiles } from '../data/labeled-files';
 import { splitIndices } from '../data/split';
-import { decodingRules, evaluateModel, formatReport, freshTextLength, type TextBatch } from '../eval';
+import { decodingRules, evaluateModel, formatReport, formatTextLength, freshTextLength, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
 import type { CaptchaVersion } from '../captcha';
@@ -36,7 +36,7 @@ function describeDecoding(head: HeadKind, textRules: TextRules | undefined): str
   if (head !== 'ctc') return 'one character per head';
   if (!textRules) return 'CTC greedy, any length';
   const { min, max, distinct } = textRules;
-  return `CTC best path with ${min === max ? min : `${min}-${max}`}${distinct ? ' distinct' : ''} characters`;
+  return `CTC best path with ${formatTextLength([min, max])}${distinct ? ' distinct' : ''} characters`;
 }
 
 export function register(program: Command): void {
@@ -66,8 +66,7 @@ export function register(program: Command): void {
     if (opts.fresh) {
       const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
       const length = freshTextLength(metadata, head, { length: opts.length, minLength: opts.minLength, greedy: opts.greedy });
-      const lengthText = typeof length === 'number' ? `${length}` : length.join('-');
-      source = `${opts.fresh} fresh ${lengthText}-character CAPTCHAs (seed ${opts.seed}, v${captchaVersion})`;
+      source = `${opts.fresh} fresh ${formatTextLength(length)}-character CAPTCHAs (seed ${opts.seed}, v${captchaVersion})`;
       batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length, captchaVersion });
     } else if (opts.length !== undefined || opts.minLength !== undefined) {
       throw new Error('--length and --min-length choose the texts of fresh CAPTCHAs; add --fresh <n>');

@@ -19,6 +19,12 @@ export function trainedTextLength(metadata: ModelMetadata): number | [number, nu
   return rules.min === rules.max ? rules.max : [rules.min, rules.max];
 }
 
+/** A text length for messages and reports: `4`, or `3-6` for a range. */
+export function formatTextLength(length: number | readonly [number, number]): string {
+  const [min, max] = typeof length === 'number' ? [length, length] : length;
+  return min === max ? `${min}` : `${min}-${max}`;
+}
+
 /** Text lengths asked of `evaluate --fresh`: `--length`, `--min-length`, `--greedy`. */
 export interface FreshLengthRequest {
   length?: number;
@@ -38,17 +44,16 @@ export function freshTextLength(metadata: ModelMetadata, head: HeadKind, request
   const [trainedMin, trainedMax] = typeof trained === 'number' ? [trained, trained] : trained;
   const max = request.length ?? trainedMax;
   const min = request.minLength ?? request.length ?? trainedMin;
-  const range = (a: number, b: number) => (a === b ? `${a}` : `${a}-${b}`);
   if (min > max) throw new Error(`--min-length ${min} is above the text length ${max}; give --length of at least ${min}`);
   if (head === 'per-position' && (min !== trainedMax || max !== trainedMax)) {
     throw new Error(
-      `a per-position model reads exactly ${trainedMax} characters (one head each), not ${range(min, max)}; ` +
+      `a per-position model reads exactly ${trainedMax} characters (one head each), not ${formatTextLength([min, max])}; ` +
         'drop --length/--min-length, or evaluate a CTC model',
     );
   }
   if (head === 'ctc' && !request.greedy && (min < trainedMin || max > trainedMax)) {
     throw new Error(
-      `the model decodes texts of ${range(trainedMin, trainedMax)} characters (its training texts), not ${range(min, max)}; ` +
+      `the model decodes texts of ${formatTextLength(trained)} characters (its training texts), not ${formatTextLength([min, max])}; ` +
         'add --greedy to read any length',
     );
   }

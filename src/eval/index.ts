@@ -9,5 +9,5 @@ export { activationStats, formatActivationStats } from './activations';
 export type { LayerActivationStats } from './activations';
 export { transformImages, checkView, evaluateViews, evaluateViewsOnFresh, DEFAULT_IMAGE_VIEWS } from './robustness';
 export type { ImageView, ViewAccuracy, RobustnessOptions, FreshViewsOptions } from './robustness';
-export { freshBatches, freshTextLength, trainedTextLength } from './fresh';
+export { formatTextLength, freshBatches, freshTextLength, trainedTextLength } from './fresh';
 export type { FreshLengthRequest, FreshSetOptions } from './fresh';

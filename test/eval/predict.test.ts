@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { decodingRules, freshTextLength, predictTexts, trainedTextLength } from '../../src/eval';
+import { decodingRules, formatTextLength, freshTextLength, predictTexts, trainedTextLength } from '../../src/eval';
 import { textRulesOf } from '../../src/models';
 import { logitsModel, useNativeBackend } from '../helpers';
 
@@ -66,6 +66,12 @@ describe('freshTextLength (evaluate --fresh --length / --min-length)', () => {
     assert.throws(() => freshTextLength(meta, 'ctc', { length: 5 }), /decodes texts of 4 characters .*not 5; add --greedy/);
     assert.throws(() => freshTextLength(meta, 'per-position', { length: 5, greedy: true }), /per-position model reads exactly 4 characters .*not 5/);
     assert.throws(() => freshTextLength(meta, 'ctc', { minLength: 5, length: 3, greedy: true }), /--min-length 5 is above the text length 3; give --length of at least 5/);
+  });
+
+  it('writes a length as one number, a range as min-max', () => {
+    assert.equal(formatTextLength(4), '4');
+    assert.equal(formatTextLength([3, 6]), '3-6');
+    assert.equal(formatTextLength([5, 5]), '5');
   });
 
   it('accepts the trained length spelled out for a per-position model', () => {
