@@ -5,6 +5,7 @@
 export * as backend from './backend';
 export * as captcha from './captcha';
 export * as data from './data';
+export * as files from './files';
 export * as models from './models';
 export * as train from './train';
 export * as evaluation from './eval';

@@ -1,6 +1,4 @@
-/** Image files: RGB pixels -> PNG/JPEG bytes (node-canvas), and atomic writes. */
-import * as fs from 'fs';
-import * as path from 'path';
+/** Image files: RGB pixels -> PNG/JPEG bytes (node-canvas). */
 import { loadCanvas } from './canvas';
 import type { RgbImage } from './raster';
 
@@ -58,19 +56,4 @@ export function encode(image: RgbImage, format: ImageFormat, options: EncodeOpti
   return fmt === 'png'
     ? canvas.toBuffer('image/png')
     : canvas.toBuffer('image/jpeg', { quality: quality / 100, chromaSubsampling: true });
-}
-
-/**
- * Writes a file so that it appears complete or not at all: a temporary file in the same folder,
- * then a rename (atomic on POSIX file systems).
- */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
 }

@@ -18,7 +18,8 @@ import {
 } from './raster';
 import { buildGlyphAtlas, DEFAULT_FONT, loadFont, type FontSpec, type GlyphAtlas, type GlyphBitmap, type LoadedFont } from './glyphs';
 import type { RandomSource } from './rng';
-import { encode, writeFileAtomic, type EncodeOptions, type ImageFormat } from './encode';
+import { writeFileAtomic } from '../files';
+import { encode, type EncodeOptions, type ImageFormat } from './encode';
 import { expandAlphabet } from './text';
 import { withDefaults } from '../options';
 

@@ -22,7 +22,7 @@ export {
   DEFAULT_RANDOM_TEXT_OPTIONS,
   type RandomTextOptions,
 } from './text';
-export { encode, writeFileAtomic, checkFormat, IMAGE_FORMATS, DEFAULT_ENCODE_OPTIONS, type ImageFormat, type EncodeOptions } from './encode';
+export { encode, checkFormat, IMAGE_FORMATS, DEFAULT_ENCODE_OPTIONS, type ImageFormat, type EncodeOptions } from './encode';
 export { DEFAULT_FONT, type FontSpec, type GlyphAtlas, type GlyphFace, type GlyphBitmap } from './glyphs';
 export { loadCanvas } from './canvas';
 export type { RgbImage, RgbaImage } from './raster';

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
-import { writeFileAtomic } from '../captcha/encode';
+import { writeFileAtomic } from '../files';
 import { FolderDataset } from '../data/loader';
 import { listLabeledFiles } from '../data/labeled-files';
 import { splitIndices } from '../data/split';

@@ -12,12 +12,12 @@ import {
   checkFormat,
   DEFAULT_ENCODE_OPTIONS,
   loadCanvas,
-  writeFileAtomic,
   type ImageCaptchaOptions,
   type ImageFormat,
   type RandomTextOptions,
   type Seed,
 } from '../captcha';
+import { writeFileAtomic } from '../files';
 import { createGeneratorSpec, GENERATOR_VERSION, ItemGenerator, workerScript, writeItem, type GeneratorSpec } from './generation';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
 import { LABELS_FILE } from './labels';

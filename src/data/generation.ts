@@ -7,7 +7,6 @@ import * as path from 'path';
 import {
   createRng,
   encode,
-  writeFileAtomic,
   type ImageFormat,
   deriveSeed,
   drawText,
@@ -21,6 +20,7 @@ import {
   type RgbImage,
   type Seed,
 } from '../captcha';
+import { writeFileAtomic } from '../files';
 
 /** Bumped whenever the same options would give different pixels. Recorded in manifests. */
 export const GENERATOR_VERSION = 1;

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend';
-import { writeFileAtomic } from '../captcha/encode';
+import { writeFileAtomic } from '../files';
 import type { LabeledBatch } from '../data/loader';
 import { predictTexts } from '../eval/predict';
 import { scorePredictions } from '../eval/metrics';
