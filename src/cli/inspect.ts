@@ -20,7 +20,7 @@ export function register(program: Command): void {
     const files = listLabeledFiles(opts.dataDir, metadata.alphabet).slice(0, opts.images);
     const first = await fileBatches(files, metadata.input, files.length).next();
     if (first.done) throw new Error(`no images in '${opts.dataDir}'`);
-    console.log(formatActivationStats(activationStats(model, first.value.xs)));
+    console.log(formatActivationStats(await activationStats(model, first.value.xs)));
     first.value.xs.dispose();
   });
 }

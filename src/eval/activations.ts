@@ -26,13 +26,16 @@ const REPORTED = new Set(['Conv2D', 'Dense', 'Flatten', 'BatchNormalization', 'C
 /**
  * Runs `xs` through the layers of a sequential-shaped model one by one (inference mode) and
  * reports each conv/dense/flatten/batch-norm/ReLU layer. Multi-output heads are each reported.
+ * Asynchronous: the statistics are read back with one `data()`, which every backend supports.
  * @param xs float32 [B, H, W, C], B >= 2
  */
-export function activationStats(model: tf.LayersModel, xs: tf.Tensor4D): LayerActivationStats[] {
+export async function activationStats(model: tf.LayersModel, xs: tf.Tensor4D): Promise<LayerActivationStats[]> {
   if (xs.shape[0] < 2) throw new Error('activationStats needs a batch of at least 2 images to measure variation');
-  const out: LayerActivationStats[] = [];
+  const layers: { name: string; type: string; shape: number[] }[] = [];
   const values = new Map<string, tf.Tensor>();
-  tf.tidy(() => {
+  // [layers, 3]: zero fraction, mean, std across images of each reported layer
+  const stats = tf.tidy(() => {
+    const rows: tf.Tensor1D[] = [];
     values.set(model.inputs[0].name, xs);
     for (const layer of model.layers) {
       if (layer.getClassName() === 'InputLayer') continue;
@@ -42,17 +45,18 @@ export function activationStats(model: tf.LayersModel, xs: tf.Tensor4D): LayerAc
       const y = layer.apply(inputs.length === 1 ? (inputs[0] as tf.Tensor) : (inputs as tf.Tensor[]), { training: false }) as tf.Tensor;
       layer.inboundNodes[0].outputTensors.forEach((t) => values.set(t.name, y));
       if (!REPORTED.has(layer.getClassName())) continue;
-      out.push({
-        name: layer.name,
-        type: layer.getClassName(),
-        shape: y.shape.slice(1),
-        zeroFraction: y.equal(0).mean().dataSync()[0],
-        mean: y.mean().dataSync()[0],
-        acrossImagesStd: tf.moments(y, 0).variance.sqrt().mean().dataSync()[0],
-      });
+      layers.push({ name: layer.name, type: layer.getClassName(), shape: y.shape.slice(1) });
+      rows.push(tf.stack([y.equal(0).mean(), y.mean(), tf.moments(y, 0).variance.sqrt().mean()]) as tf.Tensor1D);
     }
+    return rows.length > 0 ? tf.stack(rows) : tf.zeros([0, 3]);
   });
-  return out;
+  let read: Float32Array;
+  try {
+    read = (await stats.data()) as Float32Array;
+  } finally {
+    stats.dispose();
+  }
+  return layers.map((l, i) => ({ ...l, zeroFraction: read[3 * i], mean: read[3 * i + 1], acrossImagesStd: read[3 * i + 2] }));
 }
 
 /** The statistics as an aligned text table. */

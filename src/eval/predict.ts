@@ -30,7 +30,7 @@ export async function predictTexts(
   if (head === 'ctc') {
     const logits = model.predict(xs) as tf.Tensor3D;
     try {
-      const sequences = textRules ? ctcConstrainedDecode(logits, textRules) : ctcGreedyDecode(logits);
+      const sequences = await (textRules ? ctcConstrainedDecode(logits, textRules) : ctcGreedyDecode(logits));
       return sequences.map((seq) => seq.map((k) => alphabet[k]).join(''));
     } finally {
       logits.dispose();

@@ -12,7 +12,7 @@
  * 4. A per-step dense layer gives logits over the characters plus the CTC blank (the last class).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ctcGreedyDecode, ctcIndicesToText, ctcLoss, type CtcLossOptions } from './ctc';
+import { ctcGreedyDecode, ctcIndicesToText, ctcLoss, type CtcLabels, type CtcLossOptions } from './ctc';
 import { SeededDropout } from './seeded-dropout';
 import { withDefaults } from '../options';
 
@@ -212,8 +212,7 @@ export function createCrnnNet(options: Partial<CrnnNetOptions> = {}): tf.LayersM
  *
  * @param model a model from `createCrnnNet` (any model with output [B, T, classes + 1] works)
  * @param xs float32 [B, height, width, channels]
- * @param labels int32 [B, Lmax], padded after each label's length
- * @param labelLengths int32 [B]
+ * @param labels on the host, one array of class indices per image (`textsToCtcLabels`)
  * @param options `training` (default true: batch norm uses batch statistics and updates its
  *   moving averages, dropout is active) and any `CtcLossOptions`
  * @returns float32 scalar, the batch mean of -log p(label | image)
@@ -221,14 +220,13 @@ export function createCrnnNet(options: Partial<CrnnNetOptions> = {}): tf.LayersM
 export function crnnLoss(
   model: tf.LayersModel,
   xs: tf.Tensor4D,
-  labels: tf.Tensor2D,
-  labelLengths: tf.Tensor1D,
+  labels: CtcLabels,
   options: Partial<CtcLossOptions> & { training?: boolean } = {},
 ): tf.Scalar {
   const { training = true, ...ctcOptions } = options;
   return tf.tidy(() => {
     const logits = model.apply(xs, { training }) as tf.Tensor3D;
-    return tf.mean(ctcLoss(labels, labelLengths, logits, undefined, ctcOptions)) as tf.Scalar;
+    return tf.mean(ctcLoss(labels, logits, undefined, ctcOptions)) as tf.Scalar;
   });
 }
 
@@ -239,10 +237,10 @@ export function crnnLoss(
  * @param alphabet characters of classes 0..numClasses-1
  * @returns one string per image, of any length
  */
-export function crnnDecode(model: tf.LayersModel, xs: tf.Tensor4D, alphabet: string): string[] {
+export async function crnnDecode(model: tf.LayersModel, xs: tf.Tensor4D, alphabet: string): Promise<string[]> {
   const logits = model.predict(xs) as tf.Tensor3D;
   try {
-    return ctcIndicesToText(ctcGreedyDecode(logits), alphabet);
+    return ctcIndicesToText(await ctcGreedyDecode(logits), alphabet);
   } finally {
     logits.dispose();
   }

@@ -2,12 +2,14 @@
  * Connectionist temporal classification (CTC) for TensorFlow.js: the loss, its gradient, greedy
  * decoding and label encoding. TensorFlow.js ships none of these.
  *
- * Conventions (the same as Keras / TensorFlow `ctc_loss` with `blank_index = C - 1`):
+ * Conventions (those of Keras / TensorFlow `ctc_loss` with `blank_index = C - 1`):
  * - logits: float32 [B, T, C], unnormalised; C = alphabet size + 1, the blank is the last class.
- * - labels: int32 [B, Lmax], class indices in [0, C - 2], padded after each label's length with any
- *   value (padding is never read).
- * - labelLengths: int32 [B]; logitLengths (optional): int32 [B], the usable time steps of each
- *   example (default T for all).
+ * - labels: on the host, one array of class indices in [0, C - 2] per example, of any length
+ *   (`textsToCtcLabels`; `readCtcLabels` for Keras-style padded tensors).
+ * - logitLengths (optional): on the host, the usable time steps of each example (default T for all).
+ *
+ * Nothing here reads a tensor synchronously (`dataSync`), which some backends cannot do (WebGPU in
+ * Node): the loss takes its labels from the host, where they are built, and the decoders are async.
  *
  * The forward (alpha) recursion runs in log space over the extended label sequence
  * `blank l1 blank l2 ... lL blank` (S = 2 Lmax + 1 states), vectorised over the batch, one small
@@ -45,7 +47,7 @@ export const DEFAULT_CTC_LOSS_OPTIONS: CtcLossOptions = {
   zeroInfinity: false,
 };
 
-/** Host-side description of a batch of labels, built once per call from the (small) int tensors. */
+/** Host-side description of a batch of labels, built once per call from the (small) host arrays. */
 interface Extended {
   batch: number;
   /** Number of extended states, 2 Lmax + 1. */
@@ -68,22 +70,11 @@ interface Extended {
   possible: boolean[];
 }
 
-function checkInteger1D(t: tf.Tensor, name: string, batch: number): void {
-  if (t.rank !== 1 || t.shape[0] !== batch) {
-    throw new Error(`ctcLoss: ${name} must have shape [${batch}] (one entry per example), got [${t.shape}]`);
-  }
-  if (t.dtype !== 'int32') {
-    throw new Error(`ctcLoss: ${name} must be int32, got ${t.dtype}; create it with tf.tensor1d(values, 'int32')`);
-  }
-}
+/** Class indices of each example's label, on the host: `labels[b]` is example b's label, any length. */
+export type CtcLabels = ReadonlyArray<ArrayLike<number>>;
 
-/** Validates the integer inputs and builds the extended-label masks (on the host: they are tiny). */
-function extendLabels(
-  labels: tf.Tensor2D,
-  labelLengths: tf.Tensor1D,
-  logits: tf.Tensor3D,
-  logitLengths: tf.Tensor1D | undefined,
-): Extended {
+/** Validates the labels and step counts and builds the extended-label masks (on the host: they are tiny). */
+function extendLabels(labels: CtcLabels, logits: tf.Tensor3D, logitLengths: ArrayLike<number> | undefined): Extended {
   if (logits.rank !== 3) {
     throw new Error(`ctcLoss: logits must be float32 [batch, time, classes], got shape [${logits.shape}]`);
   }
@@ -91,21 +82,22 @@ function extendLabels(
   if (classes < 2) {
     throw new Error(`ctcLoss: logits need at least 2 classes (one symbol and the blank), got ${classes}`);
   }
-  if (labels.rank !== 2 || labels.shape[0] !== batch) {
-    throw new Error(`ctcLoss: labels must have shape [${batch}, maxLabelLength], got [${labels.shape}]`);
+  if (!Array.isArray(labels)) {
+    throw new Error(
+      'ctcLoss: labels must be an array of class-index arrays on the host, one per example; ' +
+        'build them with textsToCtcLabels(texts, alphabet), or from int32 tensors with await readCtcLabels(labels, labelLengths)',
+    );
   }
-  if (labels.dtype !== 'int32') {
-    throw new Error(`ctcLoss: labels must be int32, got ${labels.dtype}; cast them with labels.toInt()`);
+  if (labels.length !== batch) {
+    throw new Error(`ctcLoss: ${labels.length} labels for a batch of ${batch} logits; give one label per example`);
   }
-  checkInteger1D(labelLengths, 'labelLengths', batch);
-  if (logitLengths !== undefined) checkInteger1D(logitLengths, 'logitLengths', batch);
-
-  const maxLabel = labels.shape[1];
+  if (logitLengths !== undefined && logitLengths.length !== batch) {
+    throw new Error(`ctcLoss: logitLengths has ${logitLengths.length} entries for a batch of ${batch}; give one per example`);
+  }
+  const maxLabel = Math.max(0, ...labels.map((l) => l.length));
   const states = 2 * maxLabel + 1;
   const blank = classes - 1;
-  const lab = labels.dataSync();
-  const lens = labelLengths.dataSync();
-  const steps = logitLengths === undefined ? new Array<number>(batch).fill(time) : Array.from(logitLengths.dataSync());
+  const steps = logitLengths === undefined ? new Array<number>(batch).fill(time) : Array.from(logitLengths);
 
   const ext = new Int32Array(batch * states).fill(blank);
   const skipAdd = new Float32Array(batch * states).fill(LOG_ZERO);
@@ -114,17 +106,15 @@ function extendLabels(
   const validAdd = new Float32Array(batch * states).fill(LOG_ZERO);
   const possible: boolean[] = [];
   for (let b = 0; b < batch; b++) {
-    const len = lens[b];
-    if (!Number.isInteger(len) || len < 0 || len > maxLabel) {
-      throw new Error(`ctcLoss: labelLengths[${b}] = ${len} must be in [0, ${maxLabel}] (the labels' second dimension)`);
-    }
-    if (!(steps[b] >= 1 && steps[b] <= time)) {
-      throw new Error(`ctcLoss: logitLengths[${b}] = ${steps[b]} must be in [1, ${time}] (the logits' time dimension)`);
+    const label = labels[b];
+    const len = label.length;
+    if (!(Number.isInteger(steps[b]) && steps[b] >= 1 && steps[b] <= time)) {
+      throw new Error(`ctcLoss: logitLengths[${b}] = ${steps[b]} must be an integer in [1, ${time}] (the logits' time dimension)`);
     }
     let repeats = 0;
     for (let i = 0; i < len; i++) {
-      const c = lab[b * maxLabel + i];
-      if (!(c >= 0 && c < blank)) {
+      const c = label[i];
+      if (!(Number.isInteger(c) && c >= 0 && c < blank)) {
         throw new Error(
           `ctcLoss: labels[${b}][${i}] = ${c} must be a class in [0, ${blank - 1}]; ` +
             `${blank} is the blank (the last of the logits' ${classes} classes)`,
@@ -133,8 +123,8 @@ function extendLabels(
       const s = 2 * i + 1;
       ext[b * states + s] = c;
       // A label may follow the previous one directly (skipping the blank between) unless it repeats it.
-      if (i === 0 || c !== lab[b * maxLabel + i - 1]) skipAdd[b * states + s] = 0;
-      if (i > 0 && c === lab[b * maxLabel + i - 1]) repeats++;
+      if (i === 0 || c !== label[i - 1]) skipAdd[b * states + s] = 0;
+      if (i > 0 && c === label[i - 1]) repeats++;
     }
     const used = 2 * len + 1;
     for (let s = 0; s < used; s++) validAdd[b * states + s] = 0;
@@ -306,28 +296,29 @@ function lossAlphaBeta(logits: tf.Tensor3D, e: Extended, options: CtcLossOptions
  * distributions softmax(logits), summed over all alignments (paths that collapse to the label
  * after merging repeats and removing blanks).
  *
- * @param labels int32 [B, Lmax], classes in [0, C - 2], padded after each length (padding ignored)
- * @param labelLengths int32 [B], each in [0, Lmax]
+ * @param labels on the host, one array of class indices in [0, C - 2] per example, any lengths
+ *   (`textsToCtcLabels`; `await readCtcLabels(labels, labelLengths)` for padded int32 tensors)
  * @param logits float32 [B, T, C], unnormalised scores; the blank is class C - 1
- * @param logitLengths int32 [B], the steps each example uses, each in [1, T]; default T for all
+ * @param logitLengths on the host, the steps each example uses, each in [1, T]; default T for all
  * @returns float32 [B], -log p(label | logits); `Infinity` (or 0, see `zeroInfinity`) where the
  *   label cannot fit in the steps. Differentiable with respect to `logits`.
  *
- * The integer inputs are read on the host (`dataSync`) to validate them and build the state
- * masks; they are small and normally come from the host anyway. The logits stay on the backend.
+ * The labels and lengths come from the host, where they are built, because the state masks are
+ * built there: reading tensors here would need a synchronous read, which some backends (WebGPU
+ * in Node) cannot do, and this function must stay synchronous to run inside `optimizer.minimize`.
+ * The logits stay on the backend.
  */
 export function ctcLoss(
-  labels: tf.Tensor2D,
-  labelLengths: tf.Tensor1D,
+  labels: CtcLabels,
   logits: tf.Tensor3D,
-  logitLengths?: tf.Tensor1D,
+  logitLengths?: ArrayLike<number>,
   options: Partial<CtcLossOptions> = {},
 ): tf.Tensor1D {
   const opts: CtcLossOptions = { ...DEFAULT_CTC_LOSS_OPTIONS, ...options };
   if (logits.dtype !== 'float32') {
     throw new Error(`ctcLoss: logits must be float32, got ${logits.dtype}`);
   }
-  const e = extendLabels(labels, labelLengths, logits, logitLengths);
+  const e = extendLabels(labels, logits, logitLengths);
   try {
     switch (opts.gradient) {
       case 'alpha-beta':
@@ -343,35 +334,68 @@ export function ctcLoss(
 }
 
 /**
+ * Keras-style padded label tensors read back to host labels for `ctcLoss` (asynchronously, so it
+ * works on every backend).
+ * @param labels int32 [B, Lmax], padded after each label's length with any value (never read)
+ * @param labelLengths int32 [B], each in [0, Lmax]
+ */
+export async function readCtcLabels(labels: tf.Tensor2D, labelLengths: tf.Tensor1D): Promise<number[][]> {
+  if (labels.rank !== 2) throw new Error(`readCtcLabels: labels must have shape [batch, maxLabelLength], got [${labels.shape}]`);
+  const [batch, maxLabel] = labels.shape;
+  for (const [t, name, fix] of [
+    [labels, 'labels', 'cast them with labels.toInt()'],
+    [labelLengths, 'labelLengths', "create them with tf.tensor1d(values, 'int32')"],
+  ] as const) {
+    if (t.dtype !== 'int32') throw new Error(`readCtcLabels: ${name} must be int32, got ${t.dtype}; ${fix}`);
+  }
+  if (labelLengths.rank !== 1 || labelLengths.shape[0] !== batch) {
+    throw new Error(`readCtcLabels: labelLengths must have shape [${batch}] (one entry per example), got [${labelLengths.shape}]`);
+  }
+  const [values, lengths] = await Promise.all([labels.data(), labelLengths.data()]);
+  return Array.from(lengths, (len, b) => {
+    if (!(len >= 0 && len <= maxLabel)) {
+      throw new Error(`readCtcLabels: labelLengths[${b}] = ${len} must be in [0, ${maxLabel}] (the labels' second dimension)`);
+    }
+    return Array.from(values.subarray(b * maxLabel, b * maxLabel + len));
+  });
+}
+
+/** Merges repeats and drops blanks from a frame path of class indices. */
+function collapsePath(path: ArrayLike<number>, steps: number, blank: number): number[] {
+  const seq: number[] = [];
+  let prev = -1;
+  for (let t = 0; t < steps; t++) {
+    const c = path[t];
+    if (c !== prev && c !== blank) seq.push(c);
+    prev = c;
+  }
+  return seq;
+}
+
+/**
  * Best-path (greedy) decoding: the most likely class at each step, repeats merged, blanks dropped.
+ * Asynchronous: the arg-max is read back with `data()`, which every backend supports.
  *
  * @param logits float32 [B, T, C] (scores or probabilities; only the argmax matters); blank = C - 1
  * @param logitLengths optional int32 [B] or numbers: the steps each example uses (default T)
  * @returns for each example, the decoded class indices (each in [0, C - 2])
  */
-export function ctcGreedyDecode(logits: tf.Tensor3D, logitLengths?: tf.Tensor1D | number[]): number[][] {
+export async function ctcGreedyDecode(logits: tf.Tensor3D, logitLengths?: tf.Tensor1D | ArrayLike<number>): Promise<number[][]> {
   if (logits.rank !== 3) {
     throw new Error(`ctcGreedyDecode: logits must be [batch, time, classes], got shape [${logits.shape}]`);
   }
   const [batch, time, classes] = logits.shape;
-  const blank = classes - 1;
   const best = tf.tidy(() => tf.argMax(logits, 2));
-  const ids = best.dataSync();
-  best.dispose();
-  const lengths = logitLengths === undefined ? undefined : Array.from(Array.isArray(logitLengths) ? logitLengths : logitLengths.dataSync());
-  const out: number[][] = [];
-  for (let b = 0; b < batch; b++) {
-    const steps = lengths === undefined ? time : Math.min(time, lengths[b]);
-    const seq: number[] = [];
-    let prev = -1;
-    for (let t = 0; t < steps; t++) {
-      const c = ids[b * time + t];
-      if (c !== prev && c !== blank) seq.push(c);
-      prev = c;
-    }
-    out.push(seq);
+  let ids: tf.TypedArray;
+  try {
+    ids = (await best.data()) as tf.TypedArray;
+  } finally {
+    best.dispose();
   }
-  return out;
+  const lengths = logitLengths instanceof tf.Tensor ? await logitLengths.data() : logitLengths;
+  return Array.from({ length: batch }, (_, b) =>
+    collapsePath(ids.subarray(b * time, (b + 1) * time), lengths === undefined ? time : Math.min(time, lengths[b]), classes - 1),
+  );
 }
 
 /** What a decoded text may be: its length range and, optionally, no character twice. */
@@ -398,10 +422,12 @@ export const DISTINCT_BEAM_WIDTH = 64;
  * character. Path scores are sums of logits over frames; the per-frame softmax normaliser is the
  * same for every path, so logits rank paths exactly like log-probabilities.
  *
+ * Asynchronous: the logits are read back with `data()`, which every backend supports.
+ *
  * @param logits float32 [B, T, C], class C - 1 the blank
  * @returns for each example, the decoded class indices (each in [0, C - 2])
  */
-export function ctcConstrainedDecode(logits: tf.Tensor3D, rules: TextRules): number[][] {
+export async function ctcConstrainedDecode(logits: tf.Tensor3D, rules: TextRules): Promise<number[][]> {
   if (logits.rank !== 3) {
     throw new Error(`ctcConstrainedDecode: logits must be [batch, time, classes], got shape [${logits.shape}]`);
   }
@@ -414,7 +440,7 @@ export function ctcConstrainedDecode(logits: tf.Tensor3D, rules: TextRules): num
   if (rules.distinct && min > classes - 1) {
     throw new Error(`texts of ${min} distinct characters cannot be drawn from ${classes - 1} classes`);
   }
-  const values = logits.dataSync();
+  const values = (await logits.data()) as Float32Array;
   const out: number[][] = [];
   for (let b = 0; b < batch; b++) {
     const x = values.subarray(b * time * classes, (b + 1) * time * classes);
@@ -539,13 +565,7 @@ function constrainedBestPath(x: Float32Array | Int32Array | Uint8Array, time: nu
     path[t] = state % classes;
     state = back[t * states + state];
   }
-  const seq: number[] = [];
-  let prev = -1;
-  for (const c of path) {
-    if (c !== prev && c !== blank) seq.push(c);
-    prev = c;
-  }
-  return seq;
+  return collapsePath(path, time, blank);
 }
 
 /** Maps decoded class indices to text: index i is `alphabet[i]`. */
@@ -563,7 +583,24 @@ export function ctcIndicesToText(sequences: number[][], alphabet: string): strin
 }
 
 /**
- * Encodes texts as CTC labels.
+ * Encodes texts as CTC labels on the host, ready for `ctcLoss`.
+ * @param texts the labels, any lengths (the empty string is allowed)
+ * @param alphabet the characters; character alphabet[i] becomes class i
+ * @returns one array of class indices per text
+ */
+export function textsToCtcLabels(texts: readonly string[], alphabet: string): number[][] {
+  return texts.map((text) =>
+    text.split('').map((ch) => {
+      const c = alphabet.indexOf(ch);
+      if (c < 0) throw new Error(`label '${text}' has character '${ch}', which is not in the alphabet '${alphabet}'`);
+      return c;
+    }),
+  );
+}
+
+/**
+ * Encodes texts as Keras-style padded CTC label tensors (for other CTC implementations;
+ * `ctcLoss` takes `textsToCtcLabels`' host arrays).
  * @param texts the labels, any lengths (the empty string is allowed)
  * @param alphabet the characters; character alphabet[i] becomes class i
  * @param maxLength width of the padded labels; default the longest text
@@ -575,19 +612,12 @@ export function encodeCtcLabels(
   maxLength?: number,
 ): { labels: tf.Tensor2D; labelLengths: tf.Tensor1D } {
   const width = maxLength ?? Math.max(1, ...texts.map((t) => t.length));
+  const tooLong = texts.find((t) => t.length > width);
+  if (tooLong !== undefined) {
+    throw new Error(`label '${tooLong}' has ${tooLong.length} characters, more than maxLength=${width}; raise maxLength`);
+  }
   const data = new Int32Array(texts.length * width);
-  texts.forEach((text, b) => {
-    if (text.length > width) {
-      throw new Error(`label '${text}' has ${text.length} characters, more than maxLength=${width}; raise maxLength`);
-    }
-    for (let i = 0; i < text.length; i++) {
-      const c = alphabet.indexOf(text[i]);
-      if (c < 0) {
-        throw new Error(`label '${text}' has character '${text[i]}', which is not in the alphabet '${alphabet}'`);
-      }
-      data[b * width + i] = c;
-    }
-  });
+  textsToCtcLabels(texts, alphabet).forEach((label, b) => data.set(label, b * width));
   return {
     labels: tf.tensor2d(data, [texts.length, width], 'int32'),
     labelLengths: tf.tensor1d(

@@ -9,8 +9,10 @@ export { summarizeModel, formatSummary } from './summary';
 export type { ModelSummary, LayerSummaryRow } from './summary';
 export { saveModel, loadModel, readModelMetadata, textRulesOf } from './io';
 export type { ModelMetadata, LoadedModel } from './io';
-export { ctcLoss, ctcGreedyDecode, ctcConstrainedDecode, ctcIndicesToText, encodeCtcLabels, DEFAULT_CTC_LOSS_OPTIONS } from './ctc';
-export type { CtcLossOptions, TextRules } from './ctc';
+export {
+  ctcLoss, ctcGreedyDecode, ctcConstrainedDecode, ctcIndicesToText, encodeCtcLabels, readCtcLabels, textsToCtcLabels, DEFAULT_CTC_LOSS_OPTIONS,
+} from './ctc';
+export type { CtcLabels, CtcLossOptions, TextRules } from './ctc';
 export { createCrnnNet, crnnLoss, crnnDecode, crnnTimeSteps, DEFAULT_CRNN_NET_OPTIONS } from './crnn-net';
 export type { CrnnNetOptions, CrnnHead } from './crnn-net';
 export { createBenchNet } from './bench-net';

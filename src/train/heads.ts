@@ -12,7 +12,7 @@ import {
   type FusedKernelName,
 } from '../backend/fused';
 import type { LabeledBatch } from '../data/loader';
-import { crnnLoss, encodeCtcLabels } from '../models';
+import { crnnLoss, textsToCtcLabels } from '../models';
 import type { HeadKind } from '../models/types';
 import { createTrainStep, perPositionLoss, type StepResult } from './step';
 
@@ -41,21 +41,17 @@ export function createHeadTraining(head: HeadKind, model: tf.LayersModel, optimi
     installGradientOverrides();
     registerFusedKernels();
   }
-  const withLabels = <T>(batch: LabeledBatch, f: (labels: tf.Tensor2D, lengths: tf.Tensor1D) => T): T => {
-    const { labels, labelLengths } = encodeCtcLabels(batch.texts, alphabet);
-    try {
-      return f(labels, labelLengths);
-    } finally {
-      labels.dispose();
-      labelLengths.dispose();
-    }
-  };
+  // Labels stay on the host: the CTC loss builds its masks there, so it never has to read a tensor
+  // back synchronously (which the WebGPU backend cannot do in Node).
+  const labelsOf = (batch: LabeledBatch) => textsToCtcLabels(batch.texts, alphabet);
   return {
-    step: (batch) =>
-      withLabels(batch, (labels, lengths) => ({
-        loss: withFusedKernels(fused, () => optimizer.minimize(() => crnnLoss(model, batch.xs, labels, lengths), true)) as tf.Scalar,
+    step: (batch) => {
+      const labels = labelsOf(batch);
+      return {
+        loss: withFusedKernels(fused, () => optimizer.minimize(() => crnnLoss(model, batch.xs, labels), true)) as tf.Scalar,
         correct: tf.tensor1d([], 'int32'),
-      })),
-    evalLoss: (batch) => withLabels(batch, (labels, lengths) => crnnLoss(model, batch.xs, labels, lengths, { training: false })),
+      };
+    },
+    evalLoss: (batch) => crnnLoss(model, batch.xs, labelsOf(batch), { training: false }),
   };
 }

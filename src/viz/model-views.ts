@@ -11,22 +11,33 @@ export interface ForwardPassRow {
 
 /**
  * Runs `xs` through the model once and describes every output (name, shape, how confident).
- * Leaves no tensors behind.
+ * Leaves no tensors behind. Asynchronous: the confidences are read back with `data()`, which every
+ * backend supports.
  * @param xs float32 [B, H, W, C]
  */
-export function forwardPassRows(model: tf.LayersModel, xs: tf.Tensor4D): ForwardPassRow[] {
+export async function forwardPassRows(model: tf.LayersModel, xs: tf.Tensor4D): Promise<ForwardPassRow[]> {
   const expected = model.inputs[0].shape.slice(1);
   const got = xs.shape.slice(1);
   if (expected.some((d, i) => d !== null && d !== got[i])) {
     throw new Error(`the model reads images of [${expected.join(',')}] (H,W,C) but the batch is [${got.join(',')}]; generate or resize to that size`);
   }
-  return tf.tidy(() => {
+  const shapes: number[][] = [];
+  // one mean top probability per output; NaN for outputs that are not [batch, classes]
+  const confidence = tf.tidy(() => {
     const out = model.predict(xs);
     const outputs = Array.isArray(out) ? out : [out];
-    return outputs.map((t, i) => ({
-      output: model.outputNames[i] ?? `output ${i + 1}`,
-      shape: `[${t.shape.join(',')}]`,
-      meanTopProbability: t.rank === 2 ? (tf.max(t, -1).mean().dataSync()[0] as number) : NaN,
-    }));
+    outputs.forEach((t) => shapes.push(t.shape));
+    return tf.stack(outputs.map((t) => (t.rank === 2 ? tf.max(t, -1).mean() : tf.scalar(NaN))));
   });
+  let values: Float32Array;
+  try {
+    values = (await confidence.data()) as Float32Array;
+  } finally {
+    confidence.dispose();
+  }
+  return shapes.map((shape, i) => ({
+    output: model.outputNames[i] ?? `output ${i + 1}`,
+    shape: `[${shape.join(',')}]`,
+    meanTopProbability: values[i],
+  }));
 }

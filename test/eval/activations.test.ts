@@ -15,11 +15,11 @@ function twoConvModel(secondBias: number): tf.LayersModel {
 describe('activationStats', () => {
   before(useNativeBackend);
 
-  it('finds a dead ReLU layer and everything after it', () => {
+  it('finds a dead ReLU layer and everything after it', async () => {
     const xs = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
     const model = twoConvModel(-1000);
     const before = tf.memory().numTensors;
-    const stats = activationStats(model, xs);
+    const stats = await activationStats(model, xs);
     assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
     assert.deepEqual(stats.map((s) => s.type), ['Conv2D', 'Conv2D', 'Flatten', 'Dense']);
     assert.ok(stats[0].zeroFraction < 0.01 && stats[0].acrossImagesStd > 0);
@@ -30,13 +30,13 @@ describe('activationStats', () => {
     xs.dispose();
   });
 
-  it('reports separate ReLU layers, where units die behind batch normalisation', () => {
+  it('reports separate ReLU layers, where units die behind batch normalisation', async () => {
     const input = tf.input({ shape: [8, 8, 1] });
     let x = tf.layers.conv2d({ filters: 2, kernelSize: 3, kernelInitializer: 'ones', biasInitializer: tf.initializers.constant({ value: -1000 }) }).apply(input) as tf.SymbolicTensor;
     x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(x) as tf.SymbolicTensor });
     const xs = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const stats = activationStats(model, xs);
+    const stats = await activationStats(model, xs);
     assert.deepEqual(stats.map((s) => s.type), ['Conv2D', 'ReLU', 'Flatten']);
     assert.equal(stats[0].zeroFraction, 0, 'the convolution itself outputs negatives, not zeros');
     assert.equal(stats[1].zeroFraction, 1);
@@ -44,10 +44,10 @@ describe('activationStats', () => {
     xs.dispose();
   });
 
-  it('reports a healthy network as alive', () => {
+  it('reports a healthy network as alive', async () => {
     const xs = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
     const model = twoConvModel(0);
-    const stats = activationStats(model, xs);
+    const stats = await activationStats(model, xs);
     assert.ok(stats.every((s) => s.zeroFraction < 1));
     assert.doesNotMatch(formatActivationStats(stats), /DEAD/);
     model.dispose();

@@ -1,6 +1,8 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { ctcGreedyDecode, ctcIndicesToText, ctcConstrainedDecode, ctcLoss, encodeCtcLabels, type CtcLossOptions } from '../../src/models/ctc';
+import {
+  ctcGreedyDecode, ctcIndicesToText, ctcConstrainedDecode, ctcLoss, encodeCtcLabels, readCtcLabels, textsToCtcLabels, type CtcLossOptions,
+} from '../../src/models/ctc';
 
 // The native backend makes the larger cases fast and provides TensorFlow's own CTCLoss as an oracle.
 let nativeLoaded = false;
@@ -77,32 +79,13 @@ function randomLogits(shape: [number, number, number], seed: number): number[][]
   );
 }
 
-function padLabels(labels: number[][]): number[][] {
-  const width = Math.max(1, ...labels.map((l) => l.length));
-  // Pad with an out-of-range value on purpose: padding must never be read.
-  return labels.map((l) => [...l, ...new Array<number>(width - l.length).fill(-7)]);
-}
-
 function lossOf(
   logits: number[][][],
   labels: number[][],
   options: Partial<CtcLossOptions> = {},
   logitLengths?: number[],
 ): number[] {
-  return tf.tidy(() =>
-    Array.from(
-      ctcLoss(
-        tf.tensor2d(padLabels(labels), undefined, 'int32'),
-        tf.tensor1d(
-          labels.map((l) => l.length),
-          'int32',
-        ),
-        tf.tensor3d(logits),
-        logitLengths && tf.tensor1d(logitLengths, 'int32'),
-        options,
-      ).dataSync(),
-    ),
-  );
+  return tf.tidy(() => Array.from(ctcLoss(labels, tf.tensor3d(logits), logitLengths, options).dataSync()));
 }
 
 function gradOf(
@@ -112,13 +95,7 @@ function gradOf(
   logitLengths?: number[],
 ): number[][][] {
   return tf.tidy(() => {
-    const lab = tf.tensor2d(padLabels(labels), undefined, 'int32');
-    const len = tf.tensor1d(
-      labels.map((l) => l.length),
-      'int32',
-    );
-    const steps = logitLengths && tf.tensor1d(logitLengths, 'int32');
-    const g = tf.grad((x: tf.Tensor) => ctcLoss(lab, len, x as tf.Tensor3D, steps, options).sum())(tf.tensor3d(logits));
+    const g = tf.grad((x: tf.Tensor) => ctcLoss(labels, x as tf.Tensor3D, logitLengths, options).sum())(tf.tensor3d(logits));
     return g.arraySync() as number[][][];
   });
 }
@@ -264,51 +241,46 @@ describe('ctcLoss', () => {
   });
 
   it('leaves no tensors behind after the loss and its gradient', () => {
-    const labels = tf.tensor2d([[0, 1], [1, 0]], undefined, 'int32');
-    const lengths = tf.tensor1d([2, 1], 'int32');
+    const labels = [[0, 1], [1]];
     const logits = tf.tensor3d(randomLogits([2, 4, 3], 16));
     const weights = tf.variable(logits);
     const before = tf.memory().numTensors;
     for (const gradient of GRADIENTS) {
-      ctcLoss(labels, lengths, logits, undefined, { gradient }).dispose();
-      const { value, grads } = tf.variableGrads(() => ctcLoss(labels, lengths, weights, undefined, { gradient }).sum());
+      ctcLoss(labels, logits, undefined, { gradient }).dispose();
+      const { value, grads } = tf.variableGrads(() => ctcLoss(labels, weights, undefined, { gradient }).sum());
       value.dispose();
       tf.dispose(grads);
-      tf.grad((x: tf.Tensor) => ctcLoss(labels, lengths, x as tf.Tensor3D, undefined, { gradient }).sum())(logits).dispose();
+      tf.grad((x: tf.Tensor) => ctcLoss(labels, x as tf.Tensor3D, undefined, { gradient }).sum())(logits).dispose();
     }
     assert.equal(tf.memory().numTensors, before);
-    tf.dispose([labels, lengths, logits, weights]);
+    tf.dispose([logits, weights]);
   });
 
   it('rejects bad inputs with errors that say what to fix', () => {
     const logits = tf.zeros([2, 4, 3]) as tf.Tensor3D;
-    const labels = tf.tensor2d([[0, 1], [1, 0]], undefined, 'int32');
-    const lengths = tf.tensor1d([2, 1], 'int32');
+    const labels = [[0, 1], [1]];
     assert.throws(
-      () => ctcLoss(labels, tf.tensor1d([2, 3], 'int32'), logits),
-      /^Error: ctcLoss: labelLengths\[1\] = 3 must be in \[0, 2\] \(the labels' second dimension\)$/,
-    );
-    assert.throws(
-      () => ctcLoss(tf.tensor2d([[0, 2], [1, 0]], undefined, 'int32'), lengths, logits),
+      () => ctcLoss([[0, 2], [1]], logits),
       /^Error: ctcLoss: labels\[0\]\[1\] = 2 must be a class in \[0, 1\]; 2 is the blank \(the last of the logits' 3 classes\)$/,
     );
+    assert.throws(() => ctcLoss([[0, 0.5], [1]], logits), /^Error: ctcLoss: labels\[0\]\[1\] = 0.5 must be a class in \[0, 1\]/);
     assert.throws(
-      () => ctcLoss(labels.toFloat() as tf.Tensor2D, lengths, logits),
-      /^Error: ctcLoss: labels must be int32, got float32; cast them with labels.toInt\(\)$/,
+      () => ctcLoss(labels, logits, [4, 5]),
+      /^Error: ctcLoss: logitLengths\[1\] = 5 must be an integer in \[1, 4\] \(the logits' time dimension\)$/,
+    );
+    assert.throws(() => ctcLoss(labels, logits, [4]), /^Error: ctcLoss: logitLengths has 1 entries for a batch of 2; give one per example$/);
+    assert.throws(() => ctcLoss([[0]], logits), /^Error: ctcLoss: 1 labels for a batch of 2 logits; give one label per example$/);
+    // a tensor where host labels belong: the error names both ways to build them
+    const tensorLabels = tf.tensor2d([[0, 1], [1, 0]], undefined, 'int32');
+    assert.throws(
+      () => ctcLoss(tensorLabels as unknown as number[][], logits),
+      /^Error: ctcLoss: labels must be an array of class-index arrays on the host, .*textsToCtcLabels\(texts, alphabet\).*await readCtcLabels\(labels, labelLengths\)$/,
     );
     assert.throws(
-      () => ctcLoss(labels, lengths, logits, tf.tensor1d([4, 5], 'int32')),
-      /^Error: ctcLoss: logitLengths\[1\] = 5 must be in \[1, 4\] \(the logits' time dimension\)$/,
-    );
-    assert.throws(
-      () => ctcLoss(labels, tf.tensor1d([2], 'int32'), logits),
-      /^Error: ctcLoss: labelLengths must have shape \[2\] \(one entry per example\), got \[1\]$/,
-    );
-    assert.throws(
-      () => ctcLoss(labels, lengths, logits, undefined, { gradient: 'numeric' as CtcLossOptions['gradient'] }),
+      () => ctcLoss(labels, logits, undefined, { gradient: 'numeric' as CtcLossOptions['gradient'] }),
       /gradient 'numeric' is not one of 'alpha-beta', 'autodiff'/,
     );
-    tf.dispose([logits, labels, lengths]);
+    tf.dispose([logits, tensorLabels]);
   });
 
   (nativeLoaded ? it : it.skip)('agrees with TensorFlow\'s native CTCLoss op on a random batch', () => {
@@ -363,7 +335,7 @@ describe('ctcGreedyDecode', () => {
   const scores = (paths: number[][], C: number) =>
     tf.tensor3d(paths.map((p) => p.map((c) => Array.from({ length: C }, (_, k) => (k === c ? 5 : 0)))));
 
-  it('merges repeats and drops blanks', () => {
+  it('merges repeats and drops blanks', async () => {
     // Blank = 3. "0 0 - 0 1 1 -" reads 0 0 1; "- - -" reads nothing; "2 - 2 2 -" reads 2 2.
     const logits = scores(
       [
@@ -373,32 +345,48 @@ describe('ctcGreedyDecode', () => {
       ],
       4,
     );
-    assert.deepEqual(ctcGreedyDecode(logits), [[0, 0, 1], [], [2, 2, 1]]);
+    assert.deepEqual(await ctcGreedyDecode(logits), [[0, 0, 1], [], [2, 2, 1]]);
     logits.dispose();
   });
 
-  it('reads only the first logitLengths steps', () => {
+  it('reads only the first logitLengths steps', async () => {
     const logits = scores([[0, 3, 1, 2], [1, 1, 2, 2]], 4);
-    assert.deepEqual(ctcGreedyDecode(logits, [2, 3]), [[0], [1, 2]]);
-    assert.deepEqual(ctcGreedyDecode(logits, tf.tensor1d([4, 1], 'int32')), [[0, 1, 2], [1]]);
-    logits.dispose();
+    assert.deepEqual(await ctcGreedyDecode(logits, [2, 3]), [[0], [1, 2]]);
+    const lengths = tf.tensor1d([4, 1], 'int32');
+    assert.deepEqual(await ctcGreedyDecode(logits, lengths), [[0, 1, 2], [1]]);
+    tf.dispose([logits, lengths]);
   });
 
-  it('maps indices to text and back through encodeCtcLabels', () => {
+  it('maps indices to text and back through textsToCtcLabels and the padded tensors of encodeCtcLabels', async () => {
     const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
     const texts = ['AB12', 'Z', '', 'XX9Y0Q'];
+    const host = textsToCtcLabels(texts, alphabet);
+    assert.deepEqual(host[0], [10, 11, 1, 2]);
+    assert.deepEqual(ctcIndicesToText(host, alphabet), texts);
     const { labels, labelLengths } = encodeCtcLabels(texts, alphabet);
     assert.deepEqual(labels.shape, [4, 6]);
-    assert.deepEqual(Array.from(labelLengths.dataSync()), [4, 1, 0, 6]);
-    const rows = labels.arraySync() as number[][];
-    assert.deepEqual(
-      ctcIndicesToText(
-        rows.map((r, b) => r.slice(0, texts[b].length)),
-        alphabet,
-      ),
-      texts,
-    );
+    assert.deepEqual(await readCtcLabels(labels, labelLengths), host);
     tf.dispose([labels, labelLengths]);
+  });
+
+  it('readCtcLabels ignores the padding and rejects tensors that are not Keras-style labels', async () => {
+    // padding with an out-of-range value on purpose: it must never be read
+    const labels = tf.tensor2d([[0, 1], [1, -7]], undefined, 'int32');
+    const lengths = tf.tensor1d([2, 1], 'int32');
+    assert.deepEqual(await readCtcLabels(labels, lengths), [[0, 1], [1]]);
+    const tooLong = tf.tensor1d([2, 3], 'int32');
+    const oneLength = tf.tensor1d([2], 'int32');
+    const floats = labels.toFloat() as tf.Tensor2D;
+    await assert.rejects(
+      readCtcLabels(labels, tooLong),
+      /^Error: readCtcLabels: labelLengths\[1\] = 3 must be in \[0, 2\] \(the labels' second dimension\)$/,
+    );
+    await assert.rejects(readCtcLabels(floats, lengths), /^Error: readCtcLabels: labels must be int32, got float32; cast them with labels.toInt\(\)$/);
+    await assert.rejects(
+      readCtcLabels(labels, oneLength),
+      /^Error: readCtcLabels: labelLengths must have shape \[2\] \(one entry per example\), got \[1\]$/,
+    );
+    tf.dispose([labels, lengths, tooLong, oneLength, floats]);
   });
 
   it('rejects characters outside the alphabet and indices outside it', () => {
@@ -406,6 +394,7 @@ describe('ctcGreedyDecode', () => {
       () => encodeCtcLabels(['AB', 'a1'], 'AB1'),
       /^Error: label 'a1' has character 'a', which is not in the alphabet 'AB1'$/,
     );
+    assert.throws(() => textsToCtcLabels(['AB', 'a1'], 'AB1'), /^Error: label 'a1' has character 'a', which is not in the alphabet 'AB1'$/);
     assert.throws(() => encodeCtcLabels(['ABAB'], 'AB', 3), /^Error: label 'ABAB' has 4 characters, more than maxLength=3; raise maxLength$/);
     assert.throws(() => ctcIndicesToText([[0, 2]], 'AB'), /^Error: class index 2 is outside the alphabet 'AB' \(length 2\)$/);
   });
@@ -434,11 +423,11 @@ describe('ctcConstrainedDecode', () => {
     }
   }
 
-  it('finds the best path among those that collapse to an allowed length, as brute force does', () => {
+  it('finds the best path among those that collapse to an allowed length, as brute force does', async () => {
     const cases = randomLogits([12, 6, 4], 11); // 12 examples, 6 frames, 3 symbols + blank
     for (const [min, max] of [[2, 2], [3, 3], [1, 4], [0, 1]]) {
       const logits = tf.tensor3d(cases);
-      const decoded = ctcConstrainedDecode(logits, { min, max });
+      const decoded = await ctcConstrainedDecode(logits, { min, max });
       logits.dispose();
       cases.forEach((example, b) => {
         let best = { path: [] as number[], score: -Infinity };
@@ -451,11 +440,11 @@ describe('ctcConstrainedDecode', () => {
     }
   });
 
-  it('finds the best path whose text has no repeated character, as brute force does', () => {
+  it('finds the best path whose text has no repeated character, as brute force does', async () => {
     const cases = randomLogits([16, 6, 4], 23);
     for (const [min, max] of [[2, 2], [3, 3], [1, 3]]) {
       const logits = tf.tensor3d(cases);
-      const decoded = ctcConstrainedDecode(logits, { min, max, distinct: true });
+      const decoded = await ctcConstrainedDecode(logits, { min, max, distinct: true });
       logits.dispose();
       cases.forEach((example, b) => {
         let best = { path: [] as number[], score: -Infinity };
@@ -468,34 +457,34 @@ describe('ctcConstrainedDecode', () => {
     }
   });
 
-  it('reads an O and a 0 where the best path reads the same character twice', () => {
+  it('reads an O and a 0 where the best path reads the same character twice', async () => {
     // Blank = 2, classes '0' and 'O'. Frames: O, blank, O (0 nearly as likely): "OO" is the
     // best path's text; with distinct characters the answer is "O0".
     const logits = tf.tensor3d([[[0, 5, 0], [0, 0, 5], [4.5, 5, 0]]]);
-    assert.deepEqual(ctcConstrainedDecode(logits, { min: 2, max: 2 }), [[1, 1]]);
-    assert.deepEqual(ctcConstrainedDecode(logits, { min: 2, max: 2, distinct: true }), [[1, 0]]);
+    assert.deepEqual(await ctcConstrainedDecode(logits, { min: 2, max: 2 }), [[1, 1]]);
+    assert.deepEqual(await ctcConstrainedDecode(logits, { min: 2, max: 2, distinct: true }), [[1, 0]]);
     logits.dispose();
   });
 
-  it('agrees with greedy decoding when the greedy text has an allowed length', () => {
+  it('agrees with greedy decoding when the greedy text has an allowed length', async () => {
     const logits = tf.tensor3d(randomLogits([20, 40, 37], 5));
-    assert.deepEqual(ctcConstrainedDecode(logits, { min: 0, max: 40 }), ctcGreedyDecode(logits));
+    assert.deepEqual(await ctcConstrainedDecode(logits, { min: 0, max: 40 }), await ctcGreedyDecode(logits));
     logits.dispose();
   });
 
-  it('reads a fourth character where greedy decoding merged two frames of it into three', () => {
+  it('reads a fourth character where greedy decoding merged two frames of it into three', async () => {
     // Blank = 3. The greedy path "0 1 1 2" reads 0 1 2; frame 2 is nearly as sure of '0', and
     // "0 1 0 2" is the best path that reads four characters.
     const logits = tf.tensor3d([[[5, 0, 0, 0], [0, 5, 0, 0], [4, 4.5, 0, 0], [0, 0, 5, 0]]]);
-    assert.deepEqual(ctcGreedyDecode(logits), [[0, 1, 2]]);
-    assert.deepEqual(ctcConstrainedDecode(logits, { min: 4, max: 4 }), [[0, 1, 0, 2]]);
+    assert.deepEqual(await ctcGreedyDecode(logits), [[0, 1, 2]]);
+    assert.deepEqual(await ctcConstrainedDecode(logits, { min: 4, max: 4 }), [[0, 1, 0, 2]]);
     logits.dispose();
   });
 
-  it('refuses impossible or invalid length ranges', () => {
+  it('refuses impossible or invalid length ranges', async () => {
     const logits = tf.tensor3d([[[1, 0], [0, 1]]]);
-    assert.throws(() => ctcConstrainedDecode(logits, { min: 3, max: 3 }), /texts of 3 characters cannot come out of 2 frames/);
-    assert.throws(() => ctcConstrainedDecode(logits, { min: 2, max: 1 }), /text length range 2\.\.1 is invalid/);
+    await assert.rejects(ctcConstrainedDecode(logits, { min: 3, max: 3 }), /texts of 3 characters cannot come out of 2 frames/);
+    await assert.rejects(ctcConstrainedDecode(logits, { min: 2, max: 1 }), /text length range 2\.\.1 is invalid/);
     logits.dispose();
   });
 });
