@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { TextRules } from './ctc';
+import { listModels } from './registry';
 import './seeded-dropout'; // registers the custom layer class for deserialisation
 
 /** What we store beside the weights; `architecture` names the registry entry. */
@@ -100,20 +101,100 @@ export async function saveModel(
   });
 }
 
-/** Reads `metadata.json` of a saved model, with errors that say what is wrong. */
+const MODEL_FILES = `${MODEL_JSON}, ${WEIGHTS_BIN} and ${METADATA_JSON}`;
+
+/** The fix for a damaged or incomplete model folder, naming the folder. */
+function restoreHint(dir: string): string {
+  return `restore the folder (a model shipped with the repository: \`git checkout -- ${dir}\`; a copied one: copy it again) or retrain it with \`captcha-lab train\``;
+}
+
+/**
+ * Why `dir` holds no saved model, as precisely as the folder allows: it does not exist, is a
+ * file, is a dataset, is a run whose weights were not kept, or is a run with only a checkpoint.
+ */
+function noModelMessage(dir: string): string {
+  const pick = 'pass --model-dir models/<run> (a folder written by `captcha-lab train`), or train one with `captcha-lab train`';
+  if (!fs.existsSync(dir)) return `no model in '${dir}': the folder does not exist; ${pick}`;
+  if (!fs.statSync(dir).isDirectory()) {
+    const parent = path.dirname(dir);
+    const isModelFile = [MODEL_JSON, WEIGHTS_BIN, METADATA_JSON].includes(path.basename(dir));
+    return `no model in '${dir}': it is a file, not a folder; ${isModelFile ? `pass its folder '${parent}'` : pick}`;
+  }
+  const has = (name: string) => fs.existsSync(path.join(dir, name));
+  if (has('labels.txt') || has('labels.csv')) {
+    return `no model in '${dir}': it is an image folder (${has('labels.txt') ? 'labels.txt' : 'labels.csv'}), not a model; give it as --data-dir and ${pick}`;
+  }
+  if (has(path.join('checkpoint', MODEL_JSON))) {
+    return `no model in '${dir}': the run has only a checkpoint so far; pass --model-dir ${path.join(dir, 'checkpoint')}, or finish the run with \`captcha-lab train --resume\``;
+  }
+  if (has('run.json')) {
+    return `no model in '${dir}': it holds a run record (run.json) but no ${MODEL_JSON}, so its weights were not kept; ${pick}`;
+  }
+  return `no model in '${dir}': ${MODEL_JSON} is missing; ${pick}`;
+}
+
+/** Throws, with what is wrong and the fix, unless `dir` is a folder with model.json in it. */
+export function checkModelFolder(dir: string): void {
+  if (!fs.existsSync(path.join(dir, MODEL_JSON)) || !fs.statSync(dir).isDirectory()) throw new Error(noModelMessage(dir));
+}
+
+/** A model folder's JSON file, parsed; a missing, unreadable or damaged file is named with the fix. */
+function readModelJsonFile(dir: string, name: string): unknown {
+  const file = path.join(dir, name);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${(err as Error).message})`;
+    throw new Error(`${file} ${reason}: the model folder is incomplete; ${restoreHint(dir)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is damaged (${text.length} bytes, not valid JSON: ${(err as Error).message}); ${restoreHint(dir)}`);
+  }
+}
+
+/** Reads `metadata.json` of a saved model, with errors that say what is wrong and the fix. */
 export function readModelMetadata(dir: string): ModelMetadata {
-  const file = path.join(dir, METADATA_JSON);
-  if (!fs.existsSync(path.join(dir, MODEL_JSON))) {
-    throw new Error(`no model in '${dir}': ${MODEL_JSON} is missing; train one with \`captcha-lab train\` or pass --model-dir`);
+  checkModelFolder(dir);
+  if (!fs.existsSync(path.join(dir, METADATA_JSON))) {
+    throw new Error(
+      `'${dir}' has ${MODEL_JSON} but no ${METADATA_JSON}: it was not saved by captcha-lab, or the file was lost; ` +
+        `pass --model-dir of a folder written by \`captcha-lab train\` (it holds ${MODEL_FILES}), or ${restoreHint(dir)}`,
+    );
   }
-  if (!fs.existsSync(file)) {
-    throw new Error(`'${dir}' has ${MODEL_JSON} but no ${METADATA_JSON}: it was not saved by captcha-lab`);
+  const meta = readModelJsonFile(dir, METADATA_JSON) as ModelMetadata;
+  const input = meta?.input;
+  const inputOk = input && [input.height, input.width, input.channels].every((n) => Number.isInteger(n) && n > 0);
+  if (typeof meta?.architecture !== 'string' || typeof meta.alphabet !== 'string' || meta.alphabet.length === 0 || !inputOk) {
+    throw new Error(
+      `${path.join(dir, METADATA_JSON)} lacks architecture, alphabet or input { height, width, channels }: it is not a captcha-lab model's metadata; ` +
+        restoreHint(dir),
+    );
   }
-  const meta = JSON.parse(fs.readFileSync(file, 'utf8')) as ModelMetadata;
-  if (typeof meta.architecture !== 'string' || typeof meta.alphabet !== 'string' || !meta.input) {
-    throw new Error(`${file} lacks architecture, alphabet or input; it is not a captcha-lab model`);
+  const known = listModels().map((spec) => spec.name);
+  if (!known.includes(meta.architecture)) {
+    throw new Error(
+      `${path.join(dir, METADATA_JSON)} names the architecture '${meta.architecture}', which is not registered (known: ${known.join(', ')}); ` +
+        'register it first (registerModel) if it is your own, or pass --model-dir of a model of a known architecture',
+    );
   }
   return meta;
+}
+
+/** Bytes per value of each weight dtype a `weights.bin` can hold (quantised weights: their stored dtype). */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** The size `weights.bin` must have for `specs`; undefined when a dtype has no fixed size. */
+export function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[]): number | undefined {
+  let total = 0;
+  for (const spec of specs) {
+    const bytes = DTYPE_BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (bytes === undefined) return undefined;
+    total += spec.shape.reduce((a, b) => a * b, 1) * bytes;
+  }
+  return total;
 }
 
 export interface LoadedModel {
@@ -132,17 +213,32 @@ export async function loadModel(dir: string, expectArchitecture?: string): Promi
       `'${dir}' holds a '${metadata.architecture}' model, not '${expectArchitecture}'; pick the matching --model or another folder`,
     );
   }
-  const modelJson = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), 'utf8'));
+  const modelFile = path.join(dir, MODEL_JSON);
+  const modelJson = readModelJsonFile(dir, MODEL_JSON) as { modelTopology?: unknown; weightsManifest?: Array<{ weights?: tf.io.WeightsManifestEntry[] }> };
+  if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest) || !modelJson.weightsManifest.every((g) => Array.isArray(g?.weights))) {
+    throw new Error(`${modelFile} lacks modelTopology or weightsManifest: it is not a TensorFlow.js layers model; ${restoreHint(dir)}`);
+  }
+  const weightSpecs = modelJson.weightsManifest.flatMap((g) => g.weights ?? []);
   const weightsFile = path.join(dir, WEIGHTS_BIN);
-  if (!fs.existsSync(weightsFile)) throw new Error(`'${dir}' lacks ${WEIGHTS_BIN}; the model folder is incomplete`);
+  if (!fs.existsSync(weightsFile)) throw new Error(`${weightsFile} is missing: the model folder is incomplete; ${restoreHint(dir)}`);
   const bytes = fs.readFileSync(weightsFile);
-  const weightSpecs = modelJson.weightsManifest.flatMap((g: { weights: unknown[] }) => g.weights);
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: modelJson.modelTopology,
-      weightSpecs,
-      weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    }),
-  );
-  return { model, metadata };
+  const expected = expectedWeightBytes(weightSpecs);
+  if (expected !== undefined && bytes.byteLength !== expected) {
+    throw new Error(
+      `${weightsFile} has ${bytes.byteLength} bytes but ${MODEL_JSON} lists ${expected} bytes of weights: ` +
+        `the file is ${bytes.byteLength < expected ? 'truncated' : 'longer than its manifest (from another model?)'}; ${restoreHint(dir)}`,
+    );
+  }
+  try {
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
+        weightSpecs,
+        weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+      }),
+    );
+    return { model, metadata };
+  } catch (err) {
+    throw new Error(`cannot build the model of '${dir}' from ${MODEL_JSON} and ${WEIGHTS_BIN} (${(err as Error).message}); ${restoreHint(dir)}`);
+  }
 }
