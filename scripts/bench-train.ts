@@ -4,6 +4,10 @@
  *
  *   npm run bench:train -- [--nets bench,seed] [--batches 32,128] [--steps N] [--groups 3]
  *                          [--plain | --compare] [--kernels reluGrad,...] [--no-keras] [--profile]
+ *                          [--backend native|webgpu|...]
+ *
+ * On `--backend webgpu` the fast path is our webgpu kernels (src/backend/webgpu-kernels) on the
+ * plain step, the plain path the backend's own kernels; Keras is skipped there (it runs on the CPU).
  *
  * A step is forward, loss, backward and Adam update on a fixed random batch (what Keras times too;
  * its `fit` also slices the batch from host memory). After warm-up, `--groups` groups of `--steps`
@@ -18,7 +22,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../src/backend';
+import { BACKEND_ORDER, enableWebGpuFastKernels, parseBackendKind, selectBackend, WEBGPU_FAST_KERNEL_NAMES, type BackendKind } from '../src/backend';
 import { FUSED_KERNEL_NAMES, type FusedKernelName } from '../src/backend/fused';
 import { createModel } from '../src/models';
 import { createTrainStep, type DescribedTrainStep } from '../src/train/step';
@@ -63,6 +67,8 @@ export interface BenchTrainOptions {
   profile: boolean;
   /** Also write the results as JSON to this file. */
   json?: string;
+  /** Force a backend (default: the best available, as everywhere). */
+  backend?: BackendKind;
 }
 
 function defaultKerasScript(): string {
@@ -126,6 +132,7 @@ export function parseArgs(argv: string[]): BenchTrainOptions {
     .option('--keras-steps <n>', 'batches per timed Keras epoch', positiveInt('keras-steps'), d.kerasSteps)
     .option('--profile', 'print the native ops of one step per case')
     .option('--json <file>', 'also write the results as JSON')
+    .option('--backend <kind>', `force a backend (${BACKEND_ORDER.join(', ')}); webgpu skips Keras`)
     .parse(argv);
   const o = program.opts();
   if (o.plain && o.compare) throw new Error('--plain and --compare exclude each other; --compare already times the plain path');
@@ -149,15 +156,17 @@ export function parseArgs(argv: string[]): BenchTrainOptions {
     kerasSteps: o.kerasSteps,
     profile: Boolean(o.profile),
     json: o.json,
+    backend: parseBackendKind(o.backend),
   };
 }
 
 const load = () => os.loadavg()[0].toFixed(2);
 
-function stepOnce(step: DescribedTrainStep, xs: tf.Tensor4D, ys: tf.Tensor2D): void {
+async function stepOnce(step: DescribedTrainStep, xs: tf.Tensor4D, ys: tf.Tensor2D): Promise<void> {
   const r = step(xs, ys);
-  // Reading the loss waits for the step to finish (on a GPU the ops would still be queued).
-  r.loss.dataSync();
+  // Reading the loss waits for the step to finish (on a GPU the ops would still be queued);
+  // asynchronously, the only read the webgpu backend allows in Node.
+  await r.loss.data();
   tf.dispose([r.loss, r.correct]);
 }
 
@@ -200,11 +209,13 @@ interface OursResult {
   load: string;
 }
 
-function timeOurs(net: Net, batch: number, p: Path, o: BenchTrainOptions): OursResult {
+async function timeOurs(net: Net, batch: number, p: Path, o: BenchTrainOptions): Promise<OursResult> {
   const model = createModel(net);
   const [, h, w, c] = model.inputs[0].shape as number[];
   const optimizer = tf.train.adam(1e-3);
-  const step = createTrainStep(model, optimizer, { fast: p === 'fast', kernels: o.kernels });
+  const webgpu = tf.getBackend() === 'webgpu';
+  const webgpuKernels = webgpu ? enableWebGpuFastKernels(p === 'fast' ? WEBGPU_FAST_KERNEL_NAMES : []) : [];
+  const step = createTrainStep(model, optimizer, webgpu ? { fast: false } : { fast: p === 'fast', kernels: o.kernels });
   const xs = tf.randomUniform([batch, h, w, c], 0, 1, 'float32', 1) as tf.Tensor4D;
   const ys = tf.tidy(() => tf.randomUniform([batch, 4], 0, 36, 'float32', 2).floor().cast('int32')) as tf.Tensor2D;
   const startLoad = load();
@@ -213,18 +224,18 @@ function timeOurs(net: Net, batch: number, p: Path, o: BenchTrainOptions): OursR
   let t0 = process.hrtime.bigint();
   for (let i = 0; i < o.warmup; i++) {
     t0 = process.hrtime.bigint();
-    stepOnce(step, xs, ys);
+    await stepOnce(step, xs, ys);
     warmSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   }
   const steps = o.steps > 0 ? o.steps : Math.min(20, Math.max(2, Math.round(o.seconds / Math.max(warmSeconds, 1e-3))));
   const rates: number[] = [];
   for (let g = 0; g < o.groups; g++) {
     t0 = process.hrtime.bigint();
-    for (let i = 0; i < steps; i++) stepOnce(step, xs, ys);
+    for (let i = 0; i < steps; i++) await stepOnce(step, xs, ys);
     rates.push((batch * steps) / (Number(process.hrtime.bigint() - t0) / 1e9));
   }
-  if (o.profile) {
-    const ops = profileNative(() => stepOnce(step, xs, ys));
+  if (o.profile && !webgpu) {
+    const ops = profileNative(() => void stepOnce(step, xs, ys));
     const total = ops.reduce((s, x) => s + x.ms, 0);
     const calls = ops.reduce((s, x) => s + x.calls, 0);
     console.log(`  profile ${net} batch ${batch} ${p}: ${total.toFixed(0)} ms in ${calls} native ops; top:`);
@@ -236,7 +247,7 @@ function timeOurs(net: Net, batch: number, p: Path, o: BenchTrainOptions): OursR
     msPerStep: (batch / median(rates)) * 1000,
     steps,
     groups: o.groups,
-    kernels: step.info.kernels,
+    kernels: webgpu ? (webgpuKernels as unknown as FusedKernelName[]) : step.info.kernels,
     layers: step.info.layers,
     load: `${startLoad}->${load()}`,
   };
@@ -350,14 +361,15 @@ function printTable(results: CaseResult[], o: BenchTrainOptions): void {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv);
-  const backend = await selectBackend({ log: (l) => console.log(l) });
-  const kerasProblem = o.keras ? prepareKeras(o) : 'skipped (--no-keras)';
+  const backend = await selectBackend({ force: o.backend, log: (l) => console.log(l) });
+  const onGpu = backend.tfBackend === 'webgpu';
+  const kerasProblem = onGpu ? 'skipped (webgpu: compare against a CPU run)' : o.keras ? prepareKeras(o) : 'skipped (--no-keras)';
   console.log(
     `[bench] tfjs ${tf.version.tfjs} on '${backend.tfBackend}', ${os.cpus().length} cores, load ${load()}; ` +
       `paths ${o.paths.join('+')}; ${o.groups} timed groups after ${o.warmup} warm-up steps; ` +
       `keras: ${kerasProblem ?? `${path.relative(process.cwd(), o.kerasScript)} (${o.kerasSteps} batches x ${o.groups} epochs)`}`,
   );
-  if (o.paths.includes('fast') && backend.tfBackend !== 'tensorflow') {
+  if (o.paths.includes('fast') && backend.tfBackend !== 'tensorflow' && !onGpu) {
     console.log(`[bench] WARNING: the fast path needs tfjs-node; on '${backend.tfBackend}' it runs the plain path`);
   }
   const results: CaseResult[] = [];
@@ -368,7 +380,7 @@ async function main(): Promise<void> {
         const r: Round = { ours: {} };
         const tag = o.rounds > 1 ? ` (round ${round + 1}/${o.rounds})` : '';
         for (const p of o.paths) {
-          const ours = timeOurs(net, batch, p, o);
+          const ours = await timeOurs(net, batch, p, o);
           r.ours[p] = ours;
           console.log(
             `[ours]  ${net} batch ${batch} ${p}${tag}: ${fmt(ours.imagesPerSecond)} img/s (${fmt(ours.msPerStep, 0)} ms/step, ` +

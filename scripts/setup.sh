@@ -5,6 +5,11 @@
 #                                    Python venv with JupyterLab + nbclient, the tslab kernel
 #   bash scripts/setup.sh --gpu      also builds @tensorflow/tfjs-node-gpu against the GPU wheel
 #   bash scripts/setup.sh --keras    also installs tensorflow-cpu into the venv (Keras reference bench)
+#   bash scripts/setup.sh --webgpu   also installs the WebGPU route to a GPU (no CUDA): the npm package
+#                                    webgpu (Dawn, ~130 MB) and the Vulkan loader; see docs/backends.md
+#   bash scripts/setup.sh --test     what the tests need: --webgpu plus Mesa's software Vulkan driver
+#                                    (llvmpipe, from bookworm-backports), so the WebGPU kernels are
+#                                    tested on the CPU
 #
 # Each step first checks whether its result is already there, so a second run changes nothing
 # and takes a few seconds. Why the native binding is built by hand: tfjs-node's install script
@@ -18,12 +23,16 @@ cd "$ROOT"
 TF_VERSION=2.21.0
 WANT_GPU=0
 WANT_KERAS=0
+WANT_WEBGPU=0
+WANT_SOFTWARE_VULKAN=0
 for arg in "$@"; do
   case "$arg" in
     --gpu) WANT_GPU=1 ;;
     --keras) WANT_KERAS=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "setup: unknown option '$arg' (known: --gpu, --keras)" >&2; exit 2 ;;
+    --webgpu) WANT_WEBGPU=1 ;;
+    --test) WANT_WEBGPU=1; WANT_SOFTWARE_VULKAN=1 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (known: --gpu, --keras, --webgpu, --test)" >&2; exit 2 ;;
   esac
 done
 
@@ -39,12 +48,25 @@ step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 APT_PACKAGES=(build-essential python3 python3-venv python3-pip unzip
   libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
   fonts-noto-mono chromium)
+((WANT_WEBGPU)) && APT_PACKAGES+=(libvulkan1)
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
-if ((${#missing[@]})); then
-  cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+# Dawn refuses Debian 12's own Mesa 22.3 lavapipe; Mesa 25 from bookworm-backports works.
+BACKPORTS_CMD=""
+if ((WANT_SOFTWARE_VULKAN)) && ! dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -q bpo12; then
+  if grep -q 'VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then
+    BACKPORTS_CMD="echo 'deb http://deb.debian.org/debian bookworm-backports main' > /etc/apt/sources.list.d/captcha-lab-backports.list && apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -t bookworm-backports mesa-vulkan-drivers libvulkan1"
+  else
+    echo "[setup] note: the software Vulkan driver for the WebGPU tests is installed automatically on Debian 12 only; install Mesa >= 25 (mesa-vulkan-drivers) yourself" >&2
+  fi
+fi
+if ((${#missing[@]})) || [[ -n $BACKPORTS_CMD ]]; then
+  cmd="true"
+  ((${#missing[@]})) && cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+  [[ -n $BACKPORTS_CMD ]] && cmd="$cmd && $BACKPORTS_CMD"
   if [[ $(id -u) -ne 0 ]]; then
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
       step "installing system packages with sudo: ${missing[*]}"
@@ -56,7 +78,7 @@ if ((${#missing[@]})); then
       exit 1
     fi
   else
-    step "installing system packages: ${missing[*]}"
+    step "installing system packages: ${missing[*]}${BACKPORTS_CMD:+ and the Mesa 25 software Vulkan driver from bookworm-backports}"
     bash -c "$cmd" >/dev/null
   fi
 fi
@@ -71,6 +93,15 @@ if [[ ! -f $STAMP || "$(cat $STAMP)" != "$LOCK_HASH" ]]; then
   step "npm ci (install scripts skipped; native modules are built next)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$LOCK_HASH" > "$STAMP"
+fi
+
+# The WebGPU route (optional): Dawn's Node bindings. Not in package.json, so that the default
+# install stays lean (the package holds binaries for every platform, ~130 MB); installed without
+# saving, after npm ci (which would remove it again). Version pinned: the one measured.
+WEBGPU_VERSION=0.6.2
+if ((WANT_WEBGPU)) && ! node -e "if (require('webgpu/package.json').version !== '$WEBGPU_VERSION') process.exit(1)" >/dev/null 2>&1; then
+  step "installing webgpu@$WEBGPU_VERSION (Dawn's WebGPU for Node, the GPU route without CUDA)"
+  npm install --no-save --ignore-scripts --no-audit --no-fund --loglevel=error "webgpu@$WEBGPU_VERSION"
 fi
 
 loads() { node -e "require('$1')" >/dev/null 2>&1; }

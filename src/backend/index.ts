@@ -3,18 +3,21 @@
  * (CLI, notebook, benchmark). Library code imports plain `@tensorflow/tfjs` and runs on whatever
  * was chosen here.
  *
- * Order: tfjs-node-gpu (when it loads and a GPU is visible) > tfjs-node (native TensorFlow) >
- * wasm (with the training kernels it lacks registered by us) > pure-JS cpu (with a loud warning).
- * `CAPTCHA_LAB_BACKEND=gpu|native|wasm|cpu` forces one choice.
+ * Order: tfjs-node-gpu (when it loads and a GPU is visible; unverified) > webgpu (Dawn over
+ * Vulkan, see ./webgpu; automatically only on an NVIDIA GPU, the one kind measured faster than
+ * the CPU backends) > tfjs-node (native TensorFlow) > wasm (with the training kernels it lacks
+ * registered by us) > pure-JS cpu (with a loud warning).
+ * `CAPTCHA_LAB_BACKEND=gpu|webgpu|native|wasm|cpu` (or `--backend`) forces one choice.
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from './wasm-kernels';
+import type { WebGpuAdapter } from './webgpu';
 
-export type BackendKind = 'gpu' | 'native' | 'wasm' | 'cpu';
+export type BackendKind = 'gpu' | 'webgpu' | 'native' | 'wasm' | 'cpu';
 
 export const BACKEND_ENV_VAR = 'CAPTCHA_LAB_BACKEND';
-export const BACKEND_ORDER: readonly BackendKind[] = ['gpu', 'native', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendKind[] = ['gpu', 'webgpu', 'native', 'wasm', 'cpu'];
 
 export interface BackendInfo {
   /** Which of our choices is active. */
@@ -27,6 +30,8 @@ export interface BackendInfo {
   skipped: string[];
   /** Set when the backend is too slow for real training. */
   warning?: string;
+  /** The WebGPU adapter, for the webgpu backend. */
+  adapter?: WebGpuAdapter;
 }
 
 export interface SelectBackendOptions {
@@ -37,6 +42,11 @@ export interface SelectBackendOptions {
   force?: BackendKind;
   /** Where to report the choice and warnings. @default console.error */
   log?: (line: string) => void;
+}
+
+/** Exported for the CLI's `--backend` flag: the same check as the environment variable. */
+export function parseBackendKind(value: string | undefined): BackendKind | undefined {
+  return parseForced(value);
 }
 
 let active: BackendInfo | undefined;
@@ -68,7 +78,7 @@ function describe(err: unknown): string {
   return msg.split('\n')[0];
 }
 
-async function tryBackend(kind: BackendKind): Promise<Omit<BackendInfo, 'skipped'>> {
+async function tryBackend(kind: BackendKind, automatic: boolean): Promise<Omit<BackendInfo, 'skipped'>> {
   switch (kind) {
     case 'gpu': {
       if (!gpuVisible()) throw new Error('no NVIDIA GPU visible (/proc/driver/nvidia/gpus is empty)');
@@ -76,6 +86,29 @@ async function tryBackend(kind: BackendKind): Promise<Omit<BackendInfo, 'skipped
       require('@tensorflow/tfjs-node-gpu');
       await tf.setBackend('tensorflow');
       return { kind, tfBackend: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' };
+    }
+    case 'webgpu': {
+      // Loaded only when chosen: requiring ./webgpu pulls in nothing heavy, but Dawn and the
+      // webgpu backend load only inside initWebGpuBackend.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const webgpu = require('./webgpu') as typeof import('./webgpu');
+      if (automatic) {
+        // The automatic choice takes WebGPU only where it is known to beat the CPU backends: an
+        // NVIDIA GPU (measured on an H200, docs/backends.md). Checked before loading anything.
+        if (!gpuVisible()) throw new Error('automatic choice only on an NVIDIA GPU (none visible); force it with --backend webgpu');
+        if (!webgpu.webGpuInstalled()) throw new Error(`the 'webgpu' package is not installed (bash scripts/setup.sh --webgpu)`);
+      }
+      const adapter = await webgpu.initWebGpuBackend({ allowSoftware: automatic ? false : undefined });
+      if (automatic && adapter.vendor.toLowerCase() !== 'nvidia') {
+        throw new Error(`automatic choice only on an NVIDIA adapter, found ${webgpu.formatAdapter(adapter)}; force it with --backend webgpu`);
+      }
+      return {
+        kind,
+        tfBackend: 'webgpu',
+        package: `@tensorflow/tfjs-backend-webgpu on ${webgpu.formatAdapter(adapter)}`,
+        adapter,
+        warning: adapter.software ? 'software WebGPU adapter: real WGSL kernels on the CPU, for tests only (~100x slower)' : undefined,
+      };
     }
     case 'native': {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -121,7 +154,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const skipped: string[] = [];
   for (const kind of candidates) {
     try {
-      const info: BackendInfo = { ...(await tryBackend(kind)), skipped };
+      const info: BackendInfo = { ...(await tryBackend(kind, !forced)), skipped };
       await tf.ready();
       active = info;
       log(`[backend] ${info.tfBackend} (${info.package})`);
@@ -135,3 +168,11 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 }
 
 export { initWasmBackend, registerWasmTrainingKernels } from './wasm-kernels';
+export {
+  activeWebGpuFastKernels,
+  disableWebGpuFastKernels,
+  enableWebGpuFastKernels,
+  WEBGPU_FAST_KERNEL_NAMES,
+  type WebGpuFastKernelName,
+} from './webgpu-kernels';
+export type { WebGpuAdapter, WebGpuBackendOptions } from './webgpu';

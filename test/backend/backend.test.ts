@@ -58,7 +58,7 @@ describe('selectBackend', () => {
     const { execFileSync } = await import('child_process');
     const script = `require('${require.resolve('../../src/backend')}').selectBackend().catch(e => { console.log(e.message); })`;
     const out = execFileSync(process.execPath, ['-e', script], { env: { ...process.env, [BACKEND_ENV_VAR]: 'tpu' } }).toString();
-    assert.match(out, /CAPTCHA_LAB_BACKEND='tpu' is not a backend; use one of gpu, native, wasm, cpu or auto/);
+    assert.match(out, /CAPTCHA_LAB_BACKEND='tpu' is not a backend; use one of gpu, webgpu, native, wasm, cpu or auto/);
   });
 
   it('falls back to cpu with a loud speed warning when forced', async () => {

@@ -1,0 +1,82 @@
+/**
+ * Faster training kernels for `@tensorflow/tfjs-backend-webgpu` 4.22, switchable one by one like
+ * the fused native kernels of ./fused.
+ *
+ * - `conv2dBackpropFilter`: the backend's own weight gradient runs one GPU thread per filter
+ *   weight, each looping over the whole batch and image (347 ms for the seed network's first conv
+ *   at batch 64 on an H200). The same sum is a *forward* convolution of transposed tensors (x as
+ *   [C_in, H, W, B] convolved with dy as an [h, w, B, C_out] filter, see ./composite-kernels),
+ *   which the backend runs as a tiled matrix product (28 ms for that layer).
+ *
+ * Registering replaces the backend's kernel for the whole process; `disableWebGpuFastKernels`
+ * restores it. Registration does not load the webgpu backend itself.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilter, type Info, type KernelArgs } from './composite-kernels';
+
+const BACKEND = 'webgpu';
+
+export const WEBGPU_FAST_KERNEL_NAMES = ['conv2dBackpropFilter'] as const;
+export type WebGpuFastKernelName = (typeof WEBGPU_FAST_KERNEL_NAMES)[number];
+
+interface FastKernel {
+  kernelName: string;
+  kernelFunc: (args: KernelArgs) => Info;
+}
+
+const FAST_KERNELS: Record<WebGpuFastKernelName, FastKernel> = {
+  conv2dBackpropFilter: {
+    kernelName: tf.Conv2DBackpropFilter,
+    kernelFunc: (args) => conv2DBackpropFilter(args, BACKEND),
+  },
+};
+
+/** The backend's own kernels that ours replaced, to put back on disable. */
+const originals = new Map<WebGpuFastKernelName, tf.KernelConfig>();
+
+export function checkWebGpuKernelNames(names: readonly string[]): asserts names is readonly WebGpuFastKernelName[] {
+  for (const name of names) {
+    if (!(WEBGPU_FAST_KERNEL_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`'${name}' is not a webgpu fast kernel; known: ${WEBGPU_FAST_KERNEL_NAMES.join(', ')}`);
+    }
+  }
+}
+
+/** Which of our kernels are registered for webgpu now. */
+export function activeWebGpuFastKernels(): WebGpuFastKernelName[] {
+  return WEBGPU_FAST_KERNEL_NAMES.filter((name) => {
+    const k = FAST_KERNELS[name];
+    return tf.getKernel(k.kernelName, BACKEND)?.kernelFunc === (k.kernelFunc as tf.KernelFunc);
+  });
+}
+
+/**
+ * Registers exactly `names` (default: all) for webgpu and restores the backend's own kernel for the
+ * others. Returns the names now active. Idempotent.
+ */
+export function enableWebGpuFastKernels(names: readonly string[] = WEBGPU_FAST_KERNEL_NAMES): WebGpuFastKernelName[] {
+  checkWebGpuKernelNames(names);
+  for (const name of WEBGPU_FAST_KERNEL_NAMES) {
+    const { kernelName, kernelFunc } = FAST_KERNELS[name];
+    const current = tf.getKernel(kernelName, BACKEND);
+    const ours = current?.kernelFunc === (kernelFunc as tf.KernelFunc);
+    if (names.includes(name) && !ours) {
+      if (current) {
+        originals.set(name, current);
+        // Unregistering first avoids tfjs' "already registered" warning.
+        tf.unregisterKernel(kernelName, BACKEND);
+      }
+      tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc: kernelFunc as tf.KernelFunc });
+    } else if (!names.includes(name) && ours) {
+      tf.unregisterKernel(kernelName, BACKEND);
+      const original = originals.get(name);
+      if (original) tf.registerKernel(original);
+    }
+  }
+  return activeWebGpuFastKernels();
+}
+
+/** Puts the backend's own kernels back. */
+export function disableWebGpuFastKernels(): void {
+  enableWebGpuFastKernels([]);
+}

@@ -1,0 +1,119 @@
+import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import {
+  activeWebGpuFastKernels,
+  disableWebGpuFastKernels,
+  enableWebGpuFastKernels,
+  parseBackendKind,
+  WEBGPU_FAST_KERNEL_NAMES,
+} from '../../src/backend';
+import { describeAdapter, formatAdapter, webGpuInstalled } from '../../src/backend/webgpu';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const CHECK = path.join(ROOT, 'dist', 'scripts', 'webgpu-check.js');
+
+/** Runs scripts/webgpu-check.js in its own process (a backend choice is for the whole process). */
+function runCheck(args: string[]): { status: number | null; out: string } {
+  const res = spawnSync(process.execPath, [CHECK, ...args, '--software'], { encoding: 'utf8', timeout: 120_000 });
+  return { status: res.status, out: `${res.stdout}\n${res.stderr}` };
+}
+
+/** Whether this machine can run WebGPU on a software adapter (the `webgpu` package plus Mesa's llvmpipe). */
+function softwareWebGpuAvailable(): { ok: boolean; why: string } {
+  if (!webGpuInstalled()) return { ok: false, why: "the 'webgpu' package is not installed (bash scripts/setup.sh --test)" };
+  const res = spawnSync(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'backend', 'webgpu.js'))}).probeWebGpuAdapter().then(a => { console.log(JSON.stringify(a)); process.exit(0); }, e => { console.log(e.message); process.exit(1); })`],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  return { ok: res.status === 0, why: (res.stdout || res.stderr).trim().split('\n').pop() ?? '' };
+}
+
+describe('webgpu backend', () => {
+  it('tells a software adapter from a GPU', () => {
+    const llvmpipe = describeAdapter({ info: { vendor: 'mesa', architecture: 'software', device: 'llvmpipe-llvm-15', description: 'llvmpipe: Mesa 25.0.7' } });
+    assert.equal(llvmpipe.software, true);
+    assert.equal(formatAdapter(llvmpipe), 'mesa llvmpipe-llvm-15 (software)');
+    assert.equal(describeAdapter({ info: { vendor: 'google', device: 'SwiftShader Device' } }).software, true);
+    assert.equal(describeAdapter({ info: { vendor: 'x' }, isFallbackAdapter: true }).software, true);
+    const h200 = describeAdapter({ info: { vendor: 'nvidia', architecture: 'hopper', device: 'nvidia-h200', description: 'NVIDIA H200' } });
+    assert.equal(h200.software, false);
+    assert.equal(formatAdapter(h200), 'nvidia nvidia-h200 (GPU)');
+  });
+
+  it('accepts webgpu as a backend name', () => {
+    assert.equal(parseBackendKind('webgpu'), 'webgpu');
+    assert.throws(() => parseBackendKind('webgl'), /not a backend.*webgpu/);
+  });
+
+  it('switches its fast kernels on and off, one by one', () => {
+    try {
+      assert.deepEqual(enableWebGpuFastKernels(), [...WEBGPU_FAST_KERNEL_NAMES]);
+      assert.ok(tf.getKernel(tf.Conv2DBackpropFilter, 'webgpu'));
+      assert.deepEqual(enableWebGpuFastKernels(), [...WEBGPU_FAST_KERNEL_NAMES], 'idempotent');
+      assert.deepEqual(enableWebGpuFastKernels([]), []);
+      assert.throws(() => enableWebGpuFastKernels(['reluGrad']), /not a webgpu fast kernel/);
+    } finally {
+      disableWebGpuFastKernels();
+    }
+    assert.deepEqual(activeWebGpuFastKernels(), []);
+  });
+
+  it('loads nothing of the webgpu path unless it is chosen', () => {
+    const script = `
+      const b = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'backend', 'index.js'))});
+      b.selectBackend({ force: 'cpu', log: () => {} }).then(() => {
+        const loaded = Object.keys(require.cache).filter((f) => /tfjs-backend-webgpu|dawn\\.node|[\\/]webgpu[\\/]/.test(f));
+        console.log(JSON.stringify(loaded));
+      });`;
+    const res = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(res.status, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout.trim().split('\n').pop() as string), []);
+  });
+
+  describe('on a software adapter (Mesa llvmpipe: the real WGSL kernels on the CPU)', function () {
+    this.timeout(180_000);
+    before(function () {
+      const { ok, why } = softwareWebGpuAvailable();
+      if (!ok) {
+        // CI installs Mesa's llvmpipe (setup.sh --test), so there a missing adapter is a failure.
+        if (process.env.CI) throw new Error(`WebGPU on llvmpipe is unavailable in CI: ${why}`);
+        console.log(`      (skipped: no software WebGPU adapter here: ${why})`);
+        this.skip();
+      }
+    });
+
+    it('refuses the software adapter unless asked for it', () => {
+      const res = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'backend', 'index.js'))}).selectBackend({ force: 'webgpu', log: () => {} }).then(() => process.exit(0), (e) => { console.log(e.message); process.exit(3); })`], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, CAPTCHA_LAB_WEBGPU_SOFTWARE: '' },
+      });
+      assert.equal(res.status, 3);
+      assert.match(res.stdout, /only a software adapter .*llvmpipe.*CAPTCHA_LAB_WEBGPU_SOFTWARE=1/s);
+    });
+
+    it('computes the weight gradient as a forward convolution to 1e-4 of the cpu backend and of its own kernel', () => {
+      const { status, out } = runCheck(['grad', '--shapes', 'tiny']);
+      const rows = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const summary = rows.pop();
+      assert.equal(rows.length, 4, out);
+      for (const row of rows) {
+        assert.ok(row.relErrFastVsCpu <= 1e-4, `${row.case}: ${row.relErrFastVsCpu}`);
+        assert.ok(row.relErrFastVsPlain <= 1e-4, `${row.case}: ${row.relErrFastVsPlain}`);
+      }
+      assert.equal(summary.ok, true);
+      assert.equal(status, 0, out);
+    });
+
+    it('trains and predicts with asynchronous reads only', () => {
+      const { status, out } = runCheck(['smoke']);
+      const result = JSON.parse(out.split('\n').filter((l) => l.startsWith('{"losses"')).pop() ?? '{}');
+      assert.equal(status, 0, out);
+      assert.ok(result.losses[5] < result.losses[0], out);
+      assert.equal(result.predicted.length, 6);
+    });
+  });
+});
