@@ -1,7 +1,7 @@
 /**
- * `ImageCaptcha`: a port of lepture/captcha's `captcha.image.ImageCaptcha` (v0.7.0 / v0.7.1),
- * step by step and draw by draw, with the randomness injected. See
- * ../shared/reference/lepture-captcha-spec.md §2 for the algorithm this follows.
+ * `ImageCaptcha`: a port of lepture/captcha's `captcha.image.ImageCaptcha` (v0.7.0 / v0.7.1, and
+ * v0.2.2 of March 2017), step by step and draw by draw, with the randomness injected. See
+ * ../shared/reference/lepture-captcha-spec.md §2 for the algorithm this follows and §5 for 0.2.2.
  */
 import {
   alphaBBox,
@@ -9,10 +9,13 @@ import {
   div255,
   drawArc,
   drawNoiseDot,
+  LUMA_MASK_LUT,
+  LUMA_MASK_LUT_ROUNDED,
   pasteLumaMask,
   resizeRgb,
   smooth,
   warpGlyph,
+  type ResampleFilter,
   type RgbImage,
   type RgbaImage,
 } from './raster';
@@ -23,9 +26,68 @@ import { encode, type EncodeOptions, type ImageFormat } from './encode';
 import { expandAlphabet } from './text';
 import { withDefaults } from '../options';
 
-/** Which release's formulas to follow; they differ in warp strength and the noise arc's end (spec §2.4). */
-export type CaptchaVersion = '0.7.0' | '0.7.1';
-export const CAPTCHA_VERSIONS: readonly CaptchaVersion[] = ['0.7.0', '0.7.1'];
+/**
+ * Which lepture release to follow (spec §2.4, §5): '0.7.0' and '0.7.1' differ in warp strength and
+ * the noise arc's end; '0.2.2' (March 2017) has bigger fonts, no spaces and no squeeze;
+ * '0.2.2-pillow4' is 0.2.2 with `Image.resize` defaulting to NEAREST, as on the Pillow 4 of 2017.
+ */
+export const CAPTCHA_VERSIONS = ['0.7.0', '0.7.1', '0.2.2', '0.2.2-pillow4'] as const;
+export type CaptchaVersion = (typeof CAPTCHA_VERSIONS)[number];
+
+/** What a version does differently; the rest of the algorithm is common to all of them. */
+export interface CaptchaVersionProfile {
+  /** Default font sizes, px: (46, 58, 68) up to 0.2.2, (42, 50, 56) since 0.2.3. */
+  fontSizes: readonly number[];
+  /** Default chance of a blank glyph before each character; null: the release draws no spaces (they came in 0.3). */
+  wordSpaceProbability: number | null;
+  /** Lowest random ink channel: 0 up to 0.2.x, 10 since 0.3 ("fix invisible text"). */
+  inkMin: number;
+  /** Character box: Pillow's `textbbox` (0.6+), or the `textsize` of older releases (one px less each way). */
+  glyphBox: 'textbbox' | 'textsize';
+  /** Paste-mask table: `int(i * 1.97)` (0.4+), or up to 0.3 the floats `i * 1.97`, which Pillow 9.4 rounds. */
+  maskTable: Uint8Array;
+  /** Warp amplitude: `w * uniform(min, max)`, or 0.7.1's precedence slip `w * U * (max - min) + min`. */
+  warp: 'uniform' | 'precedence-slip';
+  /** Where the noise arc ends: in the right fifth, or (0.7.1) anywhere past the left fifth. */
+  arcEnd: 'right-fifth' | 'past-left-fifth';
+  /** Whether text wider than the image is squeezed back to its width (since 0.2.3, "make width fixed"). */
+  squeeze: boolean;
+  /** `Image.resize`'s default filter, used for the glyph stretch and the squeeze: Pillow >= 7 BICUBIC, Pillow 4 NEAREST. */
+  resample: ResampleFilter;
+}
+
+const LEPTURE_022: CaptchaVersionProfile = {
+  fontSizes: [46, 58, 68],
+  wordSpaceProbability: null,
+  inkMin: 0,
+  glyphBox: 'textsize',
+  maskTable: LUMA_MASK_LUT_ROUNDED,
+  warp: 'uniform',
+  arcEnd: 'right-fifth',
+  squeeze: false,
+  resample: 'bicubic',
+};
+const LEPTURE_070: CaptchaVersionProfile = {
+  fontSizes: [42, 50, 56],
+  wordSpaceProbability: 0.5,
+  inkMin: 10,
+  glyphBox: 'textbbox',
+  maskTable: LUMA_MASK_LUT,
+  warp: 'uniform',
+  arcEnd: 'right-fifth',
+  squeeze: true,
+  resample: 'bicubic',
+};
+
+/** Every version's differences, in one place. */
+export const CAPTCHA_VERSION_PROFILES: Readonly<Record<CaptchaVersion, Readonly<CaptchaVersionProfile>>> = {
+  '0.7.0': LEPTURE_070,
+  '0.7.1': { ...LEPTURE_070, warp: 'precedence-slip', arcEnd: 'past-left-fifth' },
+  '0.2.2': LEPTURE_022,
+  '0.2.2-pillow4': { ...LEPTURE_022, resample: 'nearest' },
+};
+
+const DEFAULT_VERSION: CaptchaVersion = '0.7.0';
 
 /** `[min, max]`, inclusive for integers. */
 export type Range = readonly [number, number];
@@ -37,13 +99,19 @@ export interface ImageCaptchaOptions {
   height?: number;
   /** Font files (paths or specs); each character picks one font and size at random. @default [DEFAULT_FONT] */
   fonts?: ReadonlyArray<string | FontSpec>;
-  /** Font sizes in px (FreeType pixel size, as Pillow's `truetype(path, size)`). @default [42, 50, 56] */
+  /**
+   * Font sizes in px (FreeType pixel size, as Pillow's `truetype(path, size)`).
+   * @default the version's: [42, 50, 56]; [46, 58, 68] for 0.2.2
+   */
   fontSizes?: readonly number[];
   /** Characters texts may use; ranges such as `0-9A-Z` are expanded. @default '0-9A-Z' */
   alphabet?: string;
   /**
-   * lepture release whose formulas to follow. '0.7.0' has the classic strong perspective warp;
-   * '0.7.1' (the current PyPI release) has weaker warps and a noise arc that may end mid-image.
+   * lepture release whose formulas and defaults to follow. '0.7.0' has the classic strong
+   * perspective warp; '0.7.1' (the current PyPI release) has weaker warps and a noise arc that may
+   * end mid-image; '0.2.2' is the March 2017 release (fonts 46/58/68, no spaces, darker inks
+   * allowed, no squeeze) on today's Pillow; '0.2.2-pillow4' adds Pillow 4's NEAREST resize, the
+   * 2017 look. See {@link CAPTCHA_VERSION_PROFILES}.
    * @default '0.7.0'
    */
   version?: CaptchaVersion;
@@ -57,7 +125,11 @@ export interface ImageCaptchaOptions {
   characterWarpDx?: Range;
   /** `character_warp_dy`: vertical warp range, fraction of the box height. @default [0.2, 0.3] */
   characterWarpDy?: Range;
-  /** `word_space_probability`: chance of a blank glyph before each character. @default 0.5 */
+  /**
+   * `word_space_probability`: chance of a blank glyph before each character. 0.2.2 draws no
+   * spaces, so only 0 is accepted there.
+   * @default 0.5; 0 for 0.2.2
+   */
   wordSpaceProbability?: number;
   /** `word_offset_dx`: maximum overlap of neighbours, fraction of the average glyph width. @default 0.25 */
   wordOffsetDx?: number;
@@ -77,15 +149,15 @@ export const DEFAULT_IMAGE_CAPTCHA_OPTIONS = {
   width: 160,
   height: 60,
   fonts: [DEFAULT_FONT] as ReadonlyArray<string | FontSpec>,
-  fontSizes: [42, 50, 56] as readonly number[],
+  fontSizes: LEPTURE_070.fontSizes,
   alphabet: '0-9A-Z',
-  version: '0.7.0' as CaptchaVersion,
+  version: DEFAULT_VERSION,
   characterOffsetDx: [0, 4] as Range,
   characterOffsetDy: [0, 6] as Range,
   characterRotate: [-30, 30] as Range,
   characterWarpDx: [0.1, 0.3] as Range,
   characterWarpDy: [0.2, 0.3] as Range,
-  wordSpaceProbability: 0.5,
+  wordSpaceProbability: LEPTURE_070.wordSpaceProbability!,
   wordOffsetDx: 0.25,
   noiseDots: 30,
   noiseCurve: true,
@@ -102,8 +174,15 @@ export type RgbaColor = readonly [number, number, number] | readonly [number, nu
 export interface GenerateImageOptions {
   /** Background colour; random in 238-255 per channel when not set. */
   bgColor?: RgbColor;
-  /** Text, dot and arc colour; random in 10-200 per channel, alpha 220-255, when not set (still drawn). */
+  /** Text, dot and arc colour; random in 10-200 (0.2.2: 0-200) per channel, alpha 220-255, when not set (still drawn). */
   fgColor?: RgbaColor;
+  /**
+   * 0.2.2 only (it has no squeeze): return an image drawn wider than `width` as lepture does,
+   * `max(text width, width)` wide, instead of resizing it to `width` with the version's resize
+   * filter (as a user of those files had to, and as 0.2.3 began doing itself).
+   * @default false
+   */
+  keepWidth?: boolean;
 }
 
 function checkInt(name: string, v: unknown, min: number, hint: string): number {
@@ -143,7 +222,14 @@ function checkColor(name: string, c: unknown, allowAlpha: boolean): number[] {
 /** Checks options where they come in; returns them complete. */
 export function resolveImageCaptchaOptions(options: ImageCaptchaOptions = {}): ResolvedImageCaptchaOptions {
   const { glyphAtlas: _atlas, ...rest } = options;
-  const o = withDefaults(DEFAULT_IMAGE_CAPTCHA_OPTIONS, rest);
+  const version = rest.version ?? DEFAULT_VERSION;
+  if (!CAPTCHA_VERSIONS.includes(version)) {
+    throw new Error(`version must be one of ${CAPTCHA_VERSIONS.map((v) => `'${v}'`).join(', ')}, got ${JSON.stringify(version)}`);
+  }
+  // Font sizes and spaces default to the version's own.
+  const profile = CAPTCHA_VERSION_PROFILES[version];
+  const defaults = { ...DEFAULT_IMAGE_CAPTCHA_OPTIONS, fontSizes: profile.fontSizes, wordSpaceProbability: profile.wordSpaceProbability ?? 0 };
+  const o = withDefaults(defaults, rest);
   checkInt('width', o.width, 1, 'pass the image width in pixels, e.g. 160');
   checkInt('height', o.height, 1, 'pass the image height in pixels, e.g. 60');
   if (!Array.isArray(o.fonts) || o.fonts.length === 0) {
@@ -162,9 +248,6 @@ export function resolveImageCaptchaOptions(options: ImageCaptchaOptions = {}): R
     }
   }
   expandAlphabet(o.alphabet);
-  if (!CAPTCHA_VERSIONS.includes(o.version)) {
-    throw new Error(`version must be '0.7.0' or '0.7.1', got ${JSON.stringify(o.version)}`);
-  }
   checkRange('characterOffsetDx', o.characterOffsetDx, true, 0);
   checkRange('characterOffsetDy', o.characterOffsetDy, true, 0);
   checkRange('characterRotate', o.characterRotate, false);
@@ -173,6 +256,12 @@ export function resolveImageCaptchaOptions(options: ImageCaptchaOptions = {}): R
   const p = o.wordSpaceProbability;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
     throw new Error(`wordSpaceProbability must be a number in [0, 1], got ${JSON.stringify(p)}`);
+  }
+  if (profile.wordSpaceProbability === null && p !== 0) {
+    throw new Error(
+      `wordSpaceProbability must be 0 with version '${version}', which draws no spaces (lepture added them in 0.3), got ${p}; ` +
+        "omit it, or use version '0.7.0' for spaces",
+    );
   }
   if (typeof o.wordOffsetDx !== 'number' || !(o.wordOffsetDx >= 0)) {
     throw new Error(`wordOffsetDx must be a number >= 0, got ${JSON.stringify(o.wordOffsetDx)}`);
@@ -194,6 +283,8 @@ export function resolveImageCaptchaOptions(options: ImageCaptchaOptions = {}): R
 export class ImageCaptcha {
   /** The options in effect, defaults filled in. */
   readonly options: ResolvedImageCaptchaOptions;
+  /** What the chosen version does differently. */
+  readonly profile: Readonly<CaptchaVersionProfile>;
   /** The expanded alphabet. */
   readonly alphabet: string;
   private readonly fontInfo: LoadedFont[] | null;
@@ -203,6 +294,7 @@ export class ImageCaptcha {
 
   constructor(options: ImageCaptchaOptions = {}) {
     this.options = resolveImageCaptchaOptions(options);
+    this.profile = CAPTCHA_VERSION_PROFILES[this.options.version];
     this.alphabet = expandAlphabet(this.options.alphabet);
     this.chars = new Set(Array.from(this.alphabet));
     this.atlas = options.glyphAtlas ?? null;
@@ -267,7 +359,8 @@ export class ImageCaptcha {
    *
    * @param text characters to draw, all in the alphabet
    * @param rng the random source (e.g. `createRng(seed)`)
-   * @returns RGB image, `width x height`, `data` is `height * width * 3` bytes, row-major
+   * @returns RGB image, `width x height` (0.2.2 with `keepWidth`: possibly wider), `data` is
+   *   `height * width * 3` bytes, row-major
    */
   generateImage(text: string, rng: RandomSource, options: GenerateImageOptions = {}): RgbImage {
     this.checkText(text);
@@ -277,12 +370,14 @@ export class ImageCaptcha {
     // 1. Colours. The random foreground is always drawn, opacity first (it is the argument).
     const background = bgIn ?? [rng.randbelow(18) + 238, rng.randbelow(18) + 238, rng.randbelow(18) + 238];
     const opacity = rng.randbelow(36) + 220;
-    const randomFg = [rng.randbelow(191) + 10, rng.randbelow(191) + 10, rng.randbelow(191) + 10, opacity];
+    const inkMin = this.profile.inkMin;
+    const ink = (): number => rng.randbelow(200 - inkMin + 1) + inkMin;
+    const randomFg = [ink(), ink(), ink(), opacity];
     const color = fgIn ? [fgIn[0], fgIn[1], fgIn[2], fgIn[3] ?? 255] : randomFg;
     // 2. Characters onto the background.
     const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces);
-    // 3. Noise: dots, then the arc, on the final-size image, opaque, ink RGB only.
-    const { width: W, height: H } = this.options;
+    // 3. Noise: dots, then the arc, on the image as drawn (0.2.2's may be wider), opaque, ink RGB only.
+    const { width: W, height: H } = image;
     for (let i = 0; i < this.options.noiseDots; i++) {
       const x = rng.randbelow(W + 1);
       const y = rng.randbelow(H + 1);
@@ -292,7 +387,9 @@ export class ImageCaptcha {
       const w5 = Math.trunc(W / 5);
       const h5 = Math.trunc(H / 5);
       const x1 = rng.randbelow(w5 + 1);
-      const x2 = this.options.version === '0.7.1' ? rng.randbelow(W - w5 + 1) + w5 : rng.randbelow(w5 + 1) + (W - w5);
+      const x2 = this.profile.arcEnd === 'past-left-fifth' ? rng.randbelow(W - w5 + 1) + w5 : rng.randbelow(w5 + 1) + (W - w5);
+      // 0.2.2 writes randint(h / 5, ...), which Python 3 refuses for a height not divisible by 5;
+      // int(h / 5), as Python 2 and lepture 0.2.3 have it, keeps every height usable.
       const y1 = rng.randbelow(H - 2 * h5 + 1) + h5;
       const y2 = rng.randbelow(H - y1 - h5 + 1) + y1;
       const end = rng.randbelow(41) + 160;
@@ -300,7 +397,12 @@ export class ImageCaptcha {
       drawArc(image, [x1, y1, x2, y2], start, end, color[0], color[1], color[2]);
     }
     // 4. SMOOTH.
-    return smooth(image);
+    const smoothed = smooth(image);
+    // 0.2.2 leaves long texts wider than the width: bring them to one size unless asked not to.
+    if (smoothed.width > this.options.width && !options.keepWidth) {
+      return resizeRgb(smoothed, this.options.width, this.options.height, this.profile.resample);
+    }
+    return smoothed;
   }
 
   /**
@@ -324,16 +426,17 @@ export class ImageCaptcha {
     faces: Array<Map<string, GlyphBitmap>>,
   ): RgbImage {
     const { width: W, height: H, wordSpaceProbability, wordOffsetDx } = this.options;
+    const spaces = this.profile.wordSpaceProbability !== null;
     const images: RgbaImage[] = [];
     for (const c of chars) {
-      if (rng.random() > wordSpaceProbability) images.push(this.drawCharacter(' ', color, rng, faces));
+      if (spaces && rng.random() > wordSpaceProbability) images.push(this.drawCharacter(' ', color, rng, faces));
       images.push(this.drawCharacter(c, color, rng, faces));
     }
     let textWidth = 0;
     for (const im of images) textWidth += im.width;
     const width = Math.max(textWidth, W);
     // lepture resizes the plain background to this width; a uniform image stays uniform under
-    // bicubic resampling, so filling it directly gives the same bytes.
+    // bicubic and nearest resampling, so filling it directly gives the same bytes.
     const data = new Uint8Array(width * H * 3);
     for (let i = 0; i < data.length; i += 3) {
       data[i] = background[0];
@@ -345,10 +448,10 @@ export class ImageCaptcha {
     const rand = Math.trunc(wordOffsetDx * average);
     let offset = Math.trunc(average * 0.1);
     for (const im of images) {
-      if (im.data.length > 0) pasteLumaMask(image, im, offset, Math.trunc((H - im.height) / 2));
+      if (im.data.length > 0) pasteLumaMask(image, im, offset, Math.trunc((H - im.height) / 2), this.profile.maskTable);
       offset = offset + im.width - rng.randbelow(rand + 1);
     }
-    if (width > W) image = resizeRgb(image, W, H);
+    if (width > W && this.profile.squeeze) image = resizeRgb(image, W, H, this.profile.resample);
     return image;
   }
 
@@ -359,8 +462,7 @@ export class ImageCaptcha {
   private drawCharacter(c: string, color: number[], rng: RandomSource, faces: Array<Map<string, GlyphBitmap>>): RgbaImage {
     const o = this.options;
     const glyph = faces[rng.randbelow(faces.length)].get(c)!;
-    const w = glyph.boxWidth;
-    const h = glyph.boxHeight;
+    const [w, h] = this.characterBox(glyph);
     const dx1 = rng.randbelow(o.characterOffsetDx[1] - o.characterOffsetDx[0] + 1) + o.characterOffsetDx[0];
     const dy1 = rng.randbelow(o.characterOffsetDy[1] - o.characterOffsetDy[0] + 1) + o.characterOffsetDy[0];
     const [r0, r1] = o.characterRotate;
@@ -369,7 +471,7 @@ export class ImageCaptcha {
     const [wy0, wy1] = o.characterWarpDy;
     let dx2: number;
     let dy2: number;
-    if (o.version === '0.7.1') {
+    if (this.profile.warp === 'precedence-slip') {
       // 0.7.1's precedence slip: w * U * (max - min) + min.
       dx2 = w * rng.random() * (wx1 - wx0) + wx0;
       dy2 = h * rng.random() * (wy1 - wy0) + wy0;
@@ -389,7 +491,17 @@ export class ImageCaptcha {
     const h2 = h + Math.abs(y1) + Math.abs(y2);
     const quad = [x1, y1, -x1, h2 - y2, w2 + x2, h2 + y2, w2 - x2, -y1];
     // = im.rotate(angle, BILINEAR, expand=True).resize((w2, h2)).transform((w, h), QUAD, quad)
-    return warpGlyph(im, angle, w2, h2, w, h, quad);
+    return warpGlyph(im, angle, w2, h2, w, h, quad, this.profile.resample);
+  }
+
+  /**
+   * The `(w, h)` lepture gives a character: `multiline_textbbox((1, 1))`'s right and bottom, or for
+   * 0.2.2 `textsize`, which is the ink-or-advance width from the leftmost ink (Pillow 9.4's
+   * `getsize`) and one px less in height: for DroidSansMono's 0-9A-Z one less each way.
+   */
+  private characterBox(glyph: GlyphBitmap): [number, number] {
+    if (this.profile.glyphBox === 'textbbox') return [glyph.boxWidth, glyph.boxHeight];
+    return [glyph.boxWidth - 1 - Math.min(0, glyph.left), glyph.boxHeight - 1];
   }
 
   /** The glyph drawn at (dx, dy) on a `cw x ch` canvas, cropped to its alpha box; null if blank. */

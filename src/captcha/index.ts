@@ -3,16 +3,18 @@ export {
   ImageCaptcha,
   DEFAULT_IMAGE_CAPTCHA_OPTIONS,
   CAPTCHA_VERSIONS,
+  CAPTCHA_VERSION_PROFILES,
   resolveImageCaptchaOptions,
   type ImageCaptchaOptions,
   type ResolvedImageCaptchaOptions,
   type GenerateImageOptions,
   type CaptchaVersion,
+  type CaptchaVersionProfile,
   type Range,
   type RgbColor,
   type RgbaColor,
 } from './image-captcha';
-export { createRng, deriveSeed, type Rng, type RandomSource, type Seed } from './rng';
+export { createRng, deriveSeed, replayDraws, type Rng, type RandomSource, type Seed, type RecordedDraw, type ReplaySource } from './rng';
 export {
   randomText,
   drawText,
@@ -25,6 +27,6 @@ export {
 export { encode, checkFormat, IMAGE_FORMATS, DEFAULT_ENCODE_OPTIONS, type ImageFormat, type EncodeOptions } from './encode';
 export { DEFAULT_FONT, type FontSpec, type GlyphAtlas, type GlyphFace, type GlyphBitmap } from './glyphs';
 export { loadCanvas } from './canvas';
-export type { RgbImage, RgbaImage } from './raster';
+export type { RgbImage, RgbaImage, ResampleFilter } from './raster';
 /** The Pillow 9.4 primitives the generator is built from, bit-exact (resize, rotate, QUAD, paste, arc, SMOOTH). */
 export * as pillow from './raster';

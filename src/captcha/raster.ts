@@ -487,9 +487,52 @@ function resample(src: Uint8Array, ch: number, inW: number, inH: number, outW: n
   return vert ? verticalPass(tmp, ch, outW, outH, yFirst, vert) : tmp;
 }
 
-/** `Image.resize((w, h))` of an RGBA image: BICUBIC, premultiplied (Pillow >= 7). */
-export function resizeRgba(img: RgbaImage, w: number, h: number): RgbaImage {
+/**
+ * The filter `Image.resize(size)` uses when none is given: BICUBIC since Pillow 7.0 (2020),
+ * NEAREST before (Pillow 4, lepture's 2017 look).
+ */
+export type ResampleFilter = 'bicubic' | 'nearest';
+
+/**
+ * Source index of each output pixel of a NEAREST resize, or -1 outside the source (Pillow
+ * ImagingScaleAffine): pixel centres, the position accumulated step by step as Pillow does.
+ */
+function nearestIndices(inSize: number, outSize: number): Int32Array {
+  const scale = inSize / outSize;
+  const tab = new Int32Array(outSize);
+  let pos = scale * 0.5;
+  for (let i = 0; i < outSize; i++) {
+    const v = pos < 0.0 ? -1 : Math.trunc(pos);
+    tab[i] = v < inSize ? v : -1;
+    pos += scale;
+  }
+  return tab;
+}
+
+/** NEAREST resize of `ch`-channel interleaved bytes: each output pixel copies one source pixel; outside stays 0. */
+function resampleNearest(src: Uint8Array, ch: number, inW: number, inH: number, outW: number, outH: number): Uint8Array {
+  const xs = nearestIndices(inW, outW);
+  const ys = nearestIndices(inH, outH);
+  const out = new Uint8Array(outW * outH * ch);
+  for (let y = 0; y < outH; y++) {
+    if (ys[y] < 0) continue;
+    const row = ys[y] * inW * ch;
+    for (let x = 0, o = y * outW * ch; x < outW; x++, o += ch) {
+      if (xs[x] < 0) continue;
+      const s = row + xs[x] * ch;
+      for (let c = 0; c < ch; c++) out[o + c] = src[s + c];
+    }
+  }
+  return out;
+}
+
+/**
+ * `Image.resize((w, h), filter)` of an RGBA image: BICUBIC is computed premultiplied (Pillow >= 7),
+ * NEAREST copies pixels as they are.
+ */
+export function resizeRgba(img: RgbaImage, w: number, h: number, filter: ResampleFilter = 'bicubic'): RgbaImage {
   if (w === img.width && h === img.height) return { width: w, height: h, data: img.data.slice() };
+  if (filter === 'nearest') return { width: w, height: h, data: resampleNearest(img.data, 4, img.width, img.height, w, h) };
   const src = img.data.slice();
   premultiply(src);
   const out = resample(src, 4, img.width, img.height, w, h);
@@ -497,10 +540,11 @@ export function resizeRgba(img: RgbaImage, w: number, h: number): RgbaImage {
   return { width: w, height: h, data: out };
 }
 
-/** `Image.resize((w, h))` of an RGB image: BICUBIC. */
-export function resizeRgb(img: RgbImage, w: number, h: number): RgbImage {
+/** `Image.resize((w, h), filter)` of an RGB image (BICUBIC by default, as Pillow >= 7). */
+export function resizeRgb(img: RgbImage, w: number, h: number, filter: ResampleFilter = 'bicubic'): RgbImage {
   if (w === img.width && h === img.height) return { width: w, height: h, data: img.data.slice() };
-  return { width: w, height: h, data: resample(img.data, 3, img.width, img.height, w, h) };
+  const data = filter === 'nearest' ? resampleNearest(img.data, 3, img.width, img.height, w, h) : resample(img.data, 3, img.width, img.height, w, h);
+  return { width: w, height: h, data };
 }
 
 /**
@@ -549,12 +593,23 @@ function quadCoefficients(w: number, h: number, data: readonly number[]): number
 
 /**
  * lepture's per-character warp, `im.rotate(angle, BILINEAR, expand=True).resize((w2, h2))
- * .transform((w, h), QUAD, quad)`, giving the same bytes as the three calls (tests compare them)
- * with less work: the premultiplied data stays premultiplied between the filters, and since the
- * QUAD (nearest) reads only w x h pixels of the resized image, the vertical bicubic pass is
- * evaluated at just those pixels instead of all w2 x h2.
+ * .transform((w, h), QUAD, quad)`, giving the same bytes as the three calls (tests compare them).
+ * With the BICUBIC resize it does less work: the premultiplied data stays premultiplied between
+ * the filters, and since the QUAD (nearest) reads only w x h pixels of the resized image, the
+ * vertical bicubic pass is evaluated at just those pixels instead of all w2 x h2. A NEAREST
+ * resize (Pillow 4's default) is cheap already and runs as the three calls.
  */
-export function warpGlyph(img: RgbaImage, angle: number, w2: number, h2: number, w: number, h: number, quad: readonly number[]): RgbaImage {
+export function warpGlyph(
+  img: RgbaImage,
+  angle: number,
+  w2: number,
+  h2: number,
+  w: number,
+  h: number,
+  quad: readonly number[],
+  filter: ResampleFilter = 'bicubic',
+): RgbaImage {
+  if (filter === 'nearest') return transformQuad(resizeRgba(rotateExpand(img, angle), w2, h2, 'nearest'), w, h, quad);
   angle = normalizeAngle(angle);
   const turned = exactTurn(img, angle);
   if (turned) return transformQuad(resizeRgba(turned, w2, h2), w, h, quad);
@@ -632,10 +687,26 @@ export function warpGlyph(img: RgbaImage, angle: number, w2: number, h2: number,
   return { width: w, height: h, data: out };
 }
 
-/** lepture's paste-mask table: `int(i * 1.97)`, clipped to 255 by `point()`. */
+/** lepture's paste-mask table since 0.4: `int(i * 1.97)`, clipped to 255 by `point()`. */
 export const LUMA_MASK_LUT: Uint8Array = (() => {
   const t = new Uint8Array(256);
   for (let i = 0; i < 256; i++) t[i] = Math.min(255, Math.trunc(i * 1.97));
+  return t;
+})();
+
+/** Python's `round(x)`: to the nearest integer, halves to the even one. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * lepture's paste-mask table up to 0.3: the floats `i * 1.97`, which Pillow 9.4's `point()`
+ * rounds (Python `round`, so 98.5 at i = 50 gives 98) and clips to 255.
+ */
+export const LUMA_MASK_LUT_ROUNDED: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) t[i] = Math.min(255, roundHalfEven(i * 1.97));
   return t;
 })();
 

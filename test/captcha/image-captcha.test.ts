@@ -4,12 +4,16 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  CAPTCHA_VERSION_PROFILES,
   createRng,
   DEFAULT_IMAGE_CAPTCHA_OPTIONS,
   encode,
   ImageCaptcha,
+  replayDraws,
+  type CaptchaVersion,
   type ImageCaptchaOptions,
   type RandomSource,
+  type RecordedDraw,
   type RgbImage,
 } from '../../src/captcha';
 import { decodeImageBytes } from '../../src/data';
@@ -27,20 +31,33 @@ function captcha(options: ImageCaptchaOptions = {}): ImageCaptcha {
 const draw = (options: ImageCaptchaOptions = {}, seed: number | string = 1, text = 'K9P3'): RgbImage => captcha(options).generateImage(text, createRng(seed));
 const same = (a: RgbImage, b: RgbImage): boolean => a.width === b.width && a.height === b.height && Buffer.from(a.data).equals(Buffer.from(b.data));
 
-/** Replays recorded draws; throws if the generator asks for something else than was recorded. */
-function replay(draws: [number, number][]): RandomSource & { left: () => number } {
-  let i = 0;
-  const next = (n: number): number => {
-    const [m, v] = draws[i++] ?? [NaN, NaN];
-    if (m !== n) throw new Error(`draw ${i - 1}: generator asked for ${n === 0 ? 'random()' : `randbelow(${n})`}, lepture drew ${m === 0 ? 'random()' : `randbelow(${m})`}`);
-    return v;
+const sha256 = (img: RgbImage): string => crypto.createHash('sha256').update(img.data).digest('hex');
+
+/** A case of lepture-replay.json: lepture's own image.py run on recorded draws (make-lepture-replay.py). */
+interface ReplayCase {
+  version: CaptchaVersion;
+  label: string;
+  width: number;
+  height: number;
+  draws: RecordedDraw[];
+  /** Of lepture's image, RGB bytes. */
+  sha256: string;
+  /** 0.2.2 images wider than `width`: of that image resized to `width` with the same Pillow's default filter. */
+  fitted_sha256?: string;
+}
+const replayCases = (): ReplayCase[] =>
+  (JSON.parse(fs.readFileSync(path.join(FIXTURES, 'lepture-replay.json'), 'utf8')) as { cases: ReplayCase[] }).cases;
+
+/** Records the kind of every draw: `b<n>` randbelow(n), `U` random(), `c<n>` choice of n. */
+function recordingRng(seed: number): { rng: RandomSource; calls: string[] } {
+  const calls: string[] = [];
+  const base = createRng(seed);
+  const rng: RandomSource = {
+    randbelow: (n) => (calls.push(`b${n}`), base.randbelow(n)),
+    random: () => (calls.push('U'), base.random()),
+    choice: (s) => (calls.push(`c${s.length}`), base.choice(s)),
   };
-  return {
-    randbelow: (n) => next(n),
-    random: () => next(0) / 2 ** 32,
-    choice: (seq) => seq[next(seq.length)],
-    left: () => draws.length - i,
-  };
+  return { rng, calls };
 }
 
 describe('ImageCaptcha', () => {
@@ -58,28 +75,34 @@ describe('ImageCaptcha', () => {
     assert.deepStrictEqual([img.width, img.height, img.data.length], [100, 40, 100 * 40 * 3]);
   });
 
-  it('reproduces lepture/captcha 0.7.0 and 0.7.1 on Pillow 9.4 bit for bit, given the same random draws', () => {
-    const fixture = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'lepture-replay.json'), 'utf8')) as {
-      cases: { version: '0.7.0' | '0.7.1'; label: string; draws: [number, number][]; sha256: string }[];
-    };
-    assert.ok(fixture.cases.length >= 12);
-    for (const c of fixture.cases) {
-      const rng = replay(c.draws);
-      const img = captcha({ version: c.version }).generateImage(c.label, rng);
-      assert.strictEqual(rng.left(), 0, `${c.version} ${c.label}: draws left over`);
-      const sha = crypto.createHash('sha256').update(img.data).digest('hex');
-      assert.strictEqual(sha, c.sha256, `${c.version} ${c.label}`);
+  for (const versions of [['0.7.0', '0.7.1'], ['0.2.2'], ['0.2.2-pillow4']] as CaptchaVersion[][]) {
+    it(`reproduces lepture/captcha ${versions.join(' and ')} on Pillow 9.4 bit for bit, given the same random draws`, () => {
+      const cases = replayCases().filter((c) => versions.includes(c.version));
+      assert.ok(cases.length >= 6 * versions.length, `${cases.length} cases`);
+      for (const c of cases) {
+        const rng = replayDraws(c.draws);
+        const img = captcha({ version: c.version, width: c.width, height: c.height }).generateImage(c.label, rng, { keepWidth: true });
+        assert.strictEqual(rng.left(), 0, `${c.version} ${c.label}: draws left over`);
+        assert.strictEqual(sha256(img), c.sha256, `${c.version} ${c.label} ${c.width}x${c.height}`);
+      }
+    });
+  }
+
+  it("keeps 0.2.2's overflow only when asked: by default resizes it to the width with the version's filter, as Pillow does", () => {
+    const wide = replayCases().filter((c) => c.fitted_sha256);
+    assert.deepStrictEqual([...new Set(wide.map((c) => c.version))].sort(), ['0.2.2', '0.2.2-pillow4']);
+    for (const c of wide) {
+      const generator = captcha({ version: c.version, width: c.width, height: c.height });
+      const kept = generator.generateImage(c.label, replayDraws(c.draws), { keepWidth: true });
+      const fitted = generator.generateImage(c.label, replayDraws(c.draws));
+      assert.ok(kept.width > c.width, `${c.version} ${c.label} is ${kept.width} wide`);
+      assert.deepStrictEqual([fitted.width, fitted.height], [c.width, c.height]);
+      assert.strictEqual(sha256(fitted), c.fitted_sha256, `${c.version} ${c.label}`);
     }
   });
 
   it('draws randomness in lepture order: colours, per character (space?, font, dx, dy, 7 x U), overlaps, dots, arc', () => {
-    const calls: string[] = [];
-    const base = createRng(2);
-    const rec: RandomSource = {
-      randbelow: (n) => (calls.push(`b${n}`), base.randbelow(n)),
-      random: () => (calls.push('U'), base.random()),
-      choice: (s) => (calls.push(`c${s.length}`), base.choice(s)),
-    };
+    const { rng: rec, calls } = recordingRng(2);
     // wordSpaceProbability 1: U > 1 never holds, so no spaces and a fixed number of draws.
     captcha({ wordSpaceProbability: 1 }).generateImage('AB', rec);
     const perChar = ['U', 'b3', 'b5', 'b7', 'U', 'U', 'U', 'U', 'U', 'U', 'U'];
@@ -91,6 +114,43 @@ describe('ImageCaptcha', () => {
     for (let i = 0; i < 30; i++) assert.deepStrictEqual(rest.slice(2 + 2 * i, 4 + 2 * i), ['b161', 'b61']);
     assert.deepStrictEqual(rest.slice(62, 65), ['b33', 'b33', 'b37']);
     assert.deepStrictEqual(rest.slice(66), ['b41', 'b21']);
+  });
+
+  it('draws 0.2.2 in its order: ink 0-200, no space draws, dots and arc across the drawn width', () => {
+    for (const [version, text] of [['0.2.2', 'AB'], ['0.2.2-pillow4', 'QWERTY']] as [CaptchaVersion, string][]) {
+      const { rng, calls } = recordingRng(4);
+      const img = captcha({ version }).generateImage(text, rng, { keepWidth: true });
+      const perChar = ['b3', 'b5', 'b7', 'U', 'U', 'U', 'U', 'U', 'U', 'U'];
+      const head = ['b18', 'b18', 'b18', 'b36', 'b201', 'b201', 'b201', ...text.split('').flatMap(() => perChar)];
+      assert.deepStrictEqual(calls.slice(0, head.length), head, version);
+      const rest = calls.slice(head.length + text.length); // after one overlap draw per character
+      const W = img.width;
+      assert.ok(text.length === 2 ? W === 160 : W > 160, `${version}: ${W} px wide`);
+      for (let i = 0; i < 30; i++) assert.deepStrictEqual(rest.slice(2 * i, 2 * i + 2), [`b${W + 1}`, 'b61']);
+      const w5 = Math.trunc(W / 5);
+      assert.deepStrictEqual(rest.slice(60, 62), [`b${w5 + 1}`, `b${w5 + 1}`], 'arc x1, x2 in the right fifth');
+      assert.deepStrictEqual(rest.slice(64), ['b41', 'b21']);
+    }
+  });
+
+  it("gives 0.2.2 its own defaults: fonts 46/58/68, no spaces, and Pillow's textsize boxes, one px smaller than 0.7's", () => {
+    const old = captcha({ version: '0.2.2' });
+    assert.deepStrictEqual(old.options.fontSizes, [46, 58, 68]);
+    assert.strictEqual(old.options.wordSpaceProbability, 0);
+    assert.deepStrictEqual(captcha({ version: '0.2.2-pillow4' }).options.fontSizes, [46, 58, 68]);
+    // spec §3.2: textbbox 29x50 / 36x63 / 42x73 (Q deeper) at 46/58/68 px; textsize is one less.
+    const atlas = old.glyphAtlas();
+    assert.deepStrictEqual(atlas.faces.map((f) => f.size), [46, 58, 68]);
+    assert.deepStrictEqual(atlas.faces.map((f) => [f.glyphs.K.boxWidth, f.glyphs.K.boxHeight]), [[29, 50], [36, 63], [42, 73]]);
+    assert.deepStrictEqual(atlas.faces.map((f) => f.glyphs.Q.boxHeight), [59, 75, 87]);
+  });
+
+  it("follows each version's profile: 0.2.2-pillow4 differs from 0.2.2 only in the resize filter", () => {
+    const { resample, ...rest22 } = CAPTCHA_VERSION_PROFILES['0.2.2'];
+    const { resample: resample4, ...rest4 } = CAPTCHA_VERSION_PROFILES['0.2.2-pillow4'];
+    assert.deepStrictEqual([resample, resample4], ['bicubic', 'nearest']);
+    assert.deepStrictEqual(rest4, rest22);
+    assert.ok(!same(draw({ version: '0.2.2-pillow4' }, 11), draw({ version: '0.2.2' }, 11)));
   });
 
   it('gives every character the box of DroidSansMono (spec §3.2) from Noto Mono', () => {
@@ -114,6 +174,7 @@ describe('ImageCaptcha', () => {
       ['fonts', { fonts: [NOTO_SANS_MONO] }],
       ['fontSizes', { fontSizes: [30, 36] }],
       ['version', { version: '0.7.1' }],
+      ['version 0.2.2', { version: '0.2.2' }],
       ['characterRotate', { characterRotate: [0, 0] }],
       ['characterWarpDx', { characterWarpDx: [0, 0] }],
       ['characterWarpDy', { characterWarpDy: [0.5, 0.5] }],
@@ -179,7 +240,16 @@ describe('ImageCaptcha', () => {
       ['no font sizes', () => new ImageCaptcha({ fontSizes: [] }), 'fontSizes must list at least one size in px, got []; e.g. [42, 50, 56]'],
       ['width 0', () => new ImageCaptcha({ width: 0 }), 'width must be an integer >= 1, got 0; pass the image width in pixels, e.g. 160'],
       ['height 2.5', () => new ImageCaptcha({ height: 2.5 }), 'height must be an integer >= 1, got 2.5; pass the image height in pixels, e.g. 60'],
-      ['an unknown version', () => new ImageCaptcha({ version: '0.8' as '0.7.0' }), `version must be '0.7.0' or '0.7.1', got "0.8"`],
+      [
+        'an unknown version',
+        () => new ImageCaptcha({ version: '0.8' as '0.7.0' }),
+        `version must be one of '0.7.0', '0.7.1', '0.2.2', '0.2.2-pillow4', got "0.8"`,
+      ],
+      [
+        'spaces with 0.2.2',
+        () => new ImageCaptcha({ version: '0.2.2', wordSpaceProbability: 0.5 }),
+        "wordSpaceProbability must be 0 with version '0.2.2', which draws no spaces (lepture added them in 0.3), got 0.5; omit it, or use version '0.7.0' for spaces",
+      ],
       [
         'a missing font file',
         () => new ImageCaptcha({ fonts: ['/nonexistent/x.ttf'] }),

@@ -52,6 +52,33 @@ describe('Pillow primitives', () => {
     });
   });
 
+  describe('nearest resize (Pillow 4 default)', () => {
+    it('copies the source pixel under each output pixel centre', () => {
+      const img = rgb(5, 1, (x) => 10 * (x + 1));
+      // centres (x + 0.5) * 5/3 = 0.83, 2.5, 4.17 -> columns 0, 2, 4; doubling repeats each column
+      assert.deepStrictEqual(Array.from(pillow.resizeRgb(img, 3, 1, 'nearest').data.filter((_, i) => i % 3 === 0)), [10, 30, 50]);
+      const up = pillow.resizeRgb(rgb(2, 2, (x, y) => 1 + x + 2 * y), 4, 4, 'nearest');
+      assert.deepStrictEqual(Array.from(up.data.filter((_, i) => i % 3 === 0)), [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    });
+
+    it('keeps RGBA pixels as they are, where bicubic works premultiplied', () => {
+      // a faint pixel's colour survives; bicubic would blend it with the transparent black around it
+      const img = rgba(3, 3, (x, y, c) => (x === 1 && y === 1 ? [200, 100, 50, 3][c] : 0));
+      const out = pillow.resizeRgba(img, 6, 6, 'nearest');
+      assert.deepStrictEqual(Array.from(out.data.subarray((2 * 6 + 2) * 4, (2 * 6 + 2) * 4 + 4)), [200, 100, 50, 3]);
+      const colours = new Set<string>();
+      for (let i = 0; i < out.data.length; i += 4) colours.add(out.data.subarray(i, i + 4).join());
+      assert.deepStrictEqual([...colours].sort(), ['0,0,0,0', '200,100,50,3']);
+    });
+
+    it('is a plain copy at the same size', () => {
+      const img = rgba(5, 4, (x, y, c) => (x * 31 + y * 7 + c * 50) % 256);
+      const out = pillow.resizeRgba(img, 5, 4, 'nearest');
+      assert.deepStrictEqual(out.data, img.data);
+      assert.notStrictEqual(out.data, img.data);
+    });
+  });
+
   describe('rotate (BILINEAR, expand)', () => {
     it('returns an identical copy for 0 degrees', () => {
       const img = rgba(3, 2, (x, y, c) => 10 * x + 40 * y + c);
@@ -181,6 +208,13 @@ describe('Pillow primitives', () => {
       pillow.pasteLumaMask(dst, src, 0, 0);
       assert.strictEqual(dst.data[0], pillow.div255(200 * (255 - 118) + 60 * 118));
       assert.strictEqual(dst.data[3], 200); // black source: mask 0, untouched
+    });
+
+    it("has lepture 0.2.2's float table as Pillow 9.4 rounds it: Python's round, halves to even, clipped", () => {
+      const t = pillow.LUMA_MASK_LUT_ROUNDED;
+      assert.deepStrictEqual([t[0], t[1], t[2], t[50], t[51], t[129], t[130], t[255]], [0, 2, 4, 98, 100, 254, 255, 255]);
+      // int(i * 1.97) of 0.4+ truncates instead: 1.97 -> 1, 98.5 -> 98, 100.47 -> 100
+      assert.deepStrictEqual([pillow.LUMA_MASK_LUT[1], pillow.LUMA_MASK_LUT[50], pillow.LUMA_MASK_LUT[51]], [1, 98, 100]);
     });
 
     it('clips at negative offsets and the far edges', () => {

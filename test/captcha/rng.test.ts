@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { createRng, deriveSeed, expandAlphabet, randomText, resolveTextOptions } from '../../src/captcha';
+import { createRng, deriveSeed, expandAlphabet, randomText, replayDraws, resolveTextOptions } from '../../src/captcha';
 
 describe('createRng', () => {
   it('gives the same sequence for the same seed and another for another seed', () => {
@@ -94,5 +94,19 @@ describe('expandAlphabet', () => {
     assert.throws(() => expandAlphabet('Z-A'), { message: "alphabet range 'Z-A' runs backwards; write 'A-Z'" });
     assert.throws(() => expandAlphabet('A B'), { message: "alphabet 'A B' contains whitespace; CAPTCHA characters must be visible" });
     assert.throws(() => expandAlphabet(''), { message: `alphabet must be a non-empty string such as '0-9A-Z', got ""` });
+  });
+});
+
+describe('replayDraws', () => {
+  it('gives back the recorded values in order and counts what is left', () => {
+    const r = replayDraws([[18, 5], [0, 2 ** 31], [3, 2]]);
+    assert.deepStrictEqual([r.randbelow(18), r.random(), r.choice(['a', 'b', 'c']), r.left()], [5, 0.5, 'c', 0]);
+  });
+
+  it('names both draws when the generator asks for another kind than lepture made', () => {
+    const r = replayDraws([[18, 5], [0, 7]]);
+    assert.throws(() => r.randbelow(19), { message: 'draw 0: the generator asked for randbelow(19), lepture drew randbelow(18)' });
+    assert.throws(() => r.randbelow(3), { message: 'draw 1: the generator asked for randbelow(3), lepture drew random()' });
+    assert.throws(() => r.random(), { message: 'draw 2: the generator asked for random(), lepture drew nothing (no draws left)' });
   });
 });
