@@ -40,7 +40,7 @@ export function register(program: Command): void {
     log(`3. training the original network for ${opts.epochs} epoch(s) (a real run: 46,080 images x 3 epochs)`);
     const runDir = path.join('models', 'demo');
     fs.rmSync(runDir, { recursive: true, force: true }); // the demo's own scratch run
-    const { record } = await runTrainCommand({ run: 'demo', model: 'seed', dataDir: opts.dataDir, epochs: opts.epochs }, false);
+    const { record } = await runTrainCommand({ run: 'demo', model: 'seed', dataDir: opts.dataDir, epochs: opts.epochs }, {});
 
     log('4. evaluating on the held-out 10%');
     const last = record.history[record.history.length - 1];

@@ -1,12 +1,10 @@
 /** `captcha-lab train`: every hyperparameter from flags or a JSON config. */
 import * as fs from 'fs';
+import * as path from 'path';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, SCHEDULES, train, type TrainConfig, type TrainResult } from '../train';
+import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, flagOf, train, type TrainConfig, type TrainResult } from '../train';
 import { addBackendOptions, parseFloatArg, parseIntArg, pct, stageLogger, startBackend } from './common';
-
-/** Flags whose names differ from their config keys; every other flag is named like its key. */
-const RENAMED_FLAGS: Record<string, keyof TrainConfig> = { valSplit: 'validationSplit', lr: 'learningRate', minLr: 'minLearningRate' };
 
 /** Parsed flags -> config fields; flags not given stay out and fall through to the file/defaults. */
 export function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
@@ -32,13 +30,32 @@ export function readConfigFile(file: string): Record<string, unknown> {
   }
 }
 
-/** Runs training with a progress bar; Ctrl-C / SIGTERM stop after the batch and save a checkpoint. */
-export async function runTrainCommand(config: Partial<TrainConfig>, resume: boolean): Promise<TrainResult> {
+/** Exit status of a process stopped by a signal, by the shell's convention: 128 + the signal's number. */
+export const SIGNAL_EXIT_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT_STATUS;
+
+/** The command that continues the run in `runDir`: its own settings are the defaults of --resume. */
+export function resumeCommand(runDir: string): string {
+  const modelsDir = path.dirname(runDir);
+  const where = path.normalize(modelsDir) === path.normalize(DEFAULT_TRAIN_CONFIG.modelsDir) ? '' : ` --models-dir ${modelsDir}`;
+  return `captcha-lab train --run ${path.basename(runDir)}${where} --resume`;
+}
+
+/**
+ * Runs training with a progress bar; Ctrl-C / SIGTERM stop after the batch and save a checkpoint,
+ * and the result says which signal stopped it (`stoppedBy`).
+ */
+export async function runTrainCommand(
+  config: Partial<TrainConfig>,
+  options: { resume?: boolean; overwrite?: boolean },
+): Promise<TrainResult & { stoppedBy: StopSignal | null }> {
   const log = stageLogger();
   const controller = new AbortController();
-  const stop = (signal: string) => {
-    if (controller.signal.aborted) process.exit(130);
+  let stoppedBy: StopSignal | null = null;
+  const stop = (signal: StopSignal) => {
+    if (controller.signal.aborted) process.exit(SIGNAL_EXIT_STATUS[signal]);
     console.error(`\n${signal}: finishing this batch and saving a checkpoint (press again to quit at once)`);
+    stoppedBy = signal;
     controller.abort();
   };
   const onInt = () => stop('SIGINT');
@@ -53,8 +70,8 @@ export async function runTrainCommand(config: Partial<TrainConfig>, resume: bool
     notTTYSchedule: 10000,
   });
   try {
-    return await train(config, {
-      resume,
+    const result = await train(config, {
+      ...options,
       signal: controller.signal,
       callbacks: {
         onLog: log,
@@ -83,6 +100,7 @@ export async function runTrainCommand(config: Partial<TrainConfig>, resume: bool
         },
       },
     });
+    return { ...result, stoppedBy };
   } finally {
     bar.stop();
     process.off('SIGINT', onInt);
@@ -123,7 +141,12 @@ export function register(program: Command): void {
     .option('--workers <n>', 'generator threads for --source stream (0 = all cores)', parseIntArg('workers'))
     .option('--curve-every-minutes <m>', 'score validation images every m minutes of training (0 = off)', parseFloatArg('curve period'))
     .option('--curve-images <n>', 'validation images scored for each curve point (default 1000)', parseIntArg('curve images'))
-    .option('--resume', 'continue the run from its checkpoint');
+    .option('--overwrite', 'replace a run folder that already holds a model: its model, run.json, checkpoint and evaluation-*.json reports are removed')
+    .option(
+      '--resume',
+      'continue the run from its checkpoint with its own settings (`train --run NAME --resume` is enough); ' +
+        `other settings are refused, except ${RESUMABLE_SETTINGS.map(flagOf).join(' ')} (e.g. --epochs to lengthen the run)`,
+    );
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
     const backend = await startBackend(opts);
@@ -131,8 +154,13 @@ export function register(program: Command): void {
     const fileConfig = opts.config ? readConfigFile(opts.config) : {};
     const flags = configFromFlags(opts);
     const config = { ...fileConfig, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
-    const { record, runDir, interrupted } = await runTrainCommand(config as Partial<TrainConfig>, Boolean(opts.resume));
+    const { record, runDir, interrupted, stoppedBy } = await runTrainCommand(config as Partial<TrainConfig>, { resume: Boolean(opts.resume), overwrite: Boolean(opts.overwrite) });
     log(`${interrupted ? 'interrupted; checkpoint' : 'done; best model'} in ${runDir} (${record.trainedSeconds.toFixed(0)} s training)`);
     if (record.best) log(`best: epoch ${record.bestEpoch}, val char ${pct(record.best.valCharacterAccuracy)}, whole ${pct(record.best.valWholeAccuracy)}`);
+    if (interrupted) {
+      // not 0: `train && evaluate` must not go on to evaluate a run that did not finish
+      console.error(`stopped by ${stoppedBy ?? 'an interrupt'} before the last epoch; continue with: ${resumeCommand(runDir)}`);
+      process.exitCode = SIGNAL_EXIT_STATUS[stoppedBy ?? 'SIGINT'];
+    }
   });
 }

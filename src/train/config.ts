@@ -10,13 +10,21 @@ export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
 export const DATA_SOURCES = ['folder', 'stream'] as const;
 
+/** Why a run name was refused, and what to do instead. */
+const RUN_NAME_RULE =
+  "run name must be one folder name inside --models-dir: letters, digits, . _ - (not '.' or '..'); put any parent folder in --models-dir";
+
 const positiveInt = (what: string) =>
   z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be a whole number`).positive(`${what} must be > 0`);
 
 export const TrainConfigSchema = z
   .object({
     /** Run name: the run is saved to `<modelsDir>/<run>/`. */
-    run: z.string().regex(/^[A-Za-z0-9._-]+$/, 'run name may use letters, digits, . _ - only'),
+    run: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, RUN_NAME_RULE)
+      // '.' and '..' pass the character rule but name --models-dir itself or its parent
+      .refine((name) => name !== '.' && name !== '..', RUN_NAME_RULE),
     /** Where runs are saved. */
     modelsDir: z.string().min(1),
     /** Registry name of the architecture (`seed`, ...). */
@@ -104,16 +112,7 @@ export function resolveTrainConfig(...layers: Array<Partial<Record<string, unkno
     for (const [k, v] of Object.entries(layer ?? {})) if (v !== undefined) merged[k] = v;
   }
   const parsed = TrainConfigSchema.safeParse(merged);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path.join('.');
-      if (issue.code === 'unrecognized_keys') {
-        return `unknown setting(s) ${issue.keys.join(', ')}; known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`;
-      }
-      return `${key}: ${issue.message} (got ${JSON.stringify(merged[key])})`;
-    });
-    throw new Error(`invalid training config: ${problems.join('; ')}`);
-  }
+  if (!parsed.success) throw invalidConfig(parsed.error, merged);
   const config = parsed.data;
   if (config.minLength !== undefined && config.minLength > config.length) {
     throw new Error(`invalid training config: minLength ${config.minLength} exceeds length ${config.length}`);
@@ -122,6 +121,27 @@ export function resolveTrainConfig(...layers: Array<Partial<Record<string, unkno
     throw new Error('invalid training config: source folder needs dataDir (--data-dir)');
   }
   return config;
+}
+
+/** One error listing every problem zod found in `values`, each with its value. */
+export function invalidConfig(error: z.ZodError, values: Record<string, unknown>): Error {
+  const problems = error.issues.map((issue) => {
+    const key = issue.path.join('.');
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown setting(s) ${issue.keys.join(', ')}; known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`;
+    }
+    return `${key}: ${issue.message} (got ${JSON.stringify(values[key])})`;
+  });
+  return new Error(`invalid training config: ${problems.join('; ')}`);
+}
+
+/** Command-line flags whose names differ from their config keys (flag in camelCase -> key). */
+export const RENAMED_FLAGS: Readonly<Record<string, keyof TrainConfig>> = { valSplit: 'validationSplit', lr: 'learningRate', minLr: 'minLearningRate' };
+
+/** The `train` flag that sets a config key, for messages: `dataDir` -> `--data-dir`, `learningRate` -> `--lr`. */
+export function flagOf(key: string): string {
+  const flag = Object.keys(RENAMED_FLAGS).find((f) => RENAMED_FLAGS[f] === key) ?? key;
+  return `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 /** Learning rate at `step` of `totalSteps` under the config's schedule. */

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { TrainConfig } from './config';
 import type { RunRecord } from './trainer';
 
 export const RUN_JSON = 'run.json';
@@ -21,4 +22,13 @@ export function readRunRecord(runDir: string): RunRecord {
     throw new Error(`no run.json in '${runDir}'; train first (notebook 03 or \`npm run cli -- train --run <name>\`)`);
   }
   return record;
+}
+
+/** The configuration in force at the end of a run's last part: the first, with every resume's changes. */
+export function effectiveConfig(record: RunRecord): TrainConfig {
+  const config: Record<string, unknown> = { ...record.config };
+  for (const change of record.resumes ?? []) {
+    for (const [key, { to }] of Object.entries(change.changed)) config[key] = to;
+  }
+  return config as unknown as TrainConfig;
 }

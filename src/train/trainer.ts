@@ -20,7 +20,8 @@ import type { TextRules } from '../models/ctc';
 import { setDropoutStep } from '../models/seeded-dropout';
 import type { HeadKind } from '../models/types';
 import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
-import { RUN_JSON } from './run-record';
+import { RUN_JSON, effectiveConfig } from './run-record';
+import { CHECKPOINT, clearPreviousRun, openRunFolder, resumedConfig } from './run-folder';
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
 
@@ -110,15 +111,6 @@ export interface ConfigChange {
   changed: Record<string, { from: unknown; to: unknown }>;
 }
 
-/** The configuration in force at the end of a run's last part: the first, with every resume's changes. */
-export function effectiveConfig(record: RunRecord): TrainConfig {
-  const config: Record<string, unknown> = { ...record.config };
-  for (const change of record.resumes ?? []) {
-    for (const [key, { to }] of Object.entries(change.changed)) config[key] = to;
-  }
-  return config as unknown as TrainConfig;
-}
-
 /** Settings whose values differ between two configurations (JSON equality). */
 export function configDifferences(before: TrainConfig, after: TrainConfig): ConfigChange['changed'] {
   const changed: ConfigChange['changed'] = {};
@@ -142,8 +134,13 @@ export interface TrainOptions {
   callbacks?: TrainCallbacks;
   /** Abort to stop after the current batch; a checkpoint is saved first. */
   signal?: AbortSignal;
-  /** Continue from `<run>/checkpoint` if there is one. @default false */
+  /**
+   * Continue from `<run>/checkpoint`, with the run's own settings as defaults (a run without a
+   * checkpoint is refused). @default false
+   */
   resume?: boolean;
+  /** Replace a run folder that already holds a model (its old files are removed). @default false */
+  overwrite?: boolean;
 }
 
 export interface TrainResult {
@@ -176,8 +173,6 @@ interface EpochTally {
   /** Wall time of the epoch in earlier parts (set when it is interrupted). */
   wallMs: number;
 }
-
-const CHECKPOINT = 'checkpoint';
 
 function createOptimizer(config: TrainConfig): tf.Optimizer {
   switch (config.optimizer) {
@@ -276,7 +271,17 @@ function disposeBatch(batch: LabeledBatch): void {
  * signal aborts; either way the run folder holds a consistent checkpoint and run record.
  */
 export async function train(configInput: Partial<TrainConfig>, options: TrainOptions = {}): Promise<TrainResult> {
-  const config = resolveTrainConfig(configInput);
+  const config = options.resume ? resumedConfig(configInput) : resolveTrainConfig(configInput);
+  // checked, created and locked before anything is trained; unlocked however training ends
+  const folder = openRunFolder(config, options);
+  try {
+    return await trainInFolder(config, folder.runDir, options);
+  } finally {
+    folder.release();
+  }
+}
+
+async function trainInFolder(config: TrainConfig, runDir: string, options: TrainOptions): Promise<TrainResult> {
   const cb = options.callbacks ?? {};
   const log = (line: string) => cb.onLog?.(line);
   const spec = getModelSpec(config.model);
@@ -285,13 +290,8 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
     width: config.width ?? spec.defaultInput.width,
     channels: config.channels ?? spec.defaultInput.channels,
   };
-  const runDir = path.join(config.modelsDir, config.run);
-  fs.mkdirSync(runDir, { recursive: true });
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
-  if (!options.resume && fs.existsSync(path.join(runDir, CHECKPOINT))) {
-    throw new Error(`run '${config.run}' already exists in ${runDir}; pass --resume to continue it or choose another --run`);
-  }
   const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed });
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
@@ -339,6 +339,11 @@ export async function train(configInput: Partial<TrainConfig>, options: TrainOpt
   let globalStep = checkpoint?.state.globalStep ?? 0;
   let bestScore = checkpoint?.state.bestScore ?? -1;
   const totalSteps = config.epochs * data.batchesPerEpoch;
+  if (options.overwrite) {
+    // only now that the new model and data are ready: a mistake in the new settings loses nothing
+    const removed = clearPreviousRun(runDir);
+    if (removed) log(removed);
+  }
   cb.onStart?.({ config, data: data.description, batchesPerEpoch: data.batchesPerEpoch, resumedFrom: checkpoint ? `epoch ${epoch + 1}, batch ${batchIndex}` : null });
   log(`training ${config.model} on ${data.description}, ${config.epochs} epochs of ${data.batchesPerEpoch} batches`);
 

@@ -28,7 +28,10 @@ describe('training config', () => {
     );
     assert.throws(() => resolveTrainConfig({ epochs: 1.5 }), /epochs: epochs must be a whole number \(got 1.5\)/);
     assert.throws(() => resolveTrainConfig({ epochz: 3 } as never), /unknown setting\(s\) epochz; known: run, /);
-    assert.throws(() => resolveTrainConfig({ run: '../x' }), /run name may use letters, digits/);
+    for (const run of ['../x', '..', '.', '/abs', 'a/b']) {
+      assert.throws(() => resolveTrainConfig({ run }), /run: run name must be one folder name inside --models-dir: .*; put any parent folder in --models-dir/, run);
+    }
+    assert.equal(resolveTrainConfig({ run: 'v1.2_a-b' }).run, 'v1.2_a-b');
   });
 
   it('schedules the learning rate: constant, warm-up, cosine to the minimum, step decay', () => {
