@@ -2,7 +2,7 @@
 import * as os from 'os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { CAPTCHA_VERSIONS, IMAGE_FORMATS, type CaptchaVersion, type ImageFormat } from '../captcha';
+import { CAPTCHA_VERSION_PROFILES, CAPTCHA_VERSIONS, IMAGE_FORMATS, type CaptchaVersion, type ImageFormat } from '../captcha';
 import { writeDataset, type WriteDatasetOptions, type WriteDatasetResult } from '../data';
 import { parseIntArg, stageLogger } from './common';
 
@@ -32,7 +32,13 @@ function parseLength(value: string): number | [number, number] {
   return min === max ? min : [min, max];
 }
 
-/** Parsed commander options -> writer options (every flag has a default, so all are present). */
+/** A version's default font sizes as the flag takes them: `42,50,56`. */
+const defaultSizes = (version: CaptchaVersion): string => CAPTCHA_VERSION_PROFILES[version].fontSizes.join(',');
+
+/**
+ * Parsed commander options -> writer options. Every flag has a default except the font sizes and
+ * the space probability, whose defaults depend on the version (undefined = the version's).
+ */
 export function optionsFromFlags(o: Record<string, unknown>): WriteDatasetOptions {
   const seed = o.seed as string;
   return {
@@ -119,20 +125,23 @@ export function register(program: Command): void {
       'TrueType font file, repeatable (default: Noto Mono with DroidSansMono box metrics)',
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
-    .option('--font-sizes <list>', 'font sizes in px, comma-separated', parseSizes, [42, 50, 56])
+    .option('--font-sizes <list>', `font sizes in px, comma-separated (default: ${defaultSizes('0.7.0')}; ${defaultSizes('0.2.2')} for 0.2.2)`, parseSizes)
     .option('--length <n|min-max>', 'characters per image, or a range for variable length', parseLength, 4)
     .option('--alphabet <chars>', 'characters to draw from (ranges allowed)', '0-9A-Z')
     .option('--allow-repeats', 'allow a character more than once per text (default: distinct characters)')
     .addOption(
-      new Option('--captcha-version <v>', "lepture release to follow (0.7.1 = today's PyPI: weaker warp)")
+      new Option(
+        '--captcha-version <v>',
+        "lepture release to follow (0.7.1 = today's PyPI: weaker warp; 0.2.2 = March 2017: bigger fonts, no spaces, " +
+          "long texts resized to the width; 0.2.2-pillow4 = 0.2.2 with Pillow 4's NEAREST resize, the 2017 look)",
+      )
         .choices([...CAPTCHA_VERSIONS])
         .default('0.7.0'),
     )
     .option(
       '--word-space-probability <p>',
-      'chance of a blank glyph before each character (0 = the 2017 releases, which had no spaces)',
+      'chance of a blank glyph before each character (default: 0.5; 0.2.2 draws none, so only 0 there)',
       parseProbability,
-      0.5,
     )
     .option('--workers <n>', 'worker threads (0 = main thread only)', parseIntArg('workers', 0), os.availableParallelism())
     .action(async (flags: Record<string, unknown>) => {

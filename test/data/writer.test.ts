@@ -125,8 +125,8 @@ describe('writeDataset', () => {
 });
 
 describe('generate command', () => {
-  it('writes a dataset from its flags', async () => {
-    const root = tmp();
+  /** Runs `generate` with `args` into a fresh folder, quietly; returns its manifest and the folder. */
+  async function generate(root: string, args: string[]): Promise<{ out: string; m: DatasetManifest }> {
     const log = console.log;
     const write = process.stderr.write;
     console.log = () => undefined;
@@ -135,19 +135,42 @@ describe('generate command', () => {
       const program = new Command().exitOverride();
       register(program);
       const out = path.join(root, 'cli');
-      await program.parseAsync(
-        ['generate', '--out', out, '--count', '3', '--seed', 'abc', '--format', 'png', '--width', '100', '--length', '3-5', '--alphabet', '0-9', '--allow-repeats', '--captcha-version', '0.7.1', '--workers', '0', '--font-sizes', '30,36'],
-        { from: 'user' },
-      );
-      const m = JSON.parse(read(out, 'manifest.json').toString()) as DatasetManifest;
+      await program.parseAsync(['generate', '--out', out, '--workers', '0', ...args], { from: 'user' });
+      return { out, m: JSON.parse(read(out, 'manifest.json').toString()) as DatasetManifest };
+    } finally {
+      console.log = log;
+      process.stderr.write = write;
+    }
+  }
+
+  it('writes a dataset from its flags', async () => {
+    const root = tmp();
+    try {
+      const { out, m } = await generate(root, [
+        ...['--count', '3', '--seed', 'abc', '--format', 'png', '--width', '100', '--length', '3-5', '--alphabet', '0-9'],
+        ...['--allow-repeats', '--captcha-version', '0.7.1', '--font-sizes', '30,36'],
+      ]);
       assert.deepStrictEqual(
         [m.seed, m.format, m.captcha.width, m.captcha.version, m.captcha.fontSizes, m.text.length, m.text.unique],
         ['abc', 'png', 100, '0.7.1', [30, 36], [3, 5], false],
       );
       assert.strictEqual(read(out, 'labels.txt').toString().trim().split('\n').length, 3);
     } finally {
-      console.log = log;
-      process.stderr.write = write;
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("takes 0.2.2's own font sizes and no spaces, and writes long texts at the requested width", async () => {
+    const root = tmp();
+    try {
+      const { out, m } = await generate(root, ['--count', '2', '--format', 'png', '--length', '6', '--captcha-version', '0.2.2-pillow4']);
+      assert.deepStrictEqual([m.captcha.version, m.captcha.fontSizes, m.captcha.wordSpaceProbability], ['0.2.2-pillow4', [46, 58, 68], 0]);
+      // six 0.2.2 glyphs are at least 168 px wide: without the resize the files would be wider than 160
+      for (const f of ['0.png', '1.png']) {
+        const img = await decodeImageFile(path.join(out, f));
+        assert.deepStrictEqual([img.width, img.height], [160, 60], f);
+      }
+    } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
