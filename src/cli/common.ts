@@ -1,5 +1,9 @@
 /** Pieces every command shares: backend flags, number parsing, stage logging. */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { listLabeledFiles, type LabeledFile } from '../data/labeled-files';
+import { datasetImageLayout } from '../data/labels';
 import { selectBackend, BACKEND_ORDER, type BackendInfo, type BackendKind } from '../backend';
 
 /** Adds `--backend` and `--gpu` to a command. */
@@ -22,6 +26,8 @@ export function parseIntArg(name: string, min?: 0 | 1) {
     const n = Number(value);
     if (min === undefined) {
       if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number, got '${value}'`);
+      // beyond 2^53 a number is rounded: --seed 99999999999999999999 would silently be another seed
+      if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}, got '${value}'`);
       return n;
     }
     if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
@@ -37,6 +43,33 @@ export function parseFloatArg(name: string) {
     if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'`);
     return n;
   };
+}
+
+/**
+ * Throws, naming the flag and the fix, unless `dir` is a folder of labelled images: a dataset
+ * (labels.txt, from `generate`) or images with a labels.csv. Checked before a model is loaded.
+ */
+export function checkLabeledFolder(dir: string, flag = '--data-dir'): void {
+  const kinds = 'a dataset folder (labels.txt, made by `captcha-lab generate`) or an image folder with labels.csv';
+  if (!fs.existsSync(dir)) throw new Error(`${flag} '${dir}' does not exist; pass ${kinds}`);
+  if (!fs.statSync(dir).isDirectory()) throw new Error(`${flag} '${dir}' is a file, not a folder; pass ${kinds}`);
+  if (!fs.existsSync(path.join(dir, 'labels.txt')) && !fs.existsSync(path.join(dir, 'labels.csv'))) {
+    const isModel = fs.existsSync(path.join(dir, 'model.json'));
+    throw new Error(
+      `${flag} '${dir}' has no labels.txt or labels.csv${isModel ? ' (it is a model folder: give it as --model-dir)' : ''}; pass ${kinds}` +
+        (isModel ? '' : '; to read unlabelled images use `captcha-lab predict <folder>`'),
+    );
+  }
+  if (!fs.existsSync(path.join(dir, 'labels.csv')) && !datasetImageLayout(dir)) {
+    throw new Error(`${flag} '${dir}' has labels.txt but no images 0.png, 1.png, ... (or .jpg): the dataset is incomplete; make it again with \`captcha-lab generate --out ${dir}\``);
+  }
+}
+
+/** The labelled images of a folder checked by `checkLabeledFolder`; none is an error, with the fix. */
+export function listLabeledImages(dir: string, alphabet: string, flag = '--data-dir'): LabeledFile[] {
+  const files = listLabeledFiles(dir, alphabet);
+  if (files.length === 0) throw new Error(`${flag} '${dir}' lists no images in its labels file; add labelled images or pass another ${flag}`);
+  return files;
 }
 
 /** `[stage] message (12.3 s)` lines, timed from the command's start. */

@@ -12,7 +12,7 @@ import { listLabeledFiles } from '../data/labeled-files';
 import { decodingRules, evaluateModel, formatReport, trainedTextLength } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel } from '../models';
+import { getModelSpec, loadModel, readModelMetadata } from '../models';
 import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
 import { DEFAULT_MODEL_DIR, trainedCaptchaVersion } from './evaluate';
 import { runGenerate } from './generate';
@@ -25,12 +25,15 @@ export function register(program: Command): void {
   const cmd = program
     .command('demo')
     .description('generate, train, evaluate and predict on a small scale (the README main job)')
-    .option('--count <n>', 'images to generate for the short training', parseIntArg('count'), 1200)
-    .option('--epochs <n>', 'epochs of the short training', parseIntArg('epochs'), 1)
+    .option('--count <n>', 'images (>= 2) to generate for the short training', parseIntArg('count', 1), 1200)
+    .option('--epochs <n>', 'epochs (>= 1) of the short training', parseIntArg('epochs', 1), 1)
     .option('--data-dir <dir>', 'where the demo dataset goes', path.join('data', 'demo'))
-    .option('--model-dir <dir>', 'pretrained model to demonstrate', DEFAULT_MODEL_DIR);
+    .option('--model-dir <dir>', 'pretrained model to demonstrate (step 5 is skipped when the default one is absent)', DEFAULT_MODEL_DIR);
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
+    // a model asked for by name is checked now, not after minutes of generating and training
+    if (cmd.getOptionValueSource('modelDir') === 'cli') readModelMetadata(opts.modelDir);
+    if (opts.count < 2) throw new Error(`--count ${opts.count} is too few: training needs at least 2 images (one held out); pass --count 2 or more`);
     const backend = await startBackend(opts);
     log(`1. backend: ${backend.tfBackend} (${backend.package})`);
 

@@ -4,24 +4,38 @@ import * as path from 'path';
 import { Command, Option } from 'commander';
 import { writeFileAtomic } from '../files';
 import { FolderDataset } from '../data/loader';
-import { listLabeledFiles } from '../data/labeled-files';
 import { splitIndices } from '../data/split';
 import { decodingRules, evaluateModel, formatReport, formatTextLength, freshTextLength, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import type { CaptchaVersion } from '../captcha';
+import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
 import { getModelSpec, loadModel, type HeadKind, type TextRules } from '../models';
-import { findRunRecord } from '../train';
-import { addBackendOptions, parseIntArg, stageLogger, startBackend } from './common';
+import { findRunRecord, type RunRecord } from '../train';
+import { checkModelFolder } from '../models/io';
+import { checkReportTarget, reportFileName, type EvaluatedImages } from '../eval/report-file';
+import { addBackendOptions, checkLabeledFolder, listLabeledImages, parseIntArg, stageLogger, startBackend } from './common';
 
 export const DEFAULT_MODEL_DIR = path.join('models', 'pretrained');
 
+/** The model folder to use (`--model-dir`, else the shipped one); throws with the fix unless it holds a model. */
 export function resolveModelDir(dir: string | undefined): string {
-  const chosen = dir ?? DEFAULT_MODEL_DIR;
-  if (!fs.existsSync(path.join(chosen, 'model.json'))) {
-    throw new Error(`no model in '${chosen}'; pass --model-dir models/<run> of a trained run`);
+  if (dir === undefined && !fs.existsSync(DEFAULT_MODEL_DIR)) {
+    throw new Error(`no model in '${DEFAULT_MODEL_DIR}' (the default, relative to the current folder ${process.cwd()}): run captcha-lab from the repository's folder, or pass --model-dir <folder>`);
   }
+  const chosen = dir ?? DEFAULT_MODEL_DIR;
+  checkModelFolder(chosen);
   return chosen;
+}
+
+/** The run record beside a saved model, if any; a damaged one is named with the fix. */
+function modelRunRecord(modelDir: string): RunRecord | null {
+  try {
+    return findRunRecord(modelDir);
+  } catch (err) {
+    throw new Error(
+      `${path.join(modelDir, 'run.json')} is damaged (${(err as Error).message}); restore it (a shipped model: \`git checkout -- ${path.join(modelDir, 'run.json')}\`) or delete it (evaluate then assumes CAPTCHA version 0.7.0 and cannot pick the run's test split)`,
+    );
+  }
 }
 
 /**
@@ -29,7 +43,7 @@ export function resolveModelDir(dir: string | undefined): string {
  * test images look like them; 0.7.0 for a model without a run record.
  */
 export function trainedCaptchaVersion(modelDir: string): CaptchaVersion {
-  return findRunRecord(modelDir)?.config.captchaVersion ?? '0.7.0';
+  return modelRunRecord(modelDir)?.config.captchaVersion ?? '0.7.0';
 }
 
 function describeDecoding(head: HeadKind, textRules: TextRules | undefined): string {
@@ -39,6 +53,24 @@ function describeDecoding(head: HeadKind, textRules: TextRules | undefined): str
   return `CTC best path with ${formatTextLength([min, max])}${distinct ? ' distinct' : ''} characters`;
 }
 
+/** A folder as written in a report's source line: without a trailing separator. */
+function folderName(dir: string): string {
+  return path.normalize(dir).replace(/(.)[\\/]+$/, '$1');
+}
+
+/**
+ * The report file: `--out`, where a folder (an existing one, or a name ending in '/') gets the
+ * default name inside it; else the default name in the model folder.
+ */
+function reportPath(out: string | undefined, modelDir: string, defaultName: string): string {
+  if (out === undefined) return path.join(modelDir, defaultName);
+  const isFolder = /[\\/]$/.test(out) || (fs.existsSync(out) && fs.statSync(out).isDirectory());
+  return isFolder ? path.join(out, defaultName) : out;
+}
+
+/** Flags that only choose fresh CAPTCHAs, refused without --fresh rather than silently ignored. */
+const FRESH_ONLY_FLAGS = [['length', '--length'], ['minLength', '--min-length'], ['captchaVersion', '--captcha-version'], ['seed', '--seed']] as const;
+
 export function register(program: Command): void {
   const cmd = program
     .command('evaluate')
@@ -46,53 +78,71 @@ export function register(program: Command): void {
     .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`)
     .option('--data-dir <dir>', 'dataset folder (labels.txt) or image folder with labels.csv')
     .addOption(new Option('--split <which>', 'for the run\'s own dataset: its held-out test split, or all images').choices(['test', 'all']))
-    .option('--fresh <n>', 'evaluate on n freshly generated CAPTCHAs instead', parseIntArg('fresh'))
+    .option('--fresh <n>', 'evaluate on n (>= 1) freshly generated CAPTCHAs instead', parseIntArg('fresh', 1))
     .option('--seed <n>', 'seed of the fresh CAPTCHAs (default 424242: not a training seed)', parseIntArg('seed'), 424242)
     .option('--length <n>', "characters per fresh CAPTCHA (default: the model's training texts)", parseIntArg('length', 1))
     .option('--min-length <n>', 'fresh CAPTCHAs of --min-length to --length characters, drawn per image', parseIntArg('min-length', 1))
-    .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(['0.7.0', '0.7.1']))
+    .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(CAPTCHA_VERSIONS))
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts')
-    .option('--out <file>', 'report JSON (default <model-dir>/evaluation.json)');
+    .option(
+      '--out <file>',
+      'report JSON (default <model-dir>/evaluation-<what was evaluated>.json, e.g. evaluation-fresh-2000-seed-424242-v0.7.0-4ch.json; ' +
+        'a folder: that name inside it). A report of another evaluation is never overwritten',
+    );
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
-    await startBackend(opts);
+    if (opts.fresh !== undefined && opts.dataDir !== undefined) throw new Error('pass either --data-dir <folder> or --fresh <n>, not both');
+    if (opts.fresh === undefined) {
+      for (const [key, flag] of FRESH_ONLY_FLAGS) {
+        if (cmd.getOptionValueSource(key) === 'cli') throw new Error(`${flag} chooses the fresh CAPTCHAs; add --fresh <n>, or drop ${flag}`);
+      }
+      if (opts.dataDir === undefined) throw new Error('nothing to evaluate on: pass --data-dir <folder> or --fresh <n>');
+      checkLabeledFolder(opts.dataDir);
+    } else if (opts.split !== undefined) {
+      throw new Error('--split chooses images of --data-dir; drop it with --fresh');
+    }
     const modelDir = resolveModelDir(opts.modelDir);
+    await startBackend(opts);
     const { model, metadata } = await loadModel(modelDir);
     const head = getModelSpec(metadata.architecture).head;
     const { alphabet, input } = metadata;
-    const run = findRunRecord(modelDir);
+    const greedy = head === 'ctc' && Boolean(opts.greedy);
+    const textRules = decodingRules(metadata, head, greedy);
     let batches: AsyncIterable<TextBatch>;
     let source: string;
-    if (opts.fresh) {
+    let images: EvaluatedImages;
+    if (opts.fresh !== undefined) {
       const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
       const length = freshTextLength(metadata, head, { length: opts.length, minLength: opts.minLength, greedy: opts.greedy });
       source = `${opts.fresh} fresh ${formatTextLength(length)}-character CAPTCHAs (seed ${opts.seed}, v${captchaVersion})`;
+      images = { kind: 'fresh', count: opts.fresh, seed: opts.seed, captchaVersion, length };
       batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length, captchaVersion });
-    } else if (opts.length !== undefined || opts.minLength !== undefined) {
-      throw new Error('--length and --min-length choose the texts of fresh CAPTCHAs; add --fresh <n>');
-    } else if (opts.dataDir) {
-      const ownData = run && run.config.source === 'folder' && path.resolve(run.config.dataDir ?? '') === path.resolve(opts.dataDir);
+    } else {
+      const dataDir = folderName(opts.dataDir);
+      const run = modelRunRecord(modelDir);
+      const ownData = run && run.config.source === 'folder' && path.resolve(run.config.dataDir ?? '') === path.resolve(dataDir);
       const split = opts.split ?? (ownData ? 'test' : 'all');
+      images = { kind: 'folder', dir: dataDir, split };
       if (split === 'test') {
-        if (!run || !ownData) throw new Error(`--split test needs the model's own training folder; '${opts.dataDir}' is not it (use --split all)`);
-        const ds = await FolderDataset.open({ dir: opts.dataDir, alphabet, input, resize: true });
+        if (!run || !ownData) throw new Error(`--split test needs the model's own training folder; '${dataDir}' is not it (use --split all)`);
+        const ds = await FolderDataset.open({ dir: dataDir, alphabet, input, resize: true });
         const { test } = splitIndices(run.config.datasetSize ?? ds.size, run.config.validationSplit, run.config.seed);
-        source = `${opts.dataDir}, held-out test split (${test.length} images)`;
+        source = `${dataDir}, held-out test split (${test.length} images)`;
         batches = ds.batches(test, 64);
       } else {
-        const files = listLabeledFiles(opts.dataDir, alphabet);
-        source = `${opts.dataDir}, all ${files.length} images`;
+        const files = listLabeledImages(dataDir, alphabet);
+        source = `${dataDir}, all ${files.length} images`;
         batches = fileBatches(files, input);
       }
-    } else {
-      throw new Error('nothing to evaluate on: pass --data-dir <folder> or --fresh <n>');
     }
+    const decoding = describeDecoding(head, textRules);
+    const out = reportPath(opts.out, modelDir, reportFileName(images, greedy));
+    checkReportTarget(out, { model: modelDir, source, decoding });
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);
-    const textRules = decodingRules(metadata, head, Boolean(opts.greedy));
     const report = await evaluateModel(model, batches, { alphabet, head, textRules });
-    const out = opts.out ?? path.join(modelDir, 'evaluation.json');
     const { predictions, actual, ...rest } = report;
-    const json = JSON.stringify({ model: modelDir, source, decoding: describeDecoding(head, textRules), ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
+    const json = JSON.stringify({ model: modelDir, source, decoding, ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     writeFileAtomic(out, json);
     console.log(formatReport(report));
     log(`report written to ${out}`);

@@ -1,6 +1,7 @@
 /** `captcha-lab models`: the registered architectures with their summaries. */
+import * as fs from 'fs';
 import { Command } from 'commander';
-import { createModel, formatSummary, listModels, summarizeModel } from '../models';
+import { createModel, formatSummary, listModels, readModelMetadata, summarizeModel } from '../models';
 import { addBackendOptions, startBackend } from './common';
 
 export function register(program: Command): void {
@@ -15,6 +16,21 @@ export function register(program: Command): void {
         console.log(`${spec.name.padEnd(8)} ${spec.head.padEnd(12)} ${width}x${height}x${channels}  ${spec.description}`);
       }
       return;
+    }
+    if (!listModels().some((spec) => spec.name === name) && fs.existsSync(name)) {
+      // a saved model's folder (or another path) given where an architecture name goes
+      const names = listModels().map((spec) => spec.name).join(', ');
+      let architecture: string | undefined;
+      try {
+        architecture = readModelMetadata(name).architecture;
+      } catch {
+        architecture = undefined;
+      }
+      throw new Error(
+        architecture
+          ? `'${name}' is a saved model folder, not an architecture name; its architecture is ${architecture}: \`captcha-lab models ${architecture}\``
+          : `'${name}' is a ${fs.statSync(name).isDirectory() ? 'folder' : 'file'}, not an architecture name; pick one of ${names}`,
+      );
     }
     await startBackend(opts);
     const model = createModel(name);

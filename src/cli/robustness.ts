@@ -1,5 +1,6 @@
 /** `captcha-lab robustness`: accuracy of a saved model on fresh CAPTCHAs shifted by a pixel or two, or scaled. */
 import { Command, Option } from 'commander';
+import { CAPTCHA_VERSIONS } from '../captcha';
 import { DEFAULT_IMAGE_VIEWS, evaluateViewsOnFresh } from '../eval';
 import { loadModel } from '../models';
 import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
@@ -12,7 +13,7 @@ export function register(program: Command): void {
     .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`)
     .option('--fresh <n>', 'number of fresh CAPTCHAs', parseIntArg('fresh', 1), 2000)
     .option('--seed <n>', 'seed of the fresh CAPTCHAs (default 424242: not a training seed)', parseIntArg('seed'), 424242)
-    .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(['0.7.0', '0.7.1']))
+    .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(CAPTCHA_VERSIONS))
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();

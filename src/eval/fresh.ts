@@ -2,6 +2,7 @@
  * Freshly generated, labelled CAPTCHAs as evaluation batches: a test set no model has seen,
  * reproducible from its seed.
  */
+import type { CaptchaVersion } from '../captcha';
 import { createCaptchaStream } from '../data/captcha-stream';
 import type { InputShape } from '../data/tensors';
 import { pixelsToTensor } from '../data/tensors';
@@ -69,7 +70,7 @@ export interface FreshSetOptions {
   alphabet: string;
   /** Text length, or [min, max]. */
   length: number | readonly [number, number];
-  captchaVersion: '0.7.0' | '0.7.1';
+  captchaVersion: CaptchaVersion;
   /** @default 128 */
   batchSize?: number;
 }

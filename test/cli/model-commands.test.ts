@@ -1,0 +1,131 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildProgram } from '../../src/cli/main';
+import { createModel, saveModel } from '../../src/models';
+import { tempDir, useNativeBackend } from '../helpers';
+
+/** Runs `captcha-lab <args>` in-process; resolves with what it printed, rejects with its error. */
+async function cli(...args: string[]): Promise<string> {
+  const program = buildProgram().exitOverride();
+  program.configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...parts: unknown[]) => void printed.push(parts.join(' '));
+  try {
+    await program.parseAsync(['node', 'captcha-lab', ...args]);
+  } finally {
+    console.log = log;
+  }
+  return printed.join('\n');
+}
+
+describe('evaluate, inspect, robustness, demo, models (command line)', () => {
+  before(useNativeBackend);
+  let root: string;
+  let cleanup: () => void;
+  let modelDir: string;
+  let dataset: string;
+
+  before(async () => {
+    ({ dir: root, cleanup } = tempDir());
+    // an untrained per-position model reading 2 characters of 80x80 images: enough to run every command
+    modelDir = path.join(root, 'model');
+    const model = createModel('seed', { height: 80, width: 80, numPositions: 2 });
+    await saveModel(model, modelDir, { architecture: 'seed', alphabet: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ', input: { height: 80, width: 80, channels: 3 }, length: 2 });
+    model.dispose();
+    dataset = path.join(root, 'dataset');
+    fs.mkdirSync(dataset);
+    fs.writeFileSync(path.join(dataset, 'labels.csv'), 'file,label\n');
+  });
+  after(() => cleanup());
+
+  it('refuses counts below 1 by flag, saying they must be positive, not that the flag is missing', async () => {
+    for (const [args, flag] of [
+      [['evaluate', '--fresh', '0'], 'fresh'],
+      [['robustness', '--fresh', '-2'], 'fresh'],
+      [['inspect', '--data-dir', dataset, '--images', '0'], 'images'],
+      [['demo', '--count', '0'], 'count'],
+      [['demo', '--epochs', '0'], 'epochs'],
+      [['evaluate', '--fresh', '3', '--length', '0'], 'length'],
+    ] as const) {
+      await assert.rejects(cli(...args), { message: `error: option '--${flag} <n>' argument '${args[args.length - 1]}' is invalid. ${flag} must be a positive integer, got '${args[args.length - 1]}'` });
+    }
+    await assert.rejects(cli('evaluate', '--fresh', '2', '--seed', '1.5'), /seed must be a whole number, got '1.5'/);
+    await assert.rejects(cli('evaluate', '--fresh', 'ten'), /fresh must be a positive integer, got 'ten'/);
+    await assert.rejects(cli('demo', '--count', '1'), /--count 1 is too few: training needs at least 2 images \(one held out\); pass --count 2 or more/);
+    // a seed past 2^53 would be rounded to another seed
+    await assert.rejects(cli('evaluate', '--fresh', '2', '--seed', '99999999999999999999'), /seed must be between -9007199254740991 and 9007199254740991, got '99999999999999999999'/);
+  });
+
+  it('refuses flags that would be ignored, and says which images to choose', async () => {
+    await assert.rejects(cli('evaluate'), /nothing to evaluate on: pass --data-dir <folder> or --fresh <n>/);
+    await assert.rejects(cli('evaluate', '--fresh', '2', '--data-dir', dataset), /pass either --data-dir <folder> or --fresh <n>, not both/);
+    await assert.rejects(cli('evaluate', '--data-dir', dataset, '--seed', '7'), /--seed chooses the fresh CAPTCHAs; add --fresh <n>, or drop --seed/);
+    await assert.rejects(cli('evaluate', '--data-dir', dataset, '--captcha-version', '0.7.1'), /--captcha-version chooses the fresh CAPTCHAs/);
+    await assert.rejects(cli('evaluate', '--fresh', '2', '--split', 'all'), /--split chooses images of --data-dir; drop it with --fresh/);
+  });
+
+  it('names a missing, file or unlabelled --data-dir, and one that lists no images', async () => {
+    const missing = path.join(root, 'missing');
+    await assert.rejects(cli('evaluate', '--model-dir', modelDir, '--data-dir', missing), { message: `--data-dir '${missing}' does not exist; pass a dataset folder (labels.txt, made by \`captcha-lab generate\`) or an image folder with labels.csv` });
+    const file = path.join(dataset, 'labels.csv');
+    await assert.rejects(cli('inspect', '--model-dir', modelDir, '--data-dir', file), /--data-dir '.*labels.csv' is a file, not a folder/);
+    await assert.rejects(cli('inspect', '--data-dir', modelDir), /has no labels.txt or labels.csv \(it is a model folder: give it as --model-dir\)/);
+    await assert.rejects(cli('evaluate', '--model-dir', modelDir, '--data-dir', dataset), /--data-dir '.*dataset' lists no images in its labels file/);
+    await assert.rejects(cli('inspect', '--model-dir', modelDir, '--data-dir', dataset), /--data-dir '.*dataset' lists no images in its labels file/);
+    const noImages = path.join(root, 'no-images');
+    fs.mkdirSync(noImages);
+    fs.writeFileSync(path.join(noImages, 'labels.txt'), 'AB\n');
+    await assert.rejects(cli('evaluate', '--data-dir', noImages), /has labels.txt but no images 0.png, 1.png, ... \(or .jpg\): the dataset is incomplete; make it again with `captcha-lab generate --out /);
+  });
+
+  it('says the default model folder is relative to the current folder when it is not there', async () => {
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      await assert.rejects(cli('evaluate', '--fresh', '2'), /no model in 'models\/pretrained' \(the default, relative to the current folder .*\): run captcha-lab from the repository's folder, or pass --model-dir/);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it('names a --model-dir that is missing, a file or a dataset, before any work', async () => {
+    await assert.rejects(cli('evaluate', '--fresh', '2', '--model-dir', path.join(root, 'none')), /no model in '.*none': the folder does not exist/);
+    await assert.rejects(cli('robustness', '--fresh', '2', '--model-dir', path.join(modelDir, 'weights.bin')), /it is a file, not a folder; pass its folder/);
+    await assert.rejects(cli('evaluate', '--fresh', '2', '--model-dir', dataset), /it is an image folder \(labels.csv\), not a model/);
+    // demo checks a model asked for by name before minutes of generating and training
+    await assert.rejects(cli('demo', '--model-dir', path.join(root, 'none'), '--data-dir', path.join(root, 'never-written')), /no model in '.*none': the folder does not exist/);
+    assert.ok(!fs.existsSync(path.join(root, 'never-written')));
+  });
+
+  it('models: a model folder given for an architecture name gets the architecture to ask for', async () => {
+    await assert.rejects(cli('models', modelDir), /is a saved model folder, not an architecture name; its architecture is seed: `captcha-lab models seed`/);
+    await assert.rejects(cli('models', dataset), /is a folder, not an architecture name; pick one of seed, /);
+  });
+
+  it('evaluate writes its report under a name saying what was evaluated and never over another evaluation', async () => {
+    const name = path.join(modelDir, 'evaluation-fresh-3-seed-424242-v0.7.0-2ch.json');
+    const printed = await cli('evaluate', '--model-dir', modelDir, '--fresh', '3');
+    assert.match(printed, /report written to .*evaluation-fresh-3-seed-424242-v0.7.0-2ch.json/);
+    const first = JSON.parse(fs.readFileSync(name, 'utf8'));
+    assert.equal(first.count, 3);
+    assert.equal(first.source, '3 fresh 2-character CAPTCHAs (seed 424242, v0.7.0)');
+    await cli('evaluate', '--model-dir', modelDir, '--fresh', '3'); // the same evaluation replaces its report
+
+    // a shipped model's committed report, e.g. evaluation.json of 5,120 held-out images, stays as it was
+    const committed = path.join(modelDir, 'evaluation.json');
+    const report = JSON.stringify({ model: modelDir, source: 'data/x, held-out test split (5120 images)', decoding: 'one character per head', count: 5120 });
+    fs.writeFileSync(committed, report);
+    await cli('evaluate', '--model-dir', modelDir, '--fresh', '4', '--seed', '9');
+    assert.ok(fs.existsSync(path.join(modelDir, 'evaluation-fresh-4-seed-9-v0.7.0-2ch.json')));
+    await assert.rejects(cli('evaluate', '--model-dir', modelDir, '--fresh', '2', '--out', committed), /holds the report of another evaluation \(data\/x, held-out test split \(5120 images\);/);
+    await assert.rejects(cli('evaluate', '--model-dir', modelDir, '--fresh', '2', '--out', path.join(committed, 'r.json')), /cannot be written: '.*evaluation.json' is a file, not a folder; pass another --out/);
+    assert.equal(fs.readFileSync(committed, 'utf8'), report);
+
+    // --out: a folder (existing, or named with a trailing /) gets the default name inside it
+    await cli('evaluate', '--model-dir', modelDir, '--fresh', '3', '--out', path.join(root, 'reports') + path.sep);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'reports')), ['evaluation-fresh-3-seed-424242-v0.7.0-2ch.json']);
+  });
+});
