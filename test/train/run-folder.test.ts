@@ -146,6 +146,16 @@ describe('the run folder of train', function () {
       assert.equal(record.completed, true);
     });
 
+    it('takes a setting the run\'s record predates as its default, not as a conflict', async () => {
+      await interruptedRun('older');
+      const state = path.join(models, 'older', 'checkpoint', 'state.json');
+      const saved = JSON.parse(fs.readFileSync(state, 'utf8'));
+      delete saved.record.config.validationSplit; // as written before the setting existed (its default: 0.1)
+      fs.writeFileSync(state, JSON.stringify(saved));
+      const { record } = await train({ ...config, run: 'older', validationSplit: 0.1 }, { resume: true });
+      assert.equal(record.completed, true);
+    });
+
     it('lets a resume lengthen a run, recording the change', async () => {
       await interruptedRun('longer');
       const { record } = await train({ run: 'longer', modelsDir: models, epochs: 2 }, { resume: true });
