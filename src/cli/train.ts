@@ -141,7 +141,7 @@ export function register(program: Command): void {
     .option('--workers <n>', 'generator threads for --source stream (0 = all cores)', parseIntArg('workers'))
     .option('--curve-every-minutes <m>', 'score validation images every m minutes of training (0 = off)', parseFloatArg('curve period'))
     .option('--curve-images <n>', 'validation images scored for each curve point (default 1000)', parseIntArg('curve images'))
-    .option('--overwrite', 'replace a run folder that already holds a model: its model, run.json, checkpoint and evaluation-*.json reports are removed')
+    .option('--overwrite', 'replace a run folder that already holds a model: its model, run.json, checkpoint and evaluation*.json reports are removed')
     .option(
       '--resume',
       'continue the run from its checkpoint with its own settings (`train --run NAME --resume` is enough); ' +
