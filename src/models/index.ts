@@ -3,6 +3,8 @@ export type { ModelOptions, HeadKind } from './types';
 export { createModel, getModelSpec, listModels, registerModel, DEFAULT_MODEL_OPTIONS } from './registry';
 export type { ModelSpec } from './registry';
 export { createSeedNet } from './seed-net';
+export { INIT_SCHEMES, kernelInitializers, mathematicaLimit } from './init';
+export type { InitScheme } from './init';
 export { createSeedBnNet } from './seed-bn-net';
 export { SeededDropout, setDropoutStep } from './seeded-dropout';
 export { summarizeModel, formatSummary } from './summary';

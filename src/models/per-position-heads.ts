@@ -9,14 +9,10 @@ import type { ModelOptions } from './types';
 
 type Initializer = ReturnType<typeof tf.initializers.glorotUniform>;
 
-/**
- * Seeded initialisers, one new seed per call: `seed`, `seed + 1`, ... `glorot` is Keras's
- * default (Glorot/Xavier uniform); `kaiming` is He normal, the default of Mathematica's
- * NetInitialize for layers followed by a ReLU, which the 2017 experiment used.
- */
-export function seededInitializers(seed: number, kind: 'glorot' | 'kaiming' = 'glorot'): () => Initializer {
+/** Seeded Glorot (Xavier) uniform initialisers, Keras's default, one new seed per call: `seed`, `seed + 1`, ... */
+export function seededInitializers(seed: number): () => Initializer {
   let next = seed;
-  return () => (kind === 'kaiming' ? tf.initializers.heNormal({ seed: next++ }) : tf.initializers.glorotUniform({ seed: next++ }));
+  return () => tf.initializers.glorotUniform({ seed: next++ });
 }
 
 /** Flatten -> dropout -> `numPositions` softmax heads of `numClasses` over the features `x`. */

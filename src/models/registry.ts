@@ -8,6 +8,7 @@ import { createBenchNet } from './bench-net';
 import { createCrnnNet } from './crnn-net';
 import { createSeedNet } from './seed-net';
 import { createSeedBnNet } from './seed-bn-net';
+import { INIT_SCHEMES, type InitScheme } from './init';
 import type { HeadKind, ModelOptions } from './types';
 import { withDefaults } from '../options';
 
@@ -17,6 +18,8 @@ export interface ModelSpec {
   head: HeadKind;
   /** The input the architecture was designed for; any size the layers accept can be used. */
   defaultInput: { height: number; width: number; channels: number };
+  /** Initialisation schemes `create` honours through `options.init`; none when unset. */
+  inits?: readonly InitScheme[];
   create(options: ModelOptions): tf.LayersModel;
 }
 
@@ -53,6 +56,11 @@ export function createModel(name: string, options: Partial<ModelOptions> = {}): 
       throw new Error(`model option ${key}=${full[key]} must be a positive integer`);
     }
   }
+  if (full.init !== undefined && !(spec.inits ?? []).includes(full.init)) {
+    if (!INIT_SCHEMES.includes(full.init)) throw new Error(`unknown init '${full.init}'; known: ${INIT_SCHEMES.join(', ')}`);
+    const takers = listModels().filter((s) => s.inits?.includes(full.init as InitScheme)).map((s) => s.name);
+    throw new Error(`model '${name}' has no init setting (init ${full.init} applies to ${takers.join(', ')}); leave init unset`);
+  }
   return spec.create(full);
 }
 
@@ -61,6 +69,7 @@ registerModel({
   description: 'the 2017 experiment: VGG-like 3x3 convs 32,32/64,64/128,128/256,256, 4 softmax heads',
   head: 'per-position',
   defaultInput: { height: 80, width: 170, channels: 3 },
+  inits: INIT_SCHEMES,
   create: createSeedNet,
 });
 
@@ -69,6 +78,7 @@ registerModel({
   description: 'the seed network with batch normalisation between each conv and its ReLU (learns where seed stalls)',
   head: 'per-position',
   defaultInput: { height: 80, width: 170, channels: 3 },
+  inits: INIT_SCHEMES,
   create: createSeedBnNet,
 });
 

@@ -6,7 +6,8 @@
  * 36-way softmax heads `digit1..digit4`, one per character position.
  */
 import * as tf from '@tensorflow/tfjs';
-import { perPositionHeads, seededInitializers } from './per-position-heads';
+import { kernelInitializers } from './init';
+import { perPositionHeads } from './per-position-heads';
 import type { ModelOptions } from './types';
 
 export function createSeedNet(options: ModelOptions): tf.LayersModel {
@@ -21,21 +22,25 @@ export interface SeedNetVariant {
 }
 
 export function buildSeedNet(options: ModelOptions, variant: SeedNetVariant): tf.LayersModel {
-  const { height, width, channels, numClasses, numPositions, seed } = options;
+  const { height, width, channels, numClasses, numPositions, seed, init = 'he' } = options;
   const input = tf.input({ shape: [height, width, channels], name: 'image' });
   let x: tf.SymbolicTensor = input;
-  // Mathematica, where the experiment ran, initialises ReLU layers with Kaiming (He) and the
-  // softmax heads with Xavier (Glorot). With Keras's Glorot everywhere this network sits on
-  // the chance plateau (loss 4 ln 36) for more than two epochs of our data.
-  const convInit = seededInitializers(seed, 'kaiming');
-  const init = seededInitializers(seed + 1000);
+  // `init` (src/models/init.ts) decides whether this network leaves the chance plateau (loss
+  // 4 ln 36) at all; Mathematica 11.0's scheme is the 2017 run's. Convolutions draw seeds
+  // seed, seed + 1, ...; the heads seed + 1000, ...
+  const convInit = kernelInitializers(init, seed);
+  const headInit = kernelInitializers(init, seed + 1000);
+  // with batch norm between them, the ReLU still follows the convolution
+  const reluFollows = true;
+  let inChannels = channels;
   // with batch norm, the ReLU comes after it as a layer of its own
   const activation = variant.batchNorm ? 'linear' : 'relu';
   for (const filters of [32, 64, 128, 256]) {
     for (let i = 0; i < 2; i++) {
       x = tf.layers
-        .conv2d({ filters, kernelSize: 3, padding: 'valid', activation, kernelInitializer: convInit() })
+        .conv2d({ filters, kernelSize: 3, padding: 'valid', activation, kernelInitializer: convInit([3, 3, inChannels, filters], reluFollows) })
         .apply(x) as tf.SymbolicTensor;
+      inChannels = filters;
       if (variant.batchNorm) {
         x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
         x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
@@ -43,6 +48,7 @@ export function buildSeedNet(options: ModelOptions, variant: SeedNetVariant): tf
     }
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
   }
-  const outputs = perPositionHeads(x, { numClasses, numPositions, seed, dropout: 0.2, init });
+  const features = (x.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+  const outputs = perPositionHeads(x, { numClasses, numPositions, seed, dropout: 0.2, init: () => headInit([features, numClasses], false) });
   return tf.model({ inputs: input, outputs, name: variant.name });
 }

@@ -1,3 +1,5 @@
+import type { InitScheme } from './init';
+
 /** What every model factory receives. Filled from `DEFAULT_MODEL_OPTIONS` and the model's input. */
 export interface ModelOptions {
   /** Input image height in pixels. */
@@ -12,6 +14,11 @@ export interface ModelOptions {
   numPositions: number;
   /** Seed for weight initialisation and dropout masks. @default 1 */
   seed: number;
+  /**
+   * Weight initialisation scheme (src/models/init.ts), for architectures that list it in their
+   * spec's `inits`; unset means the architecture's own.
+   */
+  init?: InitScheme;
 }
 
 /**
