@@ -1,33 +1,66 @@
 /**
- * Fidelity check: our generator vs 200 images made by the real lepture/captcha 0.7.1 (160x60).
- * Draws the same labels with our v0.7.1 and v0.7.0 settings, measures simple statistics on all
- * three sets (colours, ink coverage, text extent, noise) and prints them as a markdown table with
- * the relative difference of the means and the two-sample Kolmogorov-Smirnov distance. Writes a
- * side-by-side contact sheet to docs/fidelity-contact-sheet.png.
+ * Fidelity check, two ways.
+ *
+ * 1. Bytes: replays every case of a replay file (lepture's own image.py run on recorded random
+ *    draws, made by test/captcha/fixtures/make-lepture-replay.py) through our generator and counts
+ *    the images that come out byte-identical, per version.
+ * 2. Statistics: our generator vs 200 images made by the real lepture/captcha 0.7.1 (160x60).
+ *    Draws the same labels with each of our versions, measures simple statistics on every set
+ *    (colours, ink coverage, text extent, noise) and prints them as a markdown table with the
+ *    relative difference of the means and the two-sample Kolmogorov-Smirnov distance to the real
+ *    images. Writes a side-by-side contact sheet to docs/fidelity-contact-sheet.png.
  *
  * Every label is drawn `--repeat` times with different seeds (5 by default) so that our side of
  * the comparison has little sampling noise of its own.
  *
- *   npm run fidelity [-- --sample DIR] [--sheet FILE] [--rows 12] [--repeat 5] [--seed fidelity]
+ *   npm run fidelity [-- --sample DIR] [--replay FILE] [--versions 0.7.1,0.7.0,...] [--sheet FILE]
+ *                       [--rows 12] [--repeat 5] [--seed fidelity]
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { createRng, deriveSeed, ImageCaptcha, loadCanvas, type CaptchaVersion, type RgbImage } from '../src/captcha';
+import * as crypto from 'crypto';
+import {
+  CAPTCHA_VERSIONS,
+  createRng,
+  deriveSeed,
+  ImageCaptcha,
+  loadCanvas,
+  replayDraws,
+  type CaptchaVersion,
+  type RecordedDraw,
+  type RgbImage,
+} from '../src/captcha';
 import { decodeImageFile } from '../src/data/image-file';
 import { listLabeledFiles, type LabeledFile } from '../src/data/labeled-files';
 import { DEFAULT_ALPHABET } from '../src/models/charset';
 
 interface Args {
   sample: string;
+  replay: string;
+  versions: CaptchaVersion[];
   sheet: string;
   rows: number;
   repeat: number;
   seed: string;
 }
 
+/** Our versions in the table and the contact sheet, in this order. */
+const TABLE_VERSIONS: CaptchaVersion[] = ['0.7.1', '0.7.0', '0.2.2', '0.2.2-pillow4'];
+
+function parseVersions(v: string): CaptchaVersion[] {
+  const list = v.split(',').map((s) => s.trim());
+  const bad = list.filter((s) => !(CAPTCHA_VERSIONS as readonly string[]).includes(s));
+  if (bad.length > 0 || list.length === 0) {
+    throw new Error(`--versions takes a comma-separated list of ${CAPTCHA_VERSIONS.join(', ')}; got '${v}'`);
+  }
+  return list as CaptchaVersion[];
+}
+
 function parseArgs(argv: string[]): Args {
   const args: Args = {
     sample: path.resolve('..', 'shared', 'reference', 'lepture-160x60-sample'),
+    replay: path.resolve('test', 'captcha', 'fixtures', 'lepture-replay.json'),
+    versions: TABLE_VERSIONS,
     sheet: path.resolve('docs', 'fidelity-contact-sheet.png'),
     rows: 12,
     repeat: 5,
@@ -36,15 +69,50 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === '--sample') args.sample = path.resolve(v);
+    else if (k === '--replay') args.replay = path.resolve(v);
+    else if (k === '--versions') args.versions = parseVersions(v);
     else if (k === '--sheet') args.sheet = path.resolve(v);
     else if (k === '--rows') args.rows = Number(v);
     else if (k === '--repeat') args.repeat = Number(v);
     else if (k === '--seed') args.seed = v;
-    else throw new Error(`unknown argument '${k}'; use --sample DIR, --sheet FILE, --rows N, --repeat N, --seed S`);
+    else throw new Error(`unknown argument '${k}'; use --sample DIR, --replay FILE, --versions LIST, --sheet FILE, --rows N, --repeat N, --seed S`);
   }
   if (!Number.isInteger(args.repeat) || args.repeat < 1) throw new Error(`--repeat must be a positive integer, got ${args.repeat}`);
   if (!Number.isInteger(args.rows) || args.rows < 1) throw new Error(`--rows must be a positive integer, got ${args.rows}`);
   return args;
+}
+
+/** A case of a replay file: lepture's image for `label`, drawn from `draws` (make-lepture-replay.py). */
+interface ReplayCase {
+  version: CaptchaVersion;
+  label: string;
+  width: number;
+  height: number;
+  draws: RecordedDraw[];
+  sha256: string;
+}
+
+/** Replays every case through our generator; per version, how many came out byte-identical. */
+function replayFile(file: string): Map<CaptchaVersion, { same: number; total: number }> {
+  if (!fs.existsSync(file)) throw new Error(`replay file '${file}' not found; pass one made by make-lepture-replay.py with --replay`);
+  const { cases } = JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: ReplayCase[] };
+  const generators = new Map<string, ImageCaptcha>();
+  const counts = new Map<CaptchaVersion, { same: number; total: number }>();
+  for (const c of cases) {
+    const key = `${c.version} ${c.width}x${c.height}`;
+    if (!generators.has(key)) generators.set(key, new ImageCaptcha({ version: c.version, width: c.width, height: c.height }));
+    const count = counts.get(c.version) ?? { same: 0, total: 0 };
+    counts.set(c.version, count);
+    count.total++;
+    const rng = replayDraws(c.draws);
+    try {
+      const img = generators.get(key)!.generateImage(c.label, rng, { keepWidth: true });
+      if (rng.left() === 0 && crypto.createHash('sha256').update(img.data).digest('hex') === c.sha256) count.same++;
+    } catch {
+      // a draw of another kind than lepture made: not the same image
+    }
+  }
+  return counts;
 }
 
 /** The reference sample's images and labels (its labels.csv), through the project's own reader. */
@@ -219,8 +287,8 @@ function pctDiff(ours: number, real: number): string {
   return `${r >= 0 ? '+' : ''}${r.toFixed(1)}%`;
 }
 
-/** Real | ours 0.7.1 | ours 0.7.0 for the first `rows` labels, at 2x, with the label. */
-function contactSheet(rows: number, real: RgbImage[], ours: Record<CaptchaVersion, RgbImage[]>, labels: string[], file: string): void {
+/** Real | ours, one column per version, for the first `rows` labels, at 2x, with the label. */
+function contactSheet(rows: number, real: RgbImage[], ours: Map<CaptchaVersion, RgbImage[]>, labels: string[], file: string): void {
   const { createCanvas } = loadCanvas();
   const scale = 2;
   const cw = 160 * scale;
@@ -228,13 +296,14 @@ function contactSheet(rows: number, real: RgbImage[], ours: Record<CaptchaVersio
   const labelW = 90;
   const header = 28;
   const gap = 6;
-  const canvas = createCanvas(labelW + 3 * (cw + gap), header + rows * (ch + gap));
+  const columns: [string, RgbImage[]][] = [['real lepture 0.7.1', real], ...[...ours].map(([v, imgs]): [string, RgbImage[]] => [`ours, version ${v}`, imgs])];
+  const canvas = createCanvas(labelW + columns.length * (cw + gap), header + rows * (ch + gap));
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.fillStyle = '#000000';
   ctx.font = 'bold 16px sans-serif';
-  ['real lepture 0.7.1', 'ours, version 0.7.1', 'ours, version 0.7.0'].forEach((t, i) => ctx.fillText(t, labelW + i * (cw + gap) + 4, 20));
+  columns.forEach(([title], i) => ctx.fillText(title, labelW + i * (cw + gap) + 4, 20));
   const put = (img: RgbImage, x: number, y: number): void => {
     const id = ctx.createImageData(cw, ch);
     for (let yy = 0; yy < ch; yy++) {
@@ -254,9 +323,7 @@ function contactSheet(rows: number, real: RgbImage[], ours: Record<CaptchaVersio
     ctx.fillStyle = '#000000';
     ctx.font = '18px monospace';
     ctx.fillText(labels[r], 8, y + ch / 2 + 6);
-    put(real[r], labelW, y);
-    put(ours['0.7.1'][r], labelW + cw + gap, y);
-    put(ours['0.7.0'][r], labelW + 2 * (cw + gap), y);
+    columns.forEach(([, imgs], i) => put(imgs[r], labelW + i * (cw + gap), y));
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, canvas.toBuffer('image/png'));
@@ -265,28 +332,31 @@ function contactSheet(rows: number, real: RgbImage[], ours: Record<CaptchaVersio
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const t0 = performance.now();
+  // 0. Bytes: lepture's own code on recorded draws against ours.
+  console.log(`replaying ${path.relative(process.cwd(), args.replay)} (lepture's image.py on recorded draws):`);
+  for (const [version, { same, total }] of replayFile(args.replay)) {
+    console.log(`  ${version}: ${same}/${total} images byte-identical`);
+  }
   // 1. The real images and their labels.
   const sample = readSample(args.sample);
   const real = await Promise.all(sample.map((s) => decodeImageFile(s.file)));
   const labels = sample.map((s) => s.label);
   console.log(`read ${real.length} real images from ${args.sample}`);
-  // 2. Ours, same labels, both versions; draw r of label i uses deriveSeed(--seed, r * N + i).
-  const ours = {} as Record<CaptchaVersion, RgbImage[]>;
-  for (const version of ['0.7.1', '0.7.0'] as CaptchaVersion[]) {
+  // 2. Ours, same labels, every version; draw r of label i uses deriveSeed(--seed, r * N + i).
+  const ours = new Map<CaptchaVersion, RgbImage[]>();
+  for (const version of args.versions) {
     const captcha = new ImageCaptcha({ version });
-    ours[version] = [];
+    const images: RgbImage[] = [];
     for (let r = 0; r < args.repeat; r++) {
-      labels.forEach((label, i) => ours[version].push(captcha.generateImage(label, createRng(deriveSeed(args.seed, r * labels.length + i)))));
+      labels.forEach((label, i) => images.push(captcha.generateImage(label, createRng(deriveSeed(args.seed, r * labels.length + i)))));
     }
+    ours.set(version, images);
   }
   // 3. Statistics.
-  const sets: Record<string, Stats[]> = {
-    real: real.map(imageStats),
-    '0.7.1': ours['0.7.1'].map(imageStats),
-    '0.7.0': ours['0.7.0'].map(imageStats),
-  };
+  const sets: Record<string, Stats[]> = { real: real.map(imageStats) };
+  for (const [version, images] of ours) sets[version] = images.map(imageStats);
   const nReal = sets.real.length;
-  const nOurs = sets['0.7.1'].length;
+  const nOurs = sets[args.versions[0]].length;
   const keys = Object.keys(sets.real[0]);
   const col = (set: string, k: string): number[] => sets[set].map((s) => s[k]);
   // 5% critical value of the two-sample KS distance for these sample sizes.
@@ -295,28 +365,28 @@ async function main(): Promise<void> {
     `\n${nReal} real images, ${nOurs} of ours per version (each label ${args.repeat}x); mean ± sd; ` +
       `Δ = relative difference of the means; KS = Kolmogorov-Smirnov distance to real (5% critical value ${ksCritical.toFixed(3)})\n`,
   );
-  console.log('| statistic | real 0.7.1 | ours 0.7.1 | Δ | KS | ours 0.7.0 | Δ | KS |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`| statistic | real 0.7.1 | ${args.versions.map((v) => `ours ${v} | Δ | KS`).join(' | ')} |`);
+  console.log(`|---|---|${args.versions.map(() => '---|---|---').join('|')}|`);
   for (const k of keys) {
     const r = col('real', k);
-    const a = col('0.7.1', k);
-    const b = col('0.7.0', k);
-    console.log(
-      `| ${k} | ${fmt(mean(r))} ± ${fmt(sd(r))} | ${fmt(mean(a))} ± ${fmt(sd(a))} | ${pctDiff(mean(a), mean(r))} | ${ks(a, r).toFixed(2)} ` +
-        `| ${fmt(mean(b))} ± ${fmt(sd(b))} | ${pctDiff(mean(b), mean(r))} | ${ks(b, r).toFixed(2)} |`,
-    );
+    const cells = args.versions.map((v) => {
+      const a = col(v, k);
+      return `${fmt(mean(a))} ± ${fmt(sd(a))} | ${pctDiff(mean(a), mean(r))} | ${ks(a, r).toFixed(2)}`;
+    });
+    console.log(`| ${k} | ${fmt(mean(r))} ± ${fmt(sd(r))} | ${cells.join(' | ')} |`);
   }
-  // Range checks the library guarantees: background 238-255, ink 10-200 per channel.
+  // Range check the library guarantees: background 238-255 per channel.
   const range = (set: string, keysOf: string[]): string => {
     const v = keysOf.flatMap((k) => col(set, k));
     return `${Math.min(...v)}-${Math.max(...v)}`;
   };
   const bgKeys = ['background R', 'background G', 'background B'];
-  console.log(`\nbackground channel range: real ${range('real', bgKeys)}, ours 0.7.1 ${range('0.7.1', bgKeys)}, ours 0.7.0 ${range('0.7.0', bgKeys)}`);
+  const ourRanges = args.versions.map((v) => `ours ${v} ${range(v, bgKeys)}`).join(', ');
+  console.log(`\nbackground channel range: real ${range('real', bgKeys)}, ${ourRanges}`);
   // 4. Contact sheet.
   const rows = Math.min(args.rows, real.length);
   contactSheet(rows, real, ours, labels, args.sheet);
-  console.log(`contact sheet (${rows} rows: real | ours 0.7.1 | ours 0.7.0): ${path.relative(process.cwd(), args.sheet)}`);
+  console.log(`contact sheet (${rows} rows: real | ${args.versions.map((v) => `ours ${v}`).join(' | ')}): ${path.relative(process.cwd(), args.sheet)}`);
   console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
