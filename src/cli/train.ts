@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
+import { CAPTCHA_VERSIONS } from '../captcha';
 import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, flagOf, train, type TrainConfig, type TrainResult } from '../train';
 import { addBackendOptions, parseFloatArg, parseIntArg, pct, stageLogger, startBackend } from './common';
 
@@ -128,7 +129,7 @@ export function register(program: Command): void {
     .option('--resize', 'resize images to the model input instead of refusing other sizes')
     .option('--images-per-epoch <n>', 'fresh images per epoch for --source stream', parseIntArg('images per epoch'))
     .option('--validation-images <n>', 'validation images for --source stream', parseIntArg('validation images'))
-    .addOption(new Option('--captcha-version <v>', 'generator algorithm for --source stream').choices(['0.7.0', '0.7.1']))
+    .addOption(new Option('--captcha-version <v>', 'lepture release for --source stream (default 0.7.0; 0.2.2, 0.2.2-pillow4: March 2017)').choices(CAPTCHA_VERSIONS))
     .option('--val-split <fraction>', 'held-out fraction of a folder dataset (default 0.1)', parseFloatArg('validation split'))
     .option('--epochs <n>', 'epochs (default 3)', parseIntArg('epochs'))
     .option('--batch-size <n>', 'batch size (default 32)', parseIntArg('batch size'))

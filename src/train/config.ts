@@ -4,6 +4,7 @@
  * the CLI flags, a JSON config file and the notebooks all fill in this same object.
  */
 import { z } from 'zod';
+import { CAPTCHA_VERSIONS } from '../captcha';
 import { DEFAULT_ALPHABET } from '../models/charset';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
@@ -52,7 +53,7 @@ export const TrainConfigSchema = z
     /** Fixed validation images generated once (source stream). */
     validationImages: positiveInt('validation images'),
     /** Generator algorithm for stream data. */
-    captchaVersion: z.enum(['0.7.0', '0.7.1']),
+    captchaVersion: z.enum(CAPTCHA_VERSIONS),
     /** Fraction of a folder dataset held out for validation/test (0.1 = the original 90/10). */
     validationSplit: z.number().gt(0, 'validation split must be > 0').lt(1, 'validation split must be < 1'),
     epochs: positiveInt('epochs'),
