@@ -51,7 +51,13 @@ function describe(report: Partial<ReportIdentity>): string {
  * evaluation (same model folder, images and decoding). A missing file is fine.
  */
 export function checkReportTarget(file: string, identity: ReportIdentity): void {
-  if (!fs.existsSync(file)) return;
+  if (!fs.existsSync(file)) {
+    // the folder is created when the report is written: a file in the way is found now, before any work
+    let ancestor = path.dirname(path.resolve(file));
+    while (!fs.existsSync(ancestor)) ancestor = path.dirname(ancestor);
+    if (!fs.statSync(ancestor).isDirectory()) throw new Error(`--out '${file}' cannot be written: '${ancestor}' is a file, not a folder; pass another --out`);
+    return;
+  }
   if (fs.statSync(file).isDirectory()) throw new Error(`--out '${file}' is a folder; give a file name, e.g. ${path.join(file, 'evaluation.json')}`);
   let old: Partial<ReportIdentity> | undefined;
   try {

@@ -46,10 +46,13 @@ describe('evaluation report files', () => {
       assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), other);
     });
 
-    it('refuses a file that is not a report, and a folder', () => {
+    it('refuses a file that is not a report, a folder, and a path through a file', () => {
       assert.throws(() => checkReportTarget(write('notes.txt', 'my notes'), identity), /notes.txt' exists and is not an evaluation report; pass another --out/);
       assert.throws(() => checkReportTarget(write('meta.json', { architecture: 'seed' }), identity), /is not an evaluation report/);
       assert.throws(() => checkReportTarget(dir, identity), /is a folder; give a file name/);
+      const file = write('a-file', 'x');
+      assert.throws(() => checkReportTarget(path.join(file, 'sub', 'r.json'), identity), /cannot be written: '.*a-file' is a file, not a folder; pass another --out/);
+      checkReportTarget(path.join(dir, 'new', 'sub', 'r.json'), identity); // folders still to be made are fine
     });
   });
 });
