@@ -24,6 +24,7 @@ import { RUN_JSON, effectiveConfig } from './run-record';
 import { CHECKPOINT, clearPreviousRun, openRunFolder, resumedConfig } from './run-folder';
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
+import { createOptimizer } from './optimizer';
 
 /** Metrics of one epoch; accuracies are fractions. */
 export interface EpochMetrics {
@@ -174,21 +175,6 @@ interface EpochTally {
   wallMs: number;
 }
 
-function createOptimizer(config: TrainConfig): tf.Optimizer {
-  switch (config.optimizer) {
-    case 'adam':
-      return tf.train.adam(config.learningRate);
-    case 'sgd':
-      return tf.train.momentum(config.learningRate, 0.9);
-    case 'rmsprop':
-      return tf.train.rmsprop(config.learningRate);
-    default: {
-      const never: never = config.optimizer;
-      throw new Error(`unknown optimizer ${String(never)}`);
-    }
-  }
-}
-
 /** tfjs optimizers read `learningRate` on every update, so a schedule can just set it. */
 function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
@@ -292,7 +278,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
   };
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
-  const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed });
+  const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed, init: config.init });
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
