@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CAPTCHA_VERSIONS } from '../captcha';
 import { DEFAULT_ALPHABET } from '../models/charset';
+import { INIT_SCHEMES } from '../models/init';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
@@ -60,6 +61,13 @@ export const TrainConfigSchema = z
     batchSize: positiveInt('batch size'),
     optimizer: z.enum(OPTIMIZERS),
     learningRate: z.number().positive('learning rate must be > 0').max(10, 'learning rate above 10 is surely a typo'),
+    /** Adam's decay rates of the first and second moment; unset means tfjs's 0.9 and 0.999. */
+    beta1: z.number().min(0, 'beta1 must be in [0, 1)').lt(1, 'beta1 must be in [0, 1)').optional(),
+    beta2: z.number().min(0, 'beta2 must be in [0, 1)').lt(1, 'beta2 must be in [0, 1)').optional(),
+    /** Adam's and RMSprop's epsilon; unset means the backend's (1e-7 on tfjs-node). */
+    epsilon: z.number().positive('epsilon must be > 0').max(1, 'epsilon above 1 is surely a typo').optional(),
+    /** Weight initialisation (seed and seed-bn: mathematica, he, glorot; src/models/init.ts); unset means the model's own. */
+    init: z.enum(INIT_SCHEMES).optional(),
     /** Learning-rate schedule over all steps: constant, cosine decay to minLearningRate, or x0.1 at 50% and 75%. */
     schedule: z.enum(SCHEDULES),
     /** Linear warm-up steps at the start of the schedule. */
@@ -72,6 +80,12 @@ export const TrainConfigSchema = z
     /** Every N minutes of training, score the first `curveImages` validation images (0 = off): the accuracy-vs-time curve. */
     curveEveryMinutes: z.number().min(0),
     curveImages: positiveInt('curve images'),
+    /** Every N steps, count the last convolution's ReLU units that fire on fixed training images (0 = off; src/train/plateau.ts). */
+    plateauProbeEvery: z.number().int().min(0),
+    /** Fixed training images of that probe. */
+    plateauProbeImages: positiveInt('plateau probe images'),
+    /** Steps with no unit firing on the probe images after which the run is declared stuck. */
+    stuckAfterSteps: positiveInt('stuck after steps'),
   })
   .strict();
 
@@ -101,6 +115,9 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   workers: 0,
   curveEveryMinutes: 0,
   curveImages: 1000,
+  plateauProbeEvery: 20,
+  plateauProbeImages: 128,
+  stuckAfterSteps: 100,
 };
 
 /**
@@ -117,6 +134,13 @@ export function resolveTrainConfig(...layers: Array<Partial<Record<string, unkno
   const config = parsed.data;
   if (config.minLength !== undefined && config.minLength > config.length) {
     throw new Error(`invalid training config: minLength ${config.minLength} exceeds length ${config.length}`);
+  }
+  const adamOnly = (['beta1', 'beta2'] as const).filter((k) => config[k] !== undefined && config.optimizer !== 'adam');
+  if (adamOnly.length > 0) {
+    throw new Error(`invalid training config: ${adamOnly.join(' and ')} set Adam's moments, but optimizer is ${config.optimizer}; use --optimizer adam or leave them out`);
+  }
+  if (config.epsilon !== undefined && config.optimizer === 'sgd') {
+    throw new Error('invalid training config: epsilon is used by adam and rmsprop, not sgd; leave it out or change --optimizer');
   }
   if (config.source === 'folder' && !config.dataDir) {
     throw new Error('invalid training config: source folder needs dataDir (--data-dir)');

@@ -25,6 +25,7 @@ import { CHECKPOINT, clearPreviousRun, openRunFolder, resumedConfig } from './ru
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
 import { createOptimizer } from './optimizer';
+import { createPlateauMonitor, describePlateau, type PlateauRecord, type PlateauStopRules } from './plateau';
 
 /** Metrics of one epoch; accuracies are fractions. */
 export interface EpochMetrics {
@@ -101,6 +102,8 @@ export interface RunRecord {
    * run trained in parts says how it was trained. `config` stays the first part's.
    */
   resumes?: ConfigChange[];
+  /** The last convolution's dead units over steps, and whether the run escaped the chance plateau or is stuck on it (src/train/plateau.ts). */
+  plateau?: PlateauRecord;
 }
 
 /** Settings changed at a resume, e.g. `{ epochs: { from: 9, to: 5 } }`. */
@@ -129,9 +132,11 @@ export interface TrainCallbacks {
   onBatch?(progress: BatchProgress): void;
   onEpochEnd?(metrics: EpochMetrics): void;
   onLog?(line: string): void;
+  /** After every plateau probe and verdict. */
+  onPlateau?(record: PlateauRecord): void;
 }
 
-export interface TrainOptions {
+export interface TrainOptions extends PlateauStopRules {
   callbacks?: TrainCallbacks;
   /** Abort to stop after the current batch; a checkpoint is saved first. */
   signal?: AbortSignal;
@@ -148,6 +153,8 @@ export interface TrainResult {
   record: RunRecord;
   runDir: string;
   interrupted: boolean;
+  /** Stopped on a plateau verdict (TrainOptions.stopWhenStuck / stopWhenEscaped); resumable. */
+  stopped: 'stuck' | 'escaped' | null;
 }
 
 /** What the checkpoint remembers beyond the weights. */
@@ -169,7 +176,7 @@ interface EpochTally {
   /** Correct predictions per head (per-position models; empty for CTC). */
   correct: number[];
   waitMs: number;
-  /** Time spent on curve points, which is not training time. */
+  /** Time spent on curve points and plateau probes, which is not training time. */
   curveMs: number;
   /** Wall time of the epoch in earlier parts (set when it is interrupted). */
   wallMs: number;
@@ -364,7 +371,14 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     log(`curve: ${point.minutes.toFixed(1)} min, ${point.images} images: whole ${(100 * point.wholeAccuracy).toFixed(2)}%`);
   };
 
+  const plateau = await createPlateauMonitor({
+    model, config, head: spec.head, data, step: globalStep, previous: record.plateau,
+    stopWhenStuck: options.stopWhenStuck, stopWhenEscaped: options.stopWhenEscaped, onUpdate: cb.onPlateau, log,
+  });
+  if (plateau) record.plateau = plateau.record;
+
   let interrupted = false;
+  let stopped: TrainResult['stopped'] = null;
   try {
     while (epoch < config.epochs) {
       // per-position models report each head's training accuracy; CTC models have no heads
@@ -384,6 +398,8 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
           interrupted = true;
           break;
         }
+        stopped = plateau?.stopReason() ?? null;
+        if (stopped) break;
         const waitStart = performance.now();
         const next = await batches.next();
         tally.waitMs += performance.now() - waitStart;
@@ -405,6 +421,11 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
         globalStep++;
         record.trainedSeconds += (performance.now() - batchStart) / 1000;
         record.trainedImages += n;
+        if (plateau) {
+          const t = performance.now();
+          await plateau.afterStep(globalStep, loss[0]);
+          tally.curveMs += performance.now() - t;
+        }
         if (curvePeriod > 0 && record.trainedSeconds >= nextCurveAt) {
           const t = performance.now();
           await addCurvePoint();
@@ -421,7 +442,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
           imagesPerSecond: tally.seen / seconds,
         });
       }
-      if (interrupted) {
+      if (interrupted || stopped) {
         await batches.return(undefined);
         tally.wallMs = performance.now() - epochStart;
         partialEpoch = tally;
@@ -463,11 +484,16 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     if (interrupted) {
       log(`interrupted at epoch ${epoch + 1}, batch ${batchIndex}: checkpoint saved; continue with --resume`);
       await saveState();
+    } else if (stopped && plateau) {
+      plateau.markStopped(globalStep, stopped);
+      log(`stopped at step ${globalStep} (epoch ${epoch + 1}, batch ${batchIndex}): ${describePlateau(plateau.record)}; checkpoint saved; --resume trains on`);
+      await saveState();
     }
   } finally {
+    plateau?.dispose();
     await data.close();
   }
-  return { record, runDir, interrupted };
+  return { record, runDir, interrupted, stopped };
 }
 
 /**
