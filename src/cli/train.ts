@@ -4,13 +4,16 @@ import * as path from 'path';
 import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSIONS } from '../captcha';
+import { INIT_SCHEMES } from '../models';
 import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, flagOf, train, type TrainConfig, type TrainResult } from '../train';
+import type { PlateauStopRules } from '../train/plateau';
 import { addBackendOptions, parseFloatArg, parseIntArg, pct, stageLogger, startBackend } from './common';
+import { SIGNAL_EXIT_STATUS, withStopSignals, type StopSignal } from './stop-signals';
 
 /** Parsed flags -> config fields; flags not given stay out and fall through to the file/defaults. */
 export function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
   const config: Record<string, unknown> = {};
-  for (const key of Object.keys(DEFAULT_TRAIN_CONFIG).concat(['height', 'width', 'channels', 'datasetSize', 'minLength'])) {
+  for (const key of Object.keys(DEFAULT_TRAIN_CONFIG).concat(['height', 'width', 'channels', 'datasetSize', 'minLength', 'init', 'beta1', 'beta2', 'epsilon'])) {
     if (o[key] !== undefined) config[key] = o[key];
   }
   for (const [flag, key] of Object.entries(RENAMED_FLAGS)) if (o[flag] !== undefined) config[key] = o[flag];
@@ -31,10 +34,6 @@ export function readConfigFile(file: string): Record<string, unknown> {
   }
 }
 
-/** Exit status of a process stopped by a signal, by the shell's convention: 128 + the signal's number. */
-export const SIGNAL_EXIT_STATUS = { SIGINT: 130, SIGTERM: 143 } as const;
-type StopSignal = keyof typeof SIGNAL_EXIT_STATUS;
-
 /** The command that continues the run in `runDir`: its own settings are the defaults of --resume. */
 export function resumeCommand(runDir: string): string {
   const modelsDir = path.dirname(runDir);
@@ -48,21 +47,9 @@ export function resumeCommand(runDir: string): string {
  */
 export async function runTrainCommand(
   config: Partial<TrainConfig>,
-  options: { resume?: boolean; overwrite?: boolean },
+  options: { resume?: boolean; overwrite?: boolean } & PlateauStopRules,
 ): Promise<TrainResult & { stoppedBy: StopSignal | null }> {
   const log = stageLogger();
-  const controller = new AbortController();
-  let stoppedBy: StopSignal | null = null;
-  const stop = (signal: StopSignal) => {
-    if (controller.signal.aborted) process.exit(SIGNAL_EXIT_STATUS[signal]);
-    console.error(`\n${signal}: finishing this batch and saving a checkpoint (press again to quit at once)`);
-    stoppedBy = signal;
-    controller.abort();
-  };
-  const onInt = () => stop('SIGINT');
-  const onTerm = () => stop('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
   let epochs = 0;
   const bar = new SingleBar({
     format: 'epoch {epoch} |{bar}| {value}/{total} | loss {loss} | heads {heads} | {ips} img/s | eta {eta_formatted}',
@@ -71,9 +58,9 @@ export async function runTrainCommand(
     notTTYSchedule: 10000,
   });
   try {
-    const result = await train(config, {
+    const { result, stoppedBy } = await withStopSignals((signal) => train(config, {
       ...options,
-      signal: controller.signal,
+      signal,
       callbacks: {
         onLog: log,
         onStart: ({ batchesPerEpoch, resumedFrom, config: resolved }) => {
@@ -100,12 +87,10 @@ export async function runTrainCommand(
           if (m.epoch < epochs) bar.start(bar.getTotal(), 0, { epoch: m.epoch + 1, loss: '-', heads: '-', ips: '-' });
         },
       },
-    });
+    }));
     return { ...result, stoppedBy };
   } finally {
     bar.stop();
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
   }
 }
 
@@ -142,6 +127,15 @@ export function register(program: Command): void {
     .option('--workers <n>', 'generator threads for --source stream (0 = all cores)', parseIntArg('workers'))
     .option('--curve-every-minutes <m>', 'score validation images every m minutes of training (0 = off)', parseFloatArg('curve period'))
     .option('--curve-images <n>', 'validation images scored for each curve point (default 1000)', parseIntArg('curve images'))
+    .addOption(new Option('--init <scheme>', "weight initialisation of seed/seed-bn (default: the model's own, he); mathematica = the 2017 run's").choices([...INIT_SCHEMES]))
+    .option('--beta1 <b>', "Adam's first-moment decay (default 0.9; Mathematica 11.0: 0.93)", parseFloatArg('beta1'))
+    .option('--beta2 <b>', "Adam's second-moment decay (default 0.999)", parseFloatArg('beta2'))
+    .option('--epsilon <e>', "Adam's / RMSprop's epsilon (default 1e-7; Mathematica 11.0: 1e-8)", parseFloatArg('epsilon'))
+    .option('--plateau-probe-every <n>', "every n steps count the last conv's ReLU units that fire on fixed training images (default 20; 0 = off)", parseIntArg('plateau probe period', 0))
+    .option('--plateau-probe-images <n>', 'training images of that probe (default 128)', parseIntArg('plateau probe images', 1))
+    .option('--stuck-after-steps <n>', 'steps with no unit firing after which the run is stuck (default 100)', parseIntArg('stuck after steps', 1))
+    .option('--stop-when-stuck', 'stop (with a checkpoint; --resume trains on) once the run is stuck on the chance plateau')
+    .option('--stop-when-escaped', 'stop (with a checkpoint) once the run has left the chance plateau, e.g. to screen seeds')
     .option('--overwrite', 'replace a run folder that already holds a model: its model, run.json, checkpoint and evaluation*.json reports are removed')
     .option(
       '--resume',
@@ -155,13 +149,19 @@ export function register(program: Command): void {
     const fileConfig = opts.config ? readConfigFile(opts.config) : {};
     const flags = configFromFlags(opts);
     const config = { ...fileConfig, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
-    const { record, runDir, interrupted, stoppedBy } = await runTrainCommand(config as Partial<TrainConfig>, { resume: Boolean(opts.resume), overwrite: Boolean(opts.overwrite) });
-    log(`${interrupted ? 'interrupted; checkpoint' : 'done; best model'} in ${runDir} (${record.trainedSeconds.toFixed(0)} s training)`);
+    const { record, runDir, interrupted, stopped, stoppedBy } = await runTrainCommand(config as Partial<TrainConfig>, {
+      resume: Boolean(opts.resume), overwrite: Boolean(opts.overwrite), stopWhenStuck: opts.stopWhenStuck, stopWhenEscaped: opts.stopWhenEscaped,
+    });
+    const ending = interrupted ? 'interrupted; checkpoint' : stopped ? `stopped: ${stopped}; checkpoint` : 'done; best model';
+    log(`${ending} in ${runDir} (${record.trainedSeconds.toFixed(0)} s training)`);
     if (record.best) log(`best: epoch ${record.bestEpoch}, val char ${pct(record.best.valCharacterAccuracy)}, whole ${pct(record.best.valWholeAccuracy)}`);
     if (interrupted) {
       // not 0: `train && evaluate` must not go on to evaluate a run that did not finish
       console.error(`stopped by ${stoppedBy ?? 'an interrupt'} before the last epoch; continue with: ${resumeCommand(runDir)}`);
       process.exitCode = SIGNAL_EXIT_STATUS[stoppedBy ?? 'SIGINT'];
+    } else if (stopped) {
+      // a stop the user asked for (--stop-when-*): exit 0, with the way on
+      log(`the run is ${stopped} (run.json's plateau); to train on: ${resumeCommand(runDir)}`);
     }
   });
 }

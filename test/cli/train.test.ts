@@ -63,6 +63,21 @@ describe('captcha-lab train (command line)', () => {
     assert.deepEqual(configFromFlags(cmd.opts()), { run: 'r', epochs: 5, batchSize: 16, learningRate: 0.002, schedule: 'cosine', source: 'stream', minLength: 3 });
   });
 
+  it('reads the 2017 optimizer, the init scheme and the plateau settings from flags, and the stop rules as options', async () => {
+    const program = buildProgram().exitOverride();
+    const cmd = program.commands.find((c) => c.name() === 'train');
+    assert.ok(cmd);
+    // parse only, train nothing; a refused value throws instead of exiting, quietly
+    cmd.action(() => undefined).exitOverride().configureOutput({ writeErr: () => undefined });
+    await program.parseAsync([
+      'node', 'captcha-lab', 'train', '--init', 'mathematica', '--beta1', '0.93', '--epsilon', '1e-8', '--plateau-probe-every', '10', '--stuck-after-steps', '50', '--stop-when-stuck',
+    ]);
+    assert.deepEqual(configFromFlags(cmd.opts()), { init: 'mathematica', beta1: 0.93, epsilon: 1e-8, plateauProbeEvery: 10, stuckAfterSteps: 50 });
+    assert.equal(cmd.opts().stopWhenStuck, true);
+    assert.equal(cmd.opts().stopWhenEscaped, undefined);
+    await assert.rejects(program.parseAsync(['node', 'captcha-lab', 'train', '--init', 'xavier']), /Allowed choices are mathematica, he, glorot/);
+  });
+
   it('refuses a missing or malformed config file by name', () => {
     const { dir, cleanup } = tempDir();
     try {
