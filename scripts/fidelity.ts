@@ -25,9 +25,9 @@ import {
   deriveSeed,
   ImageCaptcha,
   loadCanvas,
+  readReplayFile,
   replayDraws,
   type CaptchaVersion,
-  type RecordedDraw,
   type RgbImage,
 } from '../src/captcha';
 import { decodeImageFile } from '../src/data/image-file';
@@ -82,20 +82,9 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-/** A case of a replay file: lepture's image for `label`, drawn from `draws` (make-lepture-replay.py). */
-interface ReplayCase {
-  version: CaptchaVersion;
-  label: string;
-  width: number;
-  height: number;
-  draws: RecordedDraw[];
-  sha256: string;
-}
-
 /** Replays every case through our generator; per version, how many came out byte-identical. */
 function replayFile(file: string): Map<CaptchaVersion, { same: number; total: number }> {
-  if (!fs.existsSync(file)) throw new Error(`replay file '${file}' not found; pass one made by make-lepture-replay.py with --replay`);
-  const { cases } = JSON.parse(fs.readFileSync(file, 'utf8')) as { cases: ReplayCase[] };
+  const cases = readReplayFile(file);
   const generators = new Map<string, ImageCaptcha>();
   const counts = new Map<CaptchaVersion, { same: number; total: number }>();
   for (const c of cases) {

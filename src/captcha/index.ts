@@ -14,7 +14,8 @@ export {
   type RgbColor,
   type RgbaColor,
 } from './image-captcha';
-export { createRng, deriveSeed, replayDraws, type Rng, type RandomSource, type Seed, type RecordedDraw, type ReplaySource } from './rng';
+export { createRng, deriveSeed, type Rng, type RandomSource, type Seed } from './rng';
+export { replayDraws, readReplayFile, type RecordedDraw, type ReplaySource, type ReplayCase } from './replay';
 export {
   randomText,
   drawText,

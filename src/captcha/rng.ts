@@ -122,34 +122,3 @@ export function deriveSeed(seed: Seed, index: number): string {
   }
   return `${checkSeed(seed)}#${index}`;
 }
-
-/** One draw recorded from lepture's own code: `[n, v]` = randbelow(n) gave v; `[0, bits]` = randbits(32) gave bits. */
-export type RecordedDraw = readonly [number, number];
-
-/** A source that replays recorded draws; `left()` says how many were not asked for. */
-export interface ReplaySource extends RandomSource {
-  left(): number;
-}
-
-/**
- * Replays draws recorded from the real library (test/captcha/fixtures/make-lepture-replay.py), so
- * that the port can be compared with it image for image. Throws when the generator asks for
- * another kind of draw than lepture made at that point, naming both: the call order must match.
- */
-export function replayDraws(draws: readonly RecordedDraw[]): ReplaySource {
-  let i = 0;
-  const next = (n: number): number => {
-    const [m, v] = draws[i++] ?? [NaN, NaN];
-    if (m !== n) {
-      const kind = (k: number): string => (Number.isNaN(k) ? 'nothing (no draws left)' : k === 0 ? 'random()' : `randbelow(${k})`);
-      throw new Error(`draw ${i - 1}: the generator asked for ${kind(n)}, lepture drew ${kind(m)}`);
-    }
-    return v;
-  };
-  return {
-    randbelow: (n) => next(n),
-    random: () => next(0) / TWO_POW_32,
-    choice: (seq) => seq[next(seq.length)],
-    left: () => draws.length - i,
-  };
-}

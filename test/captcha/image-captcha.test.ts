@@ -9,11 +9,11 @@ import {
   DEFAULT_IMAGE_CAPTCHA_OPTIONS,
   encode,
   ImageCaptcha,
+  readReplayFile,
   replayDraws,
   type CaptchaVersion,
   type ImageCaptchaOptions,
   type RandomSource,
-  type RecordedDraw,
   type RgbImage,
 } from '../../src/captcha';
 import { decodeImageBytes } from '../../src/data';
@@ -33,20 +33,8 @@ const same = (a: RgbImage, b: RgbImage): boolean => a.width === b.width && a.hei
 
 const sha256 = (img: RgbImage): string => crypto.createHash('sha256').update(img.data).digest('hex');
 
-/** A case of lepture-replay.json: lepture's own image.py run on recorded draws (make-lepture-replay.py). */
-interface ReplayCase {
-  version: CaptchaVersion;
-  label: string;
-  width: number;
-  height: number;
-  draws: RecordedDraw[];
-  /** Of lepture's image, RGB bytes. */
-  sha256: string;
-  /** 0.2.2 images wider than `width`: of that image resized to `width` with the same Pillow's default filter. */
-  fitted_sha256?: string;
-}
-const replayCases = (): ReplayCase[] =>
-  (JSON.parse(fs.readFileSync(path.join(FIXTURES, 'lepture-replay.json'), 'utf8')) as { cases: ReplayCase[] }).cases;
+/** lepture's own image.py run on recorded draws (make-lepture-replay.py). */
+const replayCases = () => readReplayFile(path.join(FIXTURES, 'lepture-replay.json'));
 
 /** Records the kind of every draw: `b<n>` randbelow(n), `U` random(), `c<n>` choice of n. */
 function recordingRng(seed: number): { rng: RandomSource; calls: string[] } {
