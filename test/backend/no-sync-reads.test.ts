@@ -13,36 +13,34 @@ import * as tf from '@tensorflow/tfjs';
 import { activationStats, evaluateHeldOut, evaluateViews, predictTexts } from '../../src/eval';
 import { fileBatches } from '../../src/eval/image-batches';
 import {
-  ctcConstrainedDecode, ctcGreedyDecode, ctcLoss, createCrnnNet, crnnDecode, encodeCtcLabels, getModelSpec, loadModel, readCtcLabels, registerModel, SeededDropout,
+  ctcConstrainedDecode, ctcGreedyDecode, ctcLoss, createCrnnNet, crnnDecode, encodeCtcLabels, getModelSpec, loadModel, readCtcLabels, registerModel,
   textsToCtcLabels,
 } from '../../src/models';
 import { train, type TrainConfig } from '../../src/train';
+import { perPositionHeads, seededInitializers } from '../../src/models/per-position-heads';
 import { forwardPassRows } from '../../src/viz';
 import { tempDir, writeToyDataset } from '../helpers';
 
 const SYNC_READS = ['dataSync', 'arraySync', 'bufferSync'] as const;
 
 /**
- * Small versions of the two kinds of model, fast enough for the cpu backend: per-position heads
- * behind conv, batch norm, ReLU and seeded dropout (like seed-bn); the crnn itself with few filters.
+ * Small versions of the two kinds of model, fast on the cpu backend: per-position heads (the
+ * library's own, with seeded dropout) behind a conv, batch norm and ReLU block; the crnn with few
+ * filters and units.
  */
 registerModel({
   name: 'async-reads-per-position-test',
-  description: 'test-only: conv, batch norm, ReLU, pool, seeded dropout, one softmax head per character',
+  description: 'test-only: conv, batch norm, ReLU, pool, then the per-position heads',
   head: 'per-position',
   defaultInput: { height: 24, width: 40, channels: 1 },
   create: ({ height, width, channels, numClasses, numPositions, seed }) => {
+    const init = seededInitializers(seed);
     const input = tf.input({ shape: [height, width, channels] });
-    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.heNormal({ seed }) }).apply(input) as tf.SymbolicTensor;
+    let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: init() }).apply(input) as tf.SymbolicTensor;
     x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
     x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
     x = tf.layers.maxPooling2d({ poolSize: 4 }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-    x = new SeededDropout({ rate: 0.2, seed }).apply(x) as tf.SymbolicTensor;
-    const outputs = Array.from({ length: numPositions }, (_, i) =>
-      tf.layers.dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}`, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + i + 1 }) }).apply(x) as tf.SymbolicTensor,
-    );
-    return tf.model({ inputs: input, outputs });
+    return tf.model({ inputs: input, outputs: perPositionHeads(x, { numClasses, numPositions, seed, dropout: 0.2, init }) });
   },
 });
 registerModel({
@@ -126,15 +124,14 @@ describe('asynchronous reads only (what the WebGPU backend allows in Node)', fun
         assert.equal(held.report.count, 6);
         const { model: loaded, metadata } = held;
         const head = getModelSpec(model).head;
-        const batch = (await fileBatches(held.files.map((file, i) => ({ file, label: held.report.actual[i] })), metadata.input).next()).value;
+        const files = held.files.map((file, i) => ({ file, label: held.report.actual[i] }));
+        const batch = (await fileBatches(files, metadata.input).next()).value;
         try {
           // greedy CTC decoding (evaluateHeldOut decoded with the training texts' rules)
           const texts = await predictTexts(loaded, batch.xs, metadata.alphabet, head);
           assert.equal(texts.length, 6);
           if (head === 'ctc') assert.deepEqual(await crnnDecode(loaded, batch.xs, metadata.alphabet), texts);
-          const views = await evaluateViews(loaded, fileBatches(held.files.map((file, i) => ({ file, label: held.report.actual[i] })), metadata.input), {
-            alphabet: metadata.alphabet, head, views: [{ name: 'as is' }],
-          });
+          const views = await evaluateViews(loaded, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, views: [{ name: 'as is' }] });
           assert.equal(views.length, 1);
           assert.ok((await activationStats(loaded, batch.xs)).length > 0);
           assert.ok((await forwardPassRows(loaded, batch.xs)).length > 0);
@@ -142,7 +139,9 @@ describe('asynchronous reads only (what the WebGPU backend allows in Node)', fun
           batch.xs.dispose();
           loaded.dispose();
         }
-        assert.equal((await loadModel(runDir)).metadata.architecture, model);
+        const again = await loadModel(runDir);
+        assert.equal(again.metadata.architecture, model);
+        again.model.dispose();
       });
     });
   }
