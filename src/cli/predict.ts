@@ -1,5 +1,6 @@
 /** `captcha-lab predict`: the text of each image file (or every image of a folder). */
 import { Command } from 'commander';
+import { checkImageFile } from '../data/image-file';
 import { expandImagePaths } from '../data/labeled-files';
 import { fileBatches } from '../eval/image-batches';
 import { decodingRules, predictTexts } from '../eval';
@@ -21,6 +22,9 @@ export function register(program: Command): void {
     const head = getModelSpec(metadata.architecture).head;
     const textRules = decodingRules(metadata, head, Boolean(opts.greedy));
     const files = expandImagePaths(paths).map((file) => ({ file, label: '' }));
+    // Every file is checked (PNG/JPEG, not too big or too small for the model, whole) before the
+    // first answer, so a bad file stops the run by name before any output rather than midway.
+    for (const { file } of files) checkImageFile(file, { input: metadata.input });
     let i = 0;
     for await (const batch of fileBatches(files, metadata.input)) {
       const texts = await predictTexts(model, batch.xs, metadata.alphabet, head, textRules);

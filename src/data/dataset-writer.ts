@@ -17,16 +17,18 @@ import {
   type RandomTextOptions,
   type Seed,
 } from '../captcha';
-import { writeFileAtomic } from '../files';
+import { acquireFolderLock, createFolder, writeFileAtomic, writeFileAtomicFrom } from '../files';
 import { createGeneratorSpec, GENERATOR_VERSION, ItemGenerator, workerScript, writeItem, type GeneratorSpec } from './generation';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
+import { isIntactImage } from './image-file';
+import type { ImageHeader } from './image-format';
 import { LABELS_FILE } from './labels';
 import { withDefaults } from '../options';
 
 export interface WriteDatasetOptions {
   /** Dataset folder; created if missing. Must be empty, or hold a dataset made with the same options. */
   out: string;
-  /** Number of images. */
+  /** Number of images, at most {@link MAX_DATASET_IMAGES}. */
   count: number;
   /** Seed of the whole dataset. @default 0 */
   seed?: Seed;
@@ -81,6 +83,15 @@ export interface DatasetManifest {
 
 export const MANIFEST_FILE = 'manifest.json';
 
+/**
+ * Most images one dataset folder holds (10 million, ~22 GB of 160x60 JPEGs). Whoever reads the
+ * folder (training, evaluation) lists its files and holds its labels in memory, and one folder
+ * of more files than this strains the file system; above it, write several folders or train on
+ * fresh CAPTCHAs (`train --source stream`). The writer itself streams the labels, so its memory
+ * does not grow with the count.
+ */
+export const MAX_DATASET_IMAGES = 10_000_000;
+
 /** The manifest fields that must match for a folder to be resumed, flattened to dotted paths. */
 function identity(m: DatasetManifest): Record<string, string> {
   const { complete: _c, ...rest } = m;
@@ -105,33 +116,31 @@ function fontHashes(spec: GeneratorSpec): string[] {
   });
 }
 
-/** True when `file` looks like a complete PNG or JPEG (our writes are atomic; this guards against foreign files). */
-function isCompleteImage(file: string, format: ImageFormat): boolean {
-  let fd: number;
+/**
+ * True when `file` is an intact image of the dataset: the format and size it should have, whole
+ * (every PNG chunk's CRC, every JPEG Huffman code) and decodable. Our writes are atomic, so this
+ * finds files damaged later (a disk error, a copy cut short, an edit) for a rerun to regenerate.
+ */
+function isIntactFile(file: string, expected: ImageHeader): boolean {
+  let bytes: Buffer;
   try {
-    fd = fs.openSync(file, 'r');
+    bytes = fs.readFileSync(file);
   } catch {
     return false;
   }
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size < 16) return false;
-    const head = Buffer.alloc(8);
-    const tail = Buffer.alloc(8);
-    fs.readSync(fd, head, 0, 8, 0);
-    fs.readSync(fd, tail, 0, 8, size - 8);
-    if (format === 'png') {
-      return head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) && tail.toString('latin1', 0, 4) === 'IEND';
-    }
-    return head[0] === 0xff && head[1] === 0xd8 && tail[6] === 0xff && tail[7] === 0xd9;
-  } finally {
-    fs.closeSync(fd);
-  }
+  return isIntactImage(bytes, expected);
 }
 
 function checkCount(count: unknown): number {
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
     throw new Error(`count must be a positive integer, got ${typeof count === 'number' ? count : JSON.stringify(count)}; pass how many images to write, e.g. 1000`);
+  }
+  if (count > MAX_DATASET_IMAGES) {
+    throw new Error(
+      `count ${count} is more than one dataset folder holds (at most ${MAX_DATASET_IMAGES.toLocaleString('en-US')} images: ` +
+        'training and evaluation read its file list and labels into memory); write several folders with different ' +
+        'seeds, or train on fresh CAPTCHAs with `captcha-lab train --source stream`, which needs no folder',
+    );
   }
   return count;
 }
@@ -152,13 +161,14 @@ function prepareFolder(out: string): void {
     throw new Error(`'${out}' exists and is not a folder; pass a folder path for the dataset`);
   }
   try {
-    fs.mkdirSync(out, { recursive: true });
+    createFolder(out);
     const probe = path.join(out, `.write-test.${process.pid}.tmp`);
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new Error(`cannot write to dataset folder '${out}' (${code}); choose a folder you can write to`);
+    const e = err as NodeJS.ErrnoException;
+    const where = e.path && path.resolve(e.path) !== path.resolve(out) ? ` at '${e.path}'` : '';
+    throw new Error(`cannot write to dataset folder '${out}' (${e.code ?? e.message}${where}); choose a folder you can write to`);
   }
 }
 
@@ -239,8 +249,18 @@ async function runPool(init: WorkerInit, indices: number[], workers: number, onD
   }
 }
 
+/** `labels.txt`'s content, 4096 lines a piece. */
+function* labelLines(gen: ItemGenerator, count: number): Generator<string> {
+  for (let start = 0; start < count; start += 4096) {
+    const lines: string[] = [];
+    for (let i = start; i < Math.min(count, start + 4096); i++) lines.push(gen.text(i));
+    yield lines.join('\n') + '\n';
+  }
+}
+
 /**
- * Writes (or completes) a dataset folder.
+ * Writes (or completes) a dataset folder. Takes a lock on it for the run: a second writer of the
+ * same folder fails at once, naming this process.
  *
  * ```ts
  * await writeDataset({ out: 'data/train', count: 10000, seed: 1, onProgress: (d, t) => bar.update(d) });
@@ -270,47 +290,60 @@ export async function writeDataset(options: WriteDatasetOptions): Promise<WriteD
   };
   const out = o.out;
   prepareFolder(out);
+  // One writer per folder: two runs with different options would mix their images under one manifest.
+  const release = acquireFolderLock(out, 'generate');
+  try {
+    const { generated } = await fillFolder(out, spec, manifest, o.quality, workers, o.onProgress);
+    // 4. Done: mark complete.
+    const final = { ...manifest, complete: true };
+    writeFileAtomic(path.join(out, MANIFEST_FILE), JSON.stringify(final, null, 2) + '\n');
+    return { out, count, generated, skipped: count - generated, seconds: (performance.now() - t0) / 1000, manifest: final };
+  } finally {
+    release();
+  }
+}
+
+/** Steps 2-3 of {@link writeDataset}, under the folder's lock: labels, then the images that need (re)writing. */
+async function fillFolder(
+  out: string,
+  spec: GeneratorSpec,
+  manifest: DatasetManifest,
+  quality: number,
+  workers: number,
+  onProgress: WriteDatasetOptions['onProgress'],
+): Promise<{ generated: number }> {
+  const { count, format } = manifest;
   const resumed = checkExisting(out, manifest);
 
-  // 2. Manifest and labels first: texts are drawn before images, so they need no pixels.
+  // 2. Manifest and labels first: texts are drawn before images, so they need no pixels. The
+  // labels are written as they are drawn, a block of lines at a time, never all in memory.
   const gen = new ItemGenerator(spec);
-  const labels = Array.from({ length: count }, (_, i) => gen.text(i));
   if (!resumed) writeFileAtomic(path.join(out, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-  writeFileAtomic(path.join(out, LABELS_FILE), labels.join('\n') + '\n');
+  writeFileAtomicFrom(path.join(out, LABELS_FILE), labelLines(gen, count));
   for (const f of fs.readdirSync(out)) {
     if (f.startsWith('.') && f.endsWith('.tmp')) fs.rmSync(path.join(out, f), { force: true }); // leftovers of a killed run
   }
 
-  // 3. Images that are missing or incomplete.
+  // 3. Images that are missing, incomplete or damaged (a resumed folder's images are decoded).
   const todo: number[] = [];
+  const { width, height } = spec.captcha;
   for (let i = 0; i < count; i++) {
-    if (!resumed || !isCompleteImage(path.join(out, `${i}.${format}`), format)) todo.push(i);
+    if (!resumed || !isIntactFile(path.join(out, `${i}.${format}`), { format, width, height })) todo.push(i);
   }
   let done = count - todo.length;
-  o.onProgress?.(done, count);
+  onProgress?.(done, count);
   const progress = (n: number): void => {
     done += n;
-    o.onProgress?.(done, count);
+    onProgress?.(done, count);
   };
   if (workers === 0 || todo.length < 64) {
     for (const i of todo) {
-      writeItem(gen, i, out, format, o.quality);
+      writeItem(gen, i, out, format, quality);
       progress(1);
     }
   } else {
     loadCanvas(); // the main thread must load the native module before workers use it
-    await runPool({ captchaLabGenerator: true, spec, out, format, quality: o.quality }, todo, workers, progress);
+    await runPool({ captchaLabGenerator: true, spec, out, format, quality }, todo, workers, progress);
   }
-
-  // 4. Done: mark complete.
-  const final = { ...manifest, complete: true };
-  writeFileAtomic(path.join(out, MANIFEST_FILE), JSON.stringify(final, null, 2) + '\n');
-  return {
-    out,
-    count,
-    generated: todo.length,
-    skipped: count - todo.length,
-    seconds: (performance.now() - t0) / 1000,
-    manifest: final,
-  };
+  return { generated: todo.length };
 }

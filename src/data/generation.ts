@@ -46,12 +46,32 @@ export function createGeneratorSpec(seed: Seed, captcha: ImageCaptchaOptions = {
       throw new Error(`text alphabet '${t.alphabet}' has '${c}', which the captcha alphabet '${generator.options.alphabet}' lacks`);
     }
   }
+  const atlas = generator.glyphAtlas();
+  checkInk(atlas, t.chars);
   return {
     seed,
     captcha: generator.options,
     text: { length: lengthRange(t.length), alphabet: t.alphabet, unique: t.unique },
-    atlas: generator.glyphAtlas(),
+    atlas,
   };
+}
+
+/**
+ * Refuses characters a font has but draws blank (fillers such as U+3164, a blank braille cell):
+ * their images would hold fewer visible characters than their labels.
+ */
+function checkInk(atlas: GlyphAtlas, chars: readonly string[]): void {
+  for (const face of atlas.faces) {
+    for (const c of chars) {
+      if (!face.glyphs[c].coverage.some((v) => v > 0)) {
+        const cp = c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+        throw new Error(
+          `font '${face.font}' draws nothing for '${c}' (U+${cp}) at ${face.size} px; ` +
+            'remove it from the alphabet or pass a font that draws it (--font)',
+        );
+      }
+    }
+  }
 }
 
 /** A generator that draws items of a spec; works without fonts (in workers). */

@@ -3,6 +3,7 @@ export {
   writeDataset,
   DEFAULT_WRITE_DATASET_OPTIONS,
   MANIFEST_FILE,
+  MAX_DATASET_IMAGES,
   type WriteDatasetOptions,
   type WriteDatasetResult,
   type DatasetManifest,
@@ -15,7 +16,18 @@ export {
   type CaptchaBatch,
 } from './captcha-stream';
 export { GENERATOR_VERSION } from './generation';
-export { decodeImageFile, decodeImageBytes, rgbaToRgb, type RgbImage } from './image-file';
+export {
+  decodeImageFile,
+  decodeImageBytes,
+  checkImageBytes,
+  checkImageFile,
+  rgbaToRgb,
+  MAX_IMAGE_PIXELS,
+  MAX_UPSCALE,
+  type DecodeImageOptions,
+  type RgbImage,
+} from './image-file';
+export { readImageHeader, type ImageHeader } from './image-format';
 // lead: loader, labels, split exports below
 export { FolderDataset, type FolderDatasetOptions, type LabeledBatch } from './loader';
 export { encodeLabels, decodeLabels, readLabels, LABELS_FILE } from './labels';

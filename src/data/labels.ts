@@ -12,11 +12,11 @@ export function encodeLabels(texts: readonly string[], alphabet: string, length:
   const out = new Int32Array(texts.length * length);
   texts.forEach((text, i) => {
     if (text.length !== length) {
-      throw new Error(`label '${text}' (#${i}) has ${text.length} characters; this model reads exactly ${length}`);
+      throw new Error(`label '${text}' (text ${i + 1} of ${texts.length}) has ${text.length} characters; this model reads exactly ${length}`);
     }
     for (let j = 0; j < length; j++) {
       const k = alphabet.indexOf(text[j]);
-      if (k < 0) throw new Error(`label '${text}' (#${i}) has '${text[j]}', which is not in the alphabet '${alphabet}'`);
+      if (k < 0) throw new Error(`label '${text}' (text ${i + 1} of ${texts.length}) has '${text[j]}', which is not in the alphabet '${alphabet}'`);
       out[i * length + j] = k;
     }
   });
@@ -71,4 +71,22 @@ export function readLabels(dir: string, alphabet: string, expectedCount?: number
     }
   });
   return lines;
+}
+
+/**
+ * Checks that every label of a dataset folder has the length of the first: a folder's models read
+ * a fixed number of characters, and a stray line would otherwise fail mid-epoch.
+ */
+export function checkLabelLengths(dir: string, labels: readonly string[]): void {
+  if (labels.length === 0) return;
+  const length = Array.from(labels[0]).length;
+  labels.forEach((label, i) => {
+    const n = Array.from(label).length;
+    if (n !== length) {
+      throw new Error(
+        `${path.join(dir, LABELS_FILE)} line ${i + 1} ('${label}') has ${n} characters but line 1 has ${length}; ` +
+          'every label of a dataset folder must have the same length: fix that line or regenerate the dataset',
+      );
+    }
+  });
 }

@@ -5,8 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { decodeImageFile } from './image-file';
-import { datasetImageLayout, encodeLabels, readLabels } from './labels';
+import { MANIFEST_FILE } from './dataset-writer';
+import { decodeImageFile, type DecodeImageOptions } from './image-file';
+import { checkLabelLengths, datasetImageLayout, encodeLabels, readLabels } from './labels';
 import { pixelsToTensor, type InputShape } from './tensors';
 
 export interface FolderDatasetOptions {
@@ -30,6 +31,20 @@ export interface LabeledBatch {
   indices: number[];
 }
 
+/**
+ * How images of a dataset folder are decoded: too-small images are refused when they would be
+ * resized, and a damaged image's error says how to repair the folder. A folder written by
+ * `captcha-lab generate` is repaired by rerunning the same command: the rerun decodes every image
+ * it keeps and regenerates damaged ones.
+ */
+function decodeOptions({ dir, input, resize }: FolderDatasetOptions): DecodeImageOptions {
+  const fix = fs.existsSync(path.join(dir, MANIFEST_FILE))
+    ? `repair the dataset by rerunning the \`captcha-lab generate --out ${dir}\` that made it, with the same options ` +
+      `(${path.join(dir, MANIFEST_FILE)} records them): a rerun keeps intact images and regenerates damaged ones`
+    : 'replace it with an intact copy';
+  return { fix, input: resize ? input : undefined };
+}
+
 export class FolderDataset {
   private constructor(
     readonly options: FolderDatasetOptions,
@@ -47,7 +62,10 @@ export class FolderDataset {
     return this.texts[0].length;
   }
 
-  /** Opens a folder: reads and checks labels.txt, finds the image format, checks the first image's size. */
+  /**
+   * Opens a folder: reads and checks every line of labels.txt (characters, one length for all),
+   * finds the image format, checks the first image's size. Images are checked as they are decoded.
+   */
   static async open(options: FolderDatasetOptions): Promise<FolderDataset> {
     const { dir, alphabet, input } = options;
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
@@ -57,7 +75,8 @@ export class FolderDataset {
     if (!layout) throw new Error(`'${dir}' has no 0.jpg or 0.png; is it a dataset folder?`);
     const { extension } = layout;
     const texts = readLabels(dir, alphabet, layout.count);
-    const first = await decodeImageFile(path.join(dir, `0.${extension}`));
+    checkLabelLengths(dir, texts);
+    const first = await decodeImageFile(path.join(dir, `0.${extension}`), decodeOptions(options));
     const ds = new FolderDataset(options, texts, extension, { height: first.height, width: first.width });
     if (!options.resize && (first.height !== input.height || first.width !== input.width)) {
       throw new Error(
@@ -76,12 +95,13 @@ export class FolderDataset {
   async loadBatch(indices: readonly number[]): Promise<LabeledBatch> {
     const { height, width } = this.imageSize;
     const rgb = new Uint8Array(indices.length * height * width * 3);
+    const decoding = decodeOptions(this.options);
     await Promise.all(
       indices.map(async (index, k) => {
         const file = this.imagePath(index);
-        const img = await decodeImageFile(file);
+        const img = await decodeImageFile(file, decoding);
         if (img.height !== height || img.width !== width) {
-          throw new Error(`${file} is ${img.width}x${img.height}, unlike the dataset's ${width}x${height}; regenerate it`);
+          throw new Error(`image '${file}' is ${img.width}x${img.height}, unlike the dataset's ${width}x${height}; ${decoding.fix}`);
         }
         rgb.set(img.data, k * height * width * 3);
       }),

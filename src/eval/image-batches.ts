@@ -6,11 +6,11 @@ import { decodeImageFile } from '../data/image-file';
 import { pixelsToTensor, type InputShape } from '../data/tensors';
 import type { TextBatch } from './evaluate';
 
-/** Batches of labelled files; images of any size are resized to `input`. */
+/** Batches of labelled files; images of any size are resized to `input` (images too small for it are refused). */
 export async function* fileBatches(files: readonly LabeledFile[], input: InputShape, batchSize = 64): AsyncGenerator<TextBatch> {
   for (let i = 0; i < files.length; i += batchSize) {
     const chunk = files.slice(i, i + batchSize);
-    const images = await Promise.all(chunk.map((f) => decodeImageFile(f.file)));
+    const images = await Promise.all(chunk.map((f) => decodeImageFile(f.file, { input })));
     // Decoded images may differ in size: convert each, then stack.
     const { height, width } = images[0];
     const same = images.every((im) => im.height === height && im.width === width);

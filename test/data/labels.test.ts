@@ -13,8 +13,8 @@ describe('labels', () => {
   });
 
   it('refuses characters outside the alphabet and texts of the wrong length', () => {
-    assert.throws(() => encodeLabels(['AB c'], DEFAULT_ALPHABET, 4), /label 'AB c' \(#0\) has ' ', which is not in the alphabet/);
-    assert.throws(() => encodeLabels(['ABC'], DEFAULT_ALPHABET, 4), /label 'ABC' \(#0\) has 3 characters; this model reads exactly 4/);
+    assert.throws(() => encodeLabels(['AB c'], DEFAULT_ALPHABET, 4), /label 'AB c' \(text 1 of 1\) has ' ', which is not in the alphabet/);
+    assert.throws(() => encodeLabels(['0A9Z', 'ABC'], DEFAULT_ALPHABET, 4), /label 'ABC' \(text 2 of 2\) has 3 characters; this model reads exactly 4/);
   });
 
   it('reads labels.txt and names the bad line or the count mismatch', () => {

@@ -2,9 +2,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawn } from 'child_process';
 import { Command } from 'commander';
 import { createRng, deriveSeed, encode, ImageCaptcha, randomText } from '../../src/captcha';
-import { decodeImageFile, writeDataset, type DatasetManifest } from '../../src/data';
+import { decodeImageFile, MAX_DATASET_IMAGES, writeDataset, type DatasetManifest } from '../../src/data';
+import { FOLDER_LOCK_FILE } from '../../src/files';
 import { register } from '../../src/cli/generate';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'captcha-ds-'));
@@ -77,6 +79,19 @@ describe('writeDataset', () => {
     assert.ok(!files(out).some((f) => f.endsWith('.tmp')));
   });
 
+  it('regenerates an image damaged in the middle, which still starts and ends like a JPEG', async () => {
+    const out = path.join(root, 'ds');
+    await writeDataset({ out, count: 3, seed: 1, workers: 0 });
+    const intact = read(out, '1.jpg');
+    const damaged = Buffer.from(intact);
+    for (let k = 0; k < 64; k++) damaged[(damaged.length >> 1) + k] = (k * 73) & 0xff;
+    assert.deepStrictEqual([damaged[0], damaged[1], damaged.at(-2), damaged.at(-1)], [0xff, 0xd8, 0xff, 0xd9]);
+    fs.writeFileSync(path.join(out, '1.jpg'), damaged);
+    const r = await writeDataset({ out, count: 3, seed: 1, workers: 0 });
+    assert.deepStrictEqual([r.generated, r.skipped], [1, 2]);
+    assert.ok(read(out, '1.jpg').equals(intact));
+  });
+
   it('refuses a folder that holds a different dataset', async () => {
     const out = path.join(root, 'ds');
     await writeDataset({ out, count: 2, seed: 1, workers: 0 });
@@ -106,6 +121,33 @@ describe('writeDataset', () => {
     });
   });
 
+  it('fails at once on a folder under /proc, where creating folders is refused', async function () {
+    if (!fs.existsSync('/proc/self')) this.skip();
+    // Node's recursive mkdir loops forever there (ENOENT for a parent that exists).
+    await assert.rejects(writeDataset({ out: '/proc/captcha-lab/ds', count: 2, workers: 0 }), {
+      message: "cannot write to dataset folder '/proc/captcha-lab/ds' (ENOENT at '/proc/captcha-lab'); choose a folder you can write to",
+    });
+  });
+
+  it('refuses more images than one folder holds, before creating it', async () => {
+    const out = path.join(root, 'never');
+    await assert.rejects(writeDataset({ out, count: MAX_DATASET_IMAGES + 1, workers: 0 }), (err: Error) => {
+      assert.match(err.message, new RegExp(`^count ${MAX_DATASET_IMAGES + 1} is more than one dataset folder holds \\(at most 10,000,000 images`));
+      assert.match(err.message, /write several folders with different seeds, or train on fresh CAPTCHAs with `captcha-lab train --source stream`/);
+      return true;
+    });
+    assert.ok(!fs.existsSync(out));
+  });
+
+  it('refuses a character the font has but draws blank', async () => {
+    const out = path.join(root, 'never');
+    const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+    await assert.rejects(writeDataset({ out, count: 2, workers: 0, captcha: { fonts: [font] }, text: { alphabet: 'AB\u2800', length: 2 } }), {
+      message: `font '${font}' draws nothing for '\u2800' (U+2800) at 42 px; remove it from the alphabet or pass a font that draws it (--font)`,
+    });
+    assert.ok(!fs.existsSync(out));
+  });
+
   for (const count of [0, -3, 2.5, Number.NaN]) {
     it(`refuses count ${count} and creates nothing`, async () => {
       const out = path.join(root, 'never');
@@ -121,6 +163,47 @@ describe('writeDataset', () => {
     await assert.rejects(writeDataset({ out, count: 2, captcha: { fontSizes: [-1] } }), /font size -1 is not a positive number/);
     await assert.rejects(writeDataset({ out, count: 2, format: 'bmp' as 'png' }), { message: `image format must be 'png' or 'jpg', got "bmp"` });
     assert.ok(!fs.existsSync(out));
+  });
+});
+
+describe('two generate processes on one folder', () => {
+  const cli = path.join(__dirname, '../../src/cli/main.js');
+  const run = (out: string, seed: string) => {
+    const child = spawn(process.execPath, [cli, 'generate', '--out', out, '--count', '1000', '--seed', seed, '--workers', '0']);
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exit = new Promise<{ code: number | null; output: string }>((resolve) => child.on('close', (code) => resolve({ code, output })));
+    return { child, exit };
+  };
+
+  it('lets the first write the folder and stops the second at once, naming the first', async () => {
+    const root = tmp();
+    try {
+      const out = path.join(root, 'x');
+      const first = run(out, '7');
+      for (let t = 0; !fs.existsSync(path.join(out, FOLDER_LOCK_FILE)); t++) {
+        assert.ok(t < 200, 'the first process never took the lock');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const second = await run(out, '8').exit;
+      assert.strictEqual(second.code, 1);
+      assert.match(second.output, new RegExp(`error: '${out}' is in use by another generate \\(pid ${first.child.pid} on .*--seed 7.*\\); wait for it to finish or stop it \\(kill ${first.child.pid}\\)`));
+      assert.strictEqual((await first.exit).code, 0);
+      // Every image and label is the first run's.
+      const m = JSON.parse(read(out, 'manifest.json').toString()) as DatasetManifest;
+      assert.deepStrictEqual([m.seed, m.complete], [7, true]);
+      const labels = read(out, 'labels.txt').toString().trim().split('\n');
+      for (const i of [0, 500, 999]) {
+        const rng = createRng(deriveSeed(7, i));
+        const text = randomText(rng);
+        assert.strictEqual(labels[i], text);
+        assert.ok(read(out, `${i}.jpg`).equals(encode(new ImageCaptcha().generateImage(text, rng), 'jpg')), `${i}.jpg`);
+      }
+      assert.ok(!fs.existsSync(path.join(out, FOLDER_LOCK_FILE)), 'the lock is released');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

@@ -193,6 +193,6 @@ describe('train', function () {
     const bad = path.join(work.dir, 'bad');
     writeToyDataset(bad, 20);
     fs.writeFileSync(path.join(bad, '7.png'), 'not a png');
-    await assert.rejects(train({ ...config, run: 'z', dataDir: bad, validationSplit: 0.5, epochs: 1 }), /image '.*7.png' is corrupt or not a PNG\/JPEG/);
+    await assert.rejects(train({ ...config, run: 'z', dataDir: bad, validationSplit: 0.5, epochs: 1 }), /image '.*7.png' cannot be read: it is not a PNG or JPEG \(it starts with bytes 6e 6f 74 20\); replace it with an intact copy/);
   });
 });
