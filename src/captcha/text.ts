@@ -48,9 +48,35 @@ export function expandAlphabet(spec: string): string {
   for (const c of out) {
     if (seen.has(c)) throw new Error(`alphabet '${spec}' contains '${c}' twice; list each character once`);
     if (/\s/.test(c)) throw new Error(`alphabet '${spec}' contains whitespace; CAPTCHA characters must be visible`);
+    const kind = undrawable(c);
+    if (kind) {
+      throw new Error(
+        `alphabet ${JSON.stringify(spec)} contains ${codePoint(c)}, ${kind}, which the generator cannot draw as a character ` +
+          'of its own; use only visible characters that stand alone (letters, digits, symbols)',
+      );
+    }
     seen.add(c);
   }
   return out.join('');
+}
+
+function codePoint(c: string): string {
+  return `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Why a character cannot be one glyph of a CAPTCHA, or null: the generator draws each character
+ * alone, so a combining mark (e.g. U+0301, an accent for the previous letter) draws nothing,
+ * and control, format, separator, surrogate and unassigned code points have no glyph of their own.
+ */
+function undrawable(c: string): string | null {
+  if (/\p{M}/u.test(c)) return 'a combining mark (it only decorates the character before it)';
+  if (/\p{Cc}/u.test(c)) return 'a control character';
+  if (/\p{Cf}/u.test(c)) return 'an invisible format character';
+  if (/\p{Z}/u.test(c)) return 'a space or separator';
+  if (/\p{Cs}/u.test(c)) return 'half of a surrogate pair';
+  if (/\p{Cn}/u.test(c)) return 'an unassigned code point';
+  return null;
 }
 
 /** Checked `[min, max]` length bounds of a text option. */

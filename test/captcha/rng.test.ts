@@ -95,6 +95,19 @@ describe('expandAlphabet', () => {
     assert.throws(() => expandAlphabet('A B'), { message: "alphabet 'A B' contains whitespace; CAPTCHA characters must be visible" });
     assert.throws(() => expandAlphabet(''), { message: `alphabet must be a non-empty string such as '0-9A-Z', got ""` });
   });
+
+  it('refuses characters that are no glyph of their own: combining marks, control and format characters', () => {
+    assert.throws(() => expandAlphabet('AB\u0301'), {
+      message:
+        'alphabet "AB\u0301" contains U+0301, a combining mark (it only decorates the character before it), which the generator ' +
+        'cannot draw as a character of its own; use only visible characters that stand alone (letters, digits, symbols)',
+    });
+    assert.throws(() => expandAlphabet('A\u0007'), /contains U\+0007, a control character/);
+    assert.throws(() => expandAlphabet('A\u200b'), /contains U\+200B, an invisible format character/);
+    assert.throws(() => expandAlphabet('A\ud800'), /contains U\+D800, half of a surrogate pair/);
+    // A precomposed accented letter is one glyph, and fine.
+    assert.strictEqual(expandAlphabet('A\u00c9'), 'A\u00c9');
+  });
 });
 
 describe('replayDraws', () => {
