@@ -3,7 +3,7 @@ import * as os from 'os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSION_PROFILES, CAPTCHA_VERSIONS, IMAGE_FORMATS, type CaptchaVersion, type ImageFormat } from '../captcha';
-import { writeDataset, type WriteDatasetOptions, type WriteDatasetResult } from '../data';
+import { MAX_DATASET_IMAGES, writeDataset, type WriteDatasetOptions, type WriteDatasetResult } from '../data';
 import { parseIntArg, stageLogger } from './common';
 
 function parseProbability(value: string): number {
@@ -112,9 +112,9 @@ export async function runGenerate(options: WriteDatasetOptions): Promise<WriteDa
 export function register(program: Command): void {
   program
     .command('generate')
-    .description('write a folder of CAPTCHA images (0.jpg ... N-1.jpg), labels.txt and manifest.json; reruns complete it')
-    .requiredOption('--out <dir>', 'dataset folder (created; must be empty or hold the same dataset)')
-    .option('--count <n>', 'number of images', parseIntArg('count', 1), 1000)
+    .description('write a folder of CAPTCHA images (0.jpg ... N-1.jpg), labels.txt and manifest.json; reruns complete it and regenerate damaged images')
+    .requiredOption('--out <dir>', 'dataset folder (created; must be empty or hold the same dataset; locked while generating)')
+    .option('--count <n>', `number of images (at most ${MAX_DATASET_IMAGES.toLocaleString('en-US')} per folder)`, parseIntArg('count', 1), 1000)
     .option('--seed <seed>', 'seed of the dataset (integer or string)', '0')
     .option('--width <px>', 'image width', parseIntArg('width', 1), 160)
     .option('--height <px>', 'image height', parseIntArg('height', 1), 60)
@@ -127,7 +127,7 @@ export function register(program: Command): void {
     )
     .option('--font-sizes <list>', `font sizes in px, comma-separated (default: ${defaultSizes('0.7.0')}; ${defaultSizes('0.2.2')} for 0.2.2)`, parseSizes)
     .option('--length <n|min-max>', 'characters per image, or a range for variable length', parseLength, 4)
-    .option('--alphabet <chars>', 'characters to draw from (ranges allowed)', '0-9A-Z')
+    .option('--alphabet <chars>', 'characters to draw from (ranges allowed; visible characters that stand alone, no combining marks)', '0-9A-Z')
     .option('--allow-repeats', 'allow a character more than once per text (default: distinct characters)')
     .addOption(
       new Option(

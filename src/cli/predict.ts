@@ -12,7 +12,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('predict')
     .description('read CAPTCHA images with a saved model and print their text')
-    .argument('<paths...>', 'image files (.png, .jpg) or folders of them')
+    .argument('<paths...>', "image files (.png, .jpg; whole, at most 16.8 megapixels, at least a quarter of the model's input per side) or folders of them")
     .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`)
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts');
   addBackendOptions(cmd).action(async (paths: string[], opts) => {
