@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { registerModel } from '../src/models';
 
 /** A fresh temporary folder, removed by the returned cleanup function. */
 export function tempDir(prefix = 'captcha-lab-test-'): { dir: string; cleanup: () => void } {
@@ -62,4 +63,35 @@ export function logitsModel(time: number, classes: number): tf.LayersModel {
   const input = tf.input({ shape: [1, time, classes] });
   const output = tf.layers.reshape({ targetShape: [time, classes] }).apply(input) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output });
+}
+
+/**
+ * Two ReLU convolutions (the last named `last_conv`) and softmax heads, for the plateau tests:
+ * `lastBias` starts the last convolution's units there (-1000: dead from the start, so it never learns).
+ */
+export function reluToyNet(lastBias: number, seed: number, input = { height: 24, width: 40, channels: 1 }, numClasses = 4, numPositions = 2): tf.LayersModel {
+  const x0 = tf.input({ shape: [input.height, input.width, input.channels] });
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(x0) as tf.SymbolicTensor;
+  x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), biasInitializer: tf.initializers.constant({ value: lastBias }), name: 'last_conv' })
+    .apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  const outputs = Array.from({ length: numPositions }, (_, i) =>
+    tf.layers.dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}`, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 + i }) }).apply(x) as tf.SymbolicTensor,
+  );
+  return tf.model({ inputs: x0, outputs });
+}
+
+/** Registers `plateau-dead-test` and `plateau-healthy-test`: reluToyNet with its last bias at -1000 and 0. */
+export function registerPlateauToyModels(): void {
+  for (const [name, bias] of [['plateau-dead-test', -1000], ['plateau-healthy-test', 0]] as const) {
+    registerModel({
+      name,
+      description: `test-only: two ReLU convs, the last one's bias ${bias}`,
+      head: 'per-position',
+      defaultInput: { height: 24, width: 40, channels: 1 },
+      create: ({ height, width, channels, numClasses, numPositions, seed }) => reluToyNet(bias, seed, { height, width, channels }, numClasses, numPositions),
+    });
+  }
 }

@@ -9,6 +9,7 @@ import { register as registerEvaluate } from './evaluate';
 import { register as registerGenerate } from './generate';
 import { register as registerPredict } from './predict';
 import { register as registerTrain } from './train';
+import { register as registerReplicate } from './replicate';
 import { register as registerModels } from './models';
 import { register as registerInspect } from './inspect';
 import { register as registerRobustness } from './robustness';
@@ -17,7 +18,7 @@ export function buildProgram(): Command {
   const program = new Command('captcha-lab')
     .description('Generate text CAPTCHAs, train CNNs to read them, evaluate and predict.')
     .showHelpAfterError();
-  for (const register of [registerDemo, registerGenerate, registerTrain, registerEvaluate, registerPredict, registerModels, registerInspect, registerRobustness]) {
+  for (const register of [registerDemo, registerGenerate, registerTrain, registerReplicate, registerEvaluate, registerPredict, registerModels, registerInspect, registerRobustness]) {
     register(program);
   }
   return program;

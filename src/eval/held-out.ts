@@ -10,6 +10,7 @@ import { splitIndices } from '../data/split';
 import { getModelSpec } from '../models/registry';
 import { loadModel, textRulesOf, type ModelMetadata } from '../models/io';
 import { readRunRecord } from '../train/run-record';
+import { CHECKPOINT } from '../train/run-folder';
 import type { RunRecord } from '../train/trainer';
 import { evaluateModel } from './evaluate';
 import type { EvaluationReport } from './metrics';
@@ -29,10 +30,16 @@ export interface EvaluateHeldOutOptions {
   dataDir?: string;
   /** Images per batch. @default 64 */
   batchSize?: number;
+  /**
+   * Evaluate the run's latest weights (`<runDir>/checkpoint`) instead of its best epoch's model: a
+   * run stopped before the end of its first epoch has only those. @default false
+   */
+  checkpoint?: boolean;
 }
 
 export const DEFAULT_EVALUATE_HELD_OUT_OPTIONS: Required<Omit<EvaluateHeldOutOptions, 'dataDir'>> = {
   batchSize: 64,
+  checkpoint: false,
 };
 
 /**
@@ -59,7 +66,7 @@ export async function evaluateHeldOut(runDir: string, options: EvaluateHeldOutOp
   if (config.source !== 'folder' || !dataDir) {
     throw new Error(`run '${runDir}' trained on ${config.source} data, which has no held-out folder split; evaluate it with \`npm run evaluate -- --fresh 1000\``);
   }
-  const { model, metadata } = await loadModel(runDir);
+  const { model, metadata } = await loadModel(opts.checkpoint ? path.join(runDir, CHECKPOINT) : runDir);
   const dataset = await FolderDataset.open({ dir: dataDir, alphabet: metadata.alphabet, input: metadata.input, resize: true });
   const size = config.datasetSize ?? dataset.size;
   if (size > dataset.size) {

@@ -2,35 +2,11 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { registerModel } from '../../src/models';
 import { train, type TrainConfig } from '../../src/train';
 import { ESCAPE_LOSS_WINDOW, deadUnitFraction, lastConvReluLayer } from '../../src/train/plateau';
-import { tempDir, useNativeBackend, writeToyDataset } from '../helpers';
+import { registerPlateauToyModels, reluToyNet, tempDir, useNativeBackend, writeToyDataset } from '../helpers';
 
-/** Two ReLU convolutions and two softmax heads; `lastBias` starts the last convolution's units there. */
-function toyNet(lastBias: number, seed: number, input = { height: 24, width: 40, channels: 1 }, numClasses = 4, numPositions = 2): tf.LayersModel {
-  const x0 = tf.input({ shape: [input.height, input.width, input.channels] });
-  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(x0) as tf.SymbolicTensor;
-  x = tf.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers
-    .conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }), biasInitializer: tf.initializers.constant({ value: lastBias }), name: 'last_conv' })
-    .apply(x) as tf.SymbolicTensor;
-  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-  const outputs = Array.from({ length: numPositions }, (_, i) =>
-    tf.layers.dense({ units: numClasses, activation: 'softmax', name: `digit${i + 1}`, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 + i }) }).apply(x) as tf.SymbolicTensor,
-  );
-  return tf.model({ inputs: x0, outputs });
-}
-
-for (const [name, bias] of [['plateau-dead-test', -1000], ['plateau-healthy-test', 0]] as const) {
-  registerModel({
-    name,
-    description: `test-only: two ReLU convs, the last one's bias ${bias}`,
-    head: 'per-position',
-    defaultInput: { height: 24, width: 40, channels: 1 },
-    create: ({ height, width, channels, numClasses, numPositions, seed }) => toyNet(bias, seed, { height, width, channels }, numClasses, numPositions),
-  });
-}
+registerPlateauToyModels();
 
 describe('plateau detection', function () {
   this.timeout(120000);
@@ -50,7 +26,7 @@ describe('plateau detection', function () {
   after(() => work.cleanup());
 
   it("finds the last convolution's ReLU output, in the convolution or in a ReLU layer after it", () => {
-    const model = toyNet(0, 1);
+    const model = reluToyNet(0, 1);
     assert.equal(lastConvReluLayer(model)?.name, 'last_conv');
     const input = tf.input({ shape: [8, 8, 1] });
     let x = tf.layers.conv2d({ filters: 2, kernelSize: 3 }).apply(input) as tf.SymbolicTensor;
@@ -68,8 +44,8 @@ describe('plateau detection', function () {
     const xs = tf.randomUniform([6, 24, 40, 1], 0, 1, 'float32', 4) as tf.Tensor4D;
     const halves = [xs.slice(0, 3), xs.slice(3)];
     const one = xs.slice(0, 1);
-    const dead = toyNet(-1000, 1);
-    const healthy = toyNet(0, 1);
+    const dead = reluToyNet(-1000, 1);
+    const healthy = reluToyNet(0, 1);
     const before = tf.memory().numTensors;
     assert.equal(await deadUnitFraction(dead, lastConvReluLayer(dead)!, [xs]), 1);
     const alive = await deadUnitFraction(healthy, lastConvReluLayer(healthy)!, halves);
