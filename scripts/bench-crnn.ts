@@ -1,15 +1,17 @@
 /**
- * Training speed of the CRNN + CTC model on tfjs-node: full steps (forward, CTC loss, backward,
+ * Training speed of the CRNN + CTC model (tfjs-node unless `--backend` says otherwise): full steps (forward, CTC loss, backward,
  * Adam update) on random images and random 4-6 character labels.
  *
  *   npx tsc -p tsconfig.json && node dist/scripts/bench-crnn.js [--batch 64] [--steps 5] \
- *     [--heads conv1d,bigru,dense] [--filters 32,64,128,128] [--units 256] [--gradient alpha-beta]
+ *     [--heads conv1d,bigru,dense] [--filters 32,64,128,128] [--units 256] [--gradient alpha-beta] \
+ *     [--backend native|webgpu|...]
  *
  * Prints one line per head: parameters, median seconds per step and images/s.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createCrnnNet, crnnLoss, type CrnnHead } from '../src/models/crnn-net';
 import type { CtcLossOptions } from '../src/models/ctc';
+import { parseBackendKind, selectBackend } from '../src/backend';
 import { median } from './stats';
 
 function arg(name: string, fallback: string): string {
@@ -18,7 +20,7 @@ function arg(name: string, fallback: string): string {
 }
 
 async function main(): Promise<void> {
-  require('@tensorflow/tfjs-node');
+  await selectBackend({ force: parseBackendKind(arg('backend', 'native')), log: (l) => console.log(l) });
   const batch = Number(arg('batch', '64'));
   const steps = Number(arg('steps', '5'));
   const heads = arg('heads', 'conv1d,bigru,dense').split(',') as CrnnHead[];

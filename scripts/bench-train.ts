@@ -29,7 +29,7 @@ import { createTrainStep, type DescribedTrainStep } from '../src/train/step';
 import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const NETS = ['bench', 'seed'] as const;
+const NETS = ['bench', 'seed', 'seed-bn'] as const;
 type Net = (typeof NETS)[number];
 type Path = 'plain' | 'fast';
 
@@ -233,6 +233,22 @@ async function timeOurs(net: Net, batch: number, p: Path, o: BenchTrainOptions):
     t0 = process.hrtime.bigint();
     for (let i = 0; i < steps; i++) await stepOnce(step, xs, ys);
     rates.push((batch * steps) / (Number(process.hrtime.bigint() - t0) / 1e9));
+  }
+  if (o.profile && webgpu) {
+    // tf.profile times each kernel on the GPU (timestamp queries where the adapter has them).
+    const wall0 = performance.now();
+    const info = await tf.profile(async () => stepOnce(step, xs, ys));
+    const wallMs = performance.now() - wall0;
+    const totals = new Map<string, { ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      const e = totals.get(k.name) ?? { ms: 0, calls: 0 };
+      totals.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
+    }
+    const ops = [...totals].map(([op, t]) => ({ op, ...t })).sort((a, b) => b.ms - a.ms);
+    const total = ops.reduce((sum, x) => sum + x.ms, 0);
+    console.log(`  profile ${net} batch ${batch} ${p}: ${total.toFixed(0)} ms of kernel time in ${info.kernels.length} kernels, ${wallMs.toFixed(0)} ms wall (profiled); top:`);
+    for (const x of ops.slice(0, 14)) console.log(`    ${x.op.padEnd(38)} ${x.ms.toFixed(1).padStart(8)} ms ${String(x.calls).padStart(4)}x`);
   }
   if (o.profile && !webgpu) {
     const ops = profileNative(() => void stepOnce(step, xs, ys));

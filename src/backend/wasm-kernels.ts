@@ -128,9 +128,12 @@ function installedWasmDir(): string {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + '/';
 }
 
+/** Defaults of {@link initWasmBackend}; `wasmDir` is looked up when first read, not at import. */
 export const DEFAULT_WASM_BACKEND_OPTIONS: Readonly<Required<WasmBackendOptions>> = {
   ...DEFAULT_WASM_TRAINING_KERNELS_OPTIONS,
-  wasmDir: installedWasmDir(),
+  get wasmDir(): string {
+    return installedWasmDir();
+  },
 };
 
 /**
@@ -141,7 +144,8 @@ export const DEFAULT_WASM_BACKEND_OPTIONS: Readonly<Required<WasmBackendOptions>
  * @throws if the `.wasm` files cannot be loaded (wrong `wasmDir`).
  */
 export async function initWasmBackend(options: WasmBackendOptions = {}): Promise<void> {
-  const { wasmDir, replaceSlowKernels } = { ...DEFAULT_WASM_BACKEND_OPTIONS, ...options };
+  const replaceSlowKernels = options.replaceSlowKernels ?? DEFAULT_WASM_BACKEND_OPTIONS.replaceSlowKernels;
+  const wasmDir = 'wasmDir' in options ? options.wasmDir : DEFAULT_WASM_BACKEND_OPTIONS.wasmDir;
   if (typeof wasmDir !== 'string' || !(wasmDir.endsWith('/') || wasmDir.endsWith('\\'))) {
     throw new Error(
       `initWasmBackend: wasmDir ${JSON.stringify(wasmDir)} must be a folder path or URL ending ` +
