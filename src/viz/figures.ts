@@ -403,3 +403,49 @@ export function runTimePoints(record: { curve?: readonly TimePoint[]; history: r
   if (record.curve && record.curve.length > 0) return record.curve.map((p) => ({ minutes: p.minutes, wholeAccuracy: p.wholeAccuracy }));
   return historyTimePoints(record.history);
 }
+
+/** A named curve of the last convolution's dead fraction over training steps (`run.json`'s `plateau.probes`). */
+export interface DeadFractionSeries {
+  name: string;
+  probes: ReadonlyArray<{ step: number; deadFraction: number }>;
+}
+
+export interface DeadFractionFigureOptions {
+  /** Figure title. @default 'Dead units of the last convolution' */
+  title?: string;
+  /** Figure height in pixels. @default 380 */
+  height?: number;
+}
+
+export const DEFAULT_DEAD_FRACTION_FIGURE_OPTIONS: Required<DeadFractionFigureOptions> = {
+  title: 'Dead units of the last convolution',
+  height: 380,
+};
+
+/**
+ * The fraction of the last convolution's ReLU units that fire on none of the probe images, against
+ * the training step, one line per run: a stuck run climbs to 100% and stays there (a dead unit gets
+ * no gradient), an escaped one keeps units alive.
+ */
+export function deadFractionFigure(series: readonly DeadFractionSeries[], options: DeadFractionFigureOptions = {}): PlotlyFigure {
+  const opts = { ...DEFAULT_DEAD_FRACTION_FIGURE_OPTIONS, ...options };
+  for (const s of series) {
+    const bad = s.probes.find((p) => !(p.deadFraction >= 0 && p.deadFraction <= 1) || !(p.step >= 0));
+    if (bad) throw new Error(`run '${s.name}' has a probe at step ${bad.step} with dead fraction ${bad.deadFraction}; steps must be >= 0 and fractions within 0..1`);
+  }
+  return {
+    data: series.map((s) => ({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: s.name,
+      x: s.probes.map((p) => p.step),
+      y: s.probes.map((p) => p.deadFraction),
+    })),
+    layout: {
+      title: { text: opts.title },
+      height: opts.height,
+      xaxis: { title: { text: 'training step (batch)' }, rangemode: 'tozero' },
+      yaxis: { title: { text: 'units dead on every probe image' }, range: [0, 1.02], tickformat: '.0%' },
+    },
+  };
+}

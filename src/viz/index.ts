@@ -9,12 +9,14 @@ export {
   runTimePoints,
   characterFrequencyFigure,
   viewAccuracyFigure,
+  deadFractionFigure,
   HEAD_COLORS,
   DEFAULT_TRAINING_CURVES_OPTIONS,
   DEFAULT_CONFUSION_HEATMAP_OPTIONS,
   DEFAULT_ACCURACY_OVER_TIME_OPTIONS,
   DEFAULT_CHARACTER_FREQUENCY_FIGURE_OPTIONS,
   DEFAULT_VIEW_ACCURACY_FIGURE_OPTIONS,
+  DEFAULT_DEAD_FRACTION_FIGURE_OPTIONS,
 } from './figures';
 export type {
   PlotlyFigure,
@@ -28,6 +30,8 @@ export type {
   AccuracyOverTimeOptions,
   CharacterFrequencyFigureOptions,
   ViewAccuracyFigureOptions,
+  DeadFractionSeries,
+  DeadFractionFigureOptions,
 } from './figures';
 export { renderGrid, gridLayout, sampleGridItems, predictionGridItems, misreadGridItems, DEFAULT_GRID_OPTIONS } from './grid';
 export type { GridItem, GridOptions, GridLayout, RgbImage } from './grid';
@@ -72,6 +76,7 @@ export { createTrainingMonitor, formatBatchProgress, formatEpochSummary, DEFAULT
 export type { TrainingMonitor, TrainingMonitorOptions } from './monitor';
 export { envNumber, envCount, envString, DEFAULT_ENV_NUMBER_OPTIONS } from './params';
 export type { EnvNumberOptions } from './params';
-export { folderImageBytes, comparedRunCurves, clearNotebookFolder, NOTEBOOK_FOLDER_PREFIX } from './notebook-data';
+export { folderImageBytes, comparedRunCurves, clearNotebookFolder, plateauExamples, NOTEBOOK_FOLDER_PREFIX } from './notebook-data';
+export type { PlateauRun } from './notebook-data';
 export { forwardPassRows } from './model-views';
 export type { ForwardPassRow } from './model-views';

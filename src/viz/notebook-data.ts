@@ -1,9 +1,10 @@
 /**
  * The file-level steps the notebooks share: what a dataset folder holds, clearing the folders the
- * notebooks own, and the accuracy-over-time series of saved runs.
+ * notebooks own, the accuracy-over-time series of saved runs, and runs that show the plateau.
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import type { PlateauOutcome, PlateauProbe } from '../train/plateau';
 import { readRunRecord } from '../train/run-record';
 import { runTimePoints, type TimePoint } from './figures';
 
@@ -40,4 +41,49 @@ export function comparedRunCurves(runs: ReadonlyArray<{ name: string; dir: strin
   return runs
     .filter((r) => fs.existsSync(path.join(r.dir, 'run.json')))
     .map((r) => ({ name: r.name, points: [{ minutes: 0, wholeAccuracy: 0 }, ...runTimePoints(readRunRecord(r.dir))] }));
+}
+
+/** A saved run's dead fraction of the last convolution over steps, with the plateau verdict. */
+export interface PlateauRun {
+  /** The run folder's name. */
+  name: string;
+  architecture: string;
+  outcome: PlateauOutcome;
+  probes: PlateauProbe[];
+}
+
+/**
+ * One stuck and one escaped run among the run folders of `modelsDir`, for showing the plateau:
+ * runs of the original `seed` network first (its coin toss is the story), then by folder name.
+ * `missing` names the outcomes no run has; `unreadable` the run.json files that could not be read
+ * (a damaged record elsewhere must not stop the notebook). Runs without a plateau record (trained
+ * before the trainer kept one, or with probing off) and undecided runs are left out.
+ */
+export function plateauExamples(modelsDir: string): { runs: PlateauRun[]; missing: PlateauOutcome[]; unreadable: string[] } {
+  const found: PlateauRun[] = [];
+  const unreadable: string[] = [];
+  const names = fs.existsSync(modelsDir) ? fs.readdirSync(modelsDir).sort() : [];
+  for (const name of names) {
+    const dir = path.join(modelsDir, name);
+    if (!fs.existsSync(path.join(dir, 'run.json'))) continue;
+    try {
+      const record = readRunRecord(dir);
+      const plateau = record.plateau;
+      if (plateau && plateau.outcome !== 'undecided' && plateau.probes.length > 0) {
+        found.push({ name, architecture: record.architecture, outcome: plateau.outcome, probes: plateau.probes });
+      }
+    } catch {
+      unreadable.push(path.join(dir, 'run.json'));
+    }
+  }
+  const original = (r: PlateauRun) => (r.architecture === 'seed' ? 0 : 1);
+  found.sort((a, b) => original(a) - original(b)); // stable: folder names stay in order within each group
+  const runs: PlateauRun[] = [];
+  const missing: PlateauOutcome[] = [];
+  for (const outcome of ['stuck', 'escaped'] as const) {
+    const run = found.find((r) => r.outcome === outcome);
+    if (run) runs.push(run);
+    else missing.push(outcome);
+  }
+  return { runs, missing, unreadable };
 }

@@ -96,6 +96,8 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     await assert.rejects(cli('robustness', '--fresh', '2', '--model-dir', path.join(modelDir, 'weights.bin')), /it is a file, not a folder; pass its folder/);
     await assert.rejects(cli('evaluate', '--fresh', '2', '--model-dir', dataset), /it is an image folder \(labels.csv\), not a model/);
     // demo checks a model asked for by name before minutes of generating and training
+    await assert.rejects(cli('demo', '--model', 'sede-bn', '--data-dir', path.join(root, 'never-written')), /unknown model 'sede-bn'; registered models: .*seed-bn/);
+    assert.ok(!fs.existsSync(path.join(root, 'never-written')), 'nothing generated for an unknown network');
     await assert.rejects(cli('demo', '--model-dir', path.join(root, 'none'), '--data-dir', path.join(root, 'never-written')), /no model in '.*none': the folder does not exist/);
     assert.ok(!fs.existsSync(path.join(root, 'never-written')));
   });

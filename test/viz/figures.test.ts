@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import {
   accuracyOverTimeFigure,
+  deadFractionFigure,
   characterFrequencyFigure,
   viewAccuracyFigure,
   confusionHeatmapFigure,
@@ -148,5 +149,20 @@ describe('viewAccuracyFigure', () => {
     assert.deepEqual(fig.data[0].y, [98, 50]);
     assert.deepEqual(fig.data[1].y, [99.5, 80]);
     assert.equal(fig.layout.barmode, 'group');
+  });
+});
+
+describe('deadFractionFigure', () => {
+  it('draws one line per run, dead fraction against step, on a 0-100% axis', () => {
+    const fig = deadFractionFigure([
+      { name: 'stuck', probes: [{ step: 0, deadFraction: 0.3 }, { step: 20, deadFraction: 1 }] },
+      { name: 'escaped', probes: [{ step: 0, deadFraction: 0.3 }] },
+    ]);
+    assert.deepEqual(fig.data.map((t) => [t.name, t.x, t.y]), [['stuck', [0, 20], [0.3, 1]], ['escaped', [0], [0.3]]]);
+    assert.equal((fig.layout.yaxis as { tickformat: string }).tickformat, '.0%');
+  });
+
+  it('refuses a fraction outside 0..1, naming the run and step', () => {
+    assert.throws(() => deadFractionFigure([{ name: 'r', probes: [{ step: 40, deadFraction: 1.5 }] }]), /run 'r' has a probe at step 40 with dead fraction 1.5/);
   });
 });

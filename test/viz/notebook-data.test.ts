@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { clearNotebookFolder, comparedRunCurves, folderImageBytes } from '../../src/viz';
+import { clearNotebookFolder, comparedRunCurves, folderImageBytes, plateauExamples } from '../../src/viz';
 import * as os from 'os';
 import { tempDir } from '../helpers';
 
@@ -44,6 +44,37 @@ describe('comparedRunCurves', () => {
       fs.writeFileSync(path.join(dir, 'a', 'run.json'), JSON.stringify({ history: [], curve: [{ minutes: 5, wholeAccuracy: 0.5 }] }));
       const series = comparedRunCurves([{ name: 'a', dir: path.join(dir, 'a') }, { name: 'missing', dir: path.join(dir, 'b') }]);
       assert.deepEqual(series, [{ name: 'a', points: [{ minutes: 0, wholeAccuracy: 0 }, { minutes: 5, wholeAccuracy: 0.5 }] }]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('plateauExamples', () => {
+  const write = (dir: string, name: string, architecture: string, outcome: string | null, probes = [{ step: 0, deadFraction: 0.5 }]) => {
+    fs.mkdirSync(path.join(dir, name));
+    const plateau = outcome === null ? undefined : { outcome, probes };
+    fs.writeFileSync(path.join(dir, name, 'run.json'), JSON.stringify({ architecture, history: [], plateau }));
+  };
+
+  it('picks one stuck and one escaped run, the original network first, and names what is missing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plateau-'));
+    try {
+      write(dir, 'a-bn', 'seed-bn', 'escaped');
+      write(dir, 'b-seed', 'seed', 'stuck', [{ step: 0, deadFraction: 0.2 }, { step: 20, deadFraction: 1 }]);
+      write(dir, 'c-seed', 'seed', 'escaped');
+      write(dir, 'd-undecided', 'seed', 'undecided');
+      write(dir, 'e-old', 'seed', null);
+      fs.mkdirSync(path.join(dir, 'f-damaged'));
+      fs.writeFileSync(path.join(dir, 'f-damaged', 'run.json'), '{ not json');
+      const { runs, missing, unreadable } = plateauExamples(dir);
+      assert.deepEqual(runs.map((r) => [r.name, r.outcome]), [['b-seed', 'stuck'], ['c-seed', 'escaped']]);
+      assert.deepEqual(runs[0].probes, [{ step: 0, deadFraction: 0.2 }, { step: 20, deadFraction: 1 }]);
+      assert.deepEqual(missing, []);
+      assert.deepEqual(unreadable, [path.join(dir, 'f-damaged', 'run.json')]);
+      fs.rmSync(path.join(dir, 'b-seed'), { recursive: true });
+      assert.deepEqual(plateauExamples(dir).missing, ['stuck']);
+      assert.deepEqual(plateauExamples(path.join(dir, 'absent')), { runs: [], missing: ['stuck', 'escaped'], unreadable: [] });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
