@@ -61,7 +61,20 @@ export function createModel(name: string, options: Partial<ModelOptions> = {}): 
     const takers = listModels().filter((s) => s.inits?.includes(full.init as InitScheme)).map((s) => s.name);
     throw new Error(`model '${name}' has no init setting (init ${full.init} applies to ${takers.join(', ')}); leave init unset`);
   }
-  return spec.create(full);
+  try {
+    return spec.create(full);
+  } catch (err) {
+    // tfjs-layers reports a conv/pool stack that shrinks the image below one pixel as a tensor of
+    // negative shape; say which input was too small instead.
+    if (err instanceof Error && /shape comprised of positive integers|negative|must be positive/i.test(err.message)) {
+      const { height, width } = spec.defaultInput;
+      throw new Error(
+        `input ${full.width}x${full.height} is too small for model '${name}': its convolutions and poolings shrink it below one pixel; ` +
+          `use an input closer to its default ${width}x${height} (--width/--height), or a model made for small images`,
+      );
+    }
+    throw err;
+  }
 }
 
 registerModel({

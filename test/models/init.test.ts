@@ -81,6 +81,10 @@ describe('weight initialisation schemes', () => {
 
   it('refuses a scheme the architecture does not take, and an unknown one, with the fix', () => {
     assert.throws(() => createModel('crnn', { init: 'mathematica' }), /model 'crnn' has no init setting \(init mathematica applies to seed, seed-bn\); leave init unset/);
+  });
+
+  it('names an input too small for the architecture instead of a negative tensor shape', () => {
+    assert.throws(() => createModel('seed-bn', { height: 40, width: 85 }), /input 85x40 is too small for model 'seed-bn'.*default 170x80/);
     assert.throws(() => createModel('seed', { init: 'lecun' as InitScheme }), /unknown init 'lecun'; known: mathematica, he, glorot/);
   });
 });
