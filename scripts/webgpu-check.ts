@@ -17,8 +17,10 @@
  * character accuracy far above 1/36.
  *
  * `smoke` trains a tiny two-head model for a few steps on the plain training step and reads it back
- * with `predictTexts`, with every synchronous read (`dataSync`, `arraySync`) made to throw: it
- * prints {losses, predicted} and exits 1 unless the loss falls.
+ * with `predictTexts`, with every synchronous read (`dataSync`, `arraySync`) made to throw, and
+ * counts the dead units of a small ReLU convolution with the plateau monitor's `deadUnitFraction`
+ * on webgpu and on cpu: it prints {losses, predicted, deadUnits: {webgpu, cpu, units}, ok} and
+ * exits 1 unless the loss falls and both backends count the same dead units.
  *
  * `--software` accepts a software adapter (llvmpipe); without it only a GPU is used.
  */
@@ -32,6 +34,7 @@ import { createModel } from '../src/models/registry';
 import { createTrainStep } from '../src/train/step';
 import { scorePredictions } from '../src/eval/metrics';
 import { predictTexts } from '../src/eval/predict';
+import { deadUnitFraction, lastConvReluLayer } from '../src/train/plateau';
 
 export const MAX_REL_ERR = 1e-4;
 
@@ -258,6 +261,33 @@ function shuffled(n: number, seed: number): number[] {
   return a;
 }
 
+/**
+ * Dead units (position x channel) of a small ReLU convolution on fixed images, counted by the
+ * plateau monitor's `deadUnitFraction` on the active backend. The negative bias kills some units
+ * and not others, so a backend that reads every unit as dead (or none) disagrees with cpu. The
+ * activation (3 x 7 x 9 x 32) is big enough for tfjs-backend-webgpu 4.22's broken any(0) of a 4-D
+ * bool tensor (an invalid transpose shader, all false) to show; small ones happen to come out right.
+ */
+async function probeDeadUnits(): Promise<{ dead: number; units: number }> {
+  const input = tf.input({ shape: [9, 11, 3] });
+  const conv = tf.layers.conv2d({
+    filters: 32,
+    kernelSize: 3,
+    activation: 'relu',
+    kernelInitializer: tf.initializers.glorotUniform({ seed: 7 }),
+    biasInitializer: tf.initializers.constant({ value: -0.1 }),
+  });
+  const model = tf.model({ inputs: input, outputs: tf.layers.flatten().apply(conv.apply(input)) as tf.SymbolicTensor });
+  const layer = lastConvReluLayer(model);
+  if (!layer) throw new Error('probeDeadUnits: the probe model has no ReLU convolution');
+  const units = (layer.outputShape as number[]).slice(1).reduce((a, b) => a * b, 1);
+  const images = [0, 1].map((i) => tf.tensor4d(randomData(3 * 9 * 11 * 3, 11 + i), [3, 9, 11, 3]));
+  const fraction = await deadUnitFraction(model, layer, images);
+  tf.dispose(images);
+  model.dispose();
+  return { dead: Math.round(fraction * units), units };
+}
+
 async function smoke(): Promise<number> {
   const banned = () => {
     throw new Error('a synchronous read (dataSync/arraySync) ran on the webgpu path');
@@ -283,8 +313,13 @@ async function smoke(): Promise<number> {
     tf.dispose([r.loss, r.correct]);
   }
   const predicted = await predictTexts(model, xs, 'ABC', 'per-position');
-  const ok = losses[losses.length - 1] < losses[0] && predicted.length === 6;
-  console.log(JSON.stringify({ losses, predicted, ok }));
+  const onWebGpu = await probeDeadUnits();
+  await tf.setBackend('cpu');
+  const onCpu = await probeDeadUnits();
+  await tf.setBackend('webgpu');
+  const deadUnits = { webgpu: onWebGpu.dead, cpu: onCpu.dead, units: onCpu.units };
+  const ok = losses[losses.length - 1] < losses[0] && predicted.length === 6 && deadUnits.webgpu === deadUnits.cpu;
+  console.log(JSON.stringify({ losses, predicted, deadUnits, ok }));
   return ok ? 0 : 1;
 }
 

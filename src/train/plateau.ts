@@ -2,7 +2,7 @@
  * Has a run left the chance plateau, or will it never? The 2017 seed network either leaves the
  * plateau (loss 4 ln 36 = 14.33) within a few hundred steps or its last convolution dies: every
  * ReLU unit outputs 0 for every image, no gradient reaches any convolution again, and the heads can
- * only learn the label frequencies. In the PyTorch grid (README, "The experiment, replicated") no
+ * only learn the label frequencies. In the PyTorch grid (docs/replication.md) no
  * run whose last convolution was 100% dead at the end of an epoch ever recovered.
  *
  * The monitor watches both signs during training:
@@ -117,7 +117,11 @@ async function fractionDead(probe: tf.LayersModel, images: readonly tf.Tensor4D[
   let alive: tf.Tensor | undefined;
   for (const xs of images) {
     const next = tf.tidy(() => {
-      const fired = (probe.apply(xs, { training: false }) as tf.Tensor).greater(0).any(0);
+      const out = probe.apply(xs, { training: false }) as tf.Tensor;
+      // One entry per unit (position x channel). Flattened first: on tfjs-backend-webgpu 4.22
+      // any(0) of a 3-D/4-D bool tensor fails to compile its transpose shader and comes back all
+      // false (every unit dead); the 2-D reduction is right on every backend.
+      const fired = out.reshape([out.shape[0], -1]).greater(0).any(0);
       return alive ? tf.logicalOr(alive, fired) : fired;
     });
     alive?.dispose();

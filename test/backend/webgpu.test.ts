@@ -108,12 +108,16 @@ describe('webgpu backend', () => {
       assert.equal(status, 0, out);
     });
 
-    it('trains and predicts with asynchronous reads only', () => {
+    it('trains and predicts with asynchronous reads only, and counts dead units as cpu does', () => {
       const { status, out } = runCheck(['smoke']);
       const result = JSON.parse(out.split('\n').filter((l) => l.startsWith('{"losses"')).pop() ?? '{}');
       assert.equal(status, 0, out);
       assert.ok(result.losses[5] < result.losses[0], out);
       assert.equal(result.predicted.length, 6);
+      // The plateau probe's count on webgpu: some units dead and some alive, the same ones as on cpu.
+      const { webgpu, cpu, units } = result.deadUnits;
+      assert.ok(cpu > 0 && cpu < units, `cpu: ${cpu} of ${units} dead`);
+      assert.equal(webgpu, cpu, out);
     });
   });
 });
