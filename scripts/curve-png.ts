@@ -1,6 +1,6 @@
 /**
  * Renders the accuracy-versus-training-time curves of finished runs (run.json `curve`) to a PNG
- * for the README, with the same plotly figure the notebooks show, drawn by headless Chromium.
+ * for docs/pretrained.md, with the same plotly figure the notebooks show, drawn by headless Chromium.
  *
  *   node dist/scripts/curve-png.js [--out docs/accuracy-vs-time.png] <label>=<run dir> ...
  *   e.g. crnn=models/pretrained seed=models/seed-replication

@@ -173,7 +173,7 @@ if ! node -e "const tf=require('@tensorflow/tfjs-node'); if (tf.getBackend()!=='
 fi
 
 if ((WANT_GPU)); then
-  # Not verifiable on the CPU-only development machines: see README, "GPU".
+  # Not verifiable on the CPU-only development machines: see docs/backends.md#gpu.
   if ! node -e "require('@tensorflow/tfjs-node-gpu')" >/dev/null 2>&1; then
     build_binding tfjs-node-gpu tensorflow
   fi

@@ -1,7 +1,7 @@
 /**
  * Weight initialisation schemes of the seed network (`init` in ModelOptions and the training
  * config). Whether the 2017 network leaves the chance plateau depends on how it starts: in the
- * PyTorch grid (README, "The experiment, replicated") 0 of 12 seeds left it with Glorot or He
+ * PyTorch grid (docs/replication.md) 0 of 12 seeds left it with Glorot or He
  * initialisation, 2 of 8 with Mathematica 11.0's.
  *
  * - `he`: He (Kaiming) truncated normal for the ReLU convolutions, Glorot uniform for the softmax

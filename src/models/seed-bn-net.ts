@@ -4,7 +4,7 @@
  *
  * Why it exists: the original network, trained as in 2017 (Adam, learning rate 0.001), stays on
  * the chance plateau on our images and its ReLUs die, in TensorFlow.js and in Keras alike (see
- * the README's replication section). Normalising each convolution's output keeps every layer's
+ * docs/replication.md). Normalising each convolution's output keeps every layer's
  * units alive and input-dependent, which is the smallest change we found that lets the same
  * layers, heads, data and optimiser learn.
  */
