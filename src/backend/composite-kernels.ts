@@ -25,7 +25,7 @@ export interface KernelArgs {
 }
 
 /**
- * Runs wasm kernel functions and remembers every buffer they return, so that all
+ * Runs a backend's kernel functions and remembers every buffer they return, so that all
  * intermediates can be freed in one place. A wasm kernel's output always owns one reference
  * to its data (Reshape, for instance, shares the input's buffer but raises its count), so
  * `disposeData` once per output is exactly right.
@@ -55,7 +55,7 @@ class KernelScratch {
   finish(result: Info): Info {
     if (!this.made.includes(result)) {
       // Handing an input's buffer back to the engine without a new reference would free it twice.
-      throw new Error('wasm-kernels: internal error, a kernel must return a buffer it made.');
+      throw new Error(`composite kernels on ${this.backendName}: internal error, a kernel must return a buffer it made.`);
     }
     for (const info of this.made) {
       if (info !== result) this.backend.disposeData(info.dataId);
@@ -129,16 +129,42 @@ function pair(v: number | number[]): Pair {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
 
-function assertUnitDilations(kernelName: string, dilations: number | number[] | undefined): void {
+function assertUnitDilations(kernelName: string, backendName: string, dilations: number | number[] | undefined): void {
   const [dh, dw] = pair(dilations ?? 1);
   if (dh !== 1 || dw !== 1) {
     // TensorFlow.js' own gradients never ask for this (they assert dilations of 1), and the
     // cpu kernels silently ignore dilations, so there is no reference to check it against.
     throw new Error(
-      `${kernelName} on wasm supports dilations of 1 only, got [${dh}, ${dw}]; ` +
+      `${kernelName} on ${backendName} supports dilations of 1 only, got [${dh}, ${dw}]; ` +
         `use dilations [1, 1] when training, or the 'cpu' backend.`,
     );
   }
+}
+
+/** The attributes of a convolution's gradient kernels that fix its geometry. */
+type ConvGeometry = Pick<tf.Conv2DBackpropFilterAttrs, 'strides' | 'pad' | 'dimRoundingMode'>;
+
+/**
+ * The forward convolution's geometry (`computeConv2DInfo`) for one of its gradient kernels, with
+ * dilations of 1 (the depthwise kernels assert them; the conv2d ones, like the cpu backend's,
+ * ignore them). `dataFormat` only for conv2d; depthwise kernels are NHWC.
+ */
+function convGeometry(
+  inShape: number[],
+  filterShape: number[],
+  attrs: ConvGeometry,
+  kind: { depthwise: true } | { depthwise: false; dataFormat: 'NHWC' | 'NCHW' },
+): ConvInfo {
+  return tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    kind.depthwise,
+    kind.depthwise ? 'channelsLast' : tf.backend_util.convertConv2DDataFormat(kind.dataFormat),
+  );
 }
 
 /**
@@ -153,16 +179,7 @@ export function conv2DBackpropFilter(args: KernelArgs, backendName: string): Inf
   const dy = input(args, tf.Conv2DBackpropFilter, 'dy');
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const dataFormat = attrs.dataFormat ?? 'NHWC';
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const convInfo = convGeometry(x.shape, attrs.filterShape, attrs, { depthwise: false, dataFormat });
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = convInfo;
   const { top, left } = convInfo.padInfo;
   const channelsLast = dataFormat === 'NHWC';
@@ -205,16 +222,8 @@ export function depthwiseConv2dNativeBackpropFilter(args: KernelArgs, backendNam
   const x = input(args, tf.DepthwiseConv2dNativeBackpropFilter, 'x');
   const dy = input(args, tf.DepthwiseConv2dNativeBackpropFilter, 'dy');
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  assertUnitDilations(tf.DepthwiseConv2dNativeBackpropFilter, attrs.dilations);
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
+  assertUnitDilations(tf.DepthwiseConv2dNativeBackpropFilter, backendName, attrs.dilations);
+  const convInfo = convGeometry(x.shape, attrs.filterShape, attrs, { depthwise: true });
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = convInfo;
   const { top, left } = convInfo.padInfo;
   const [n, h, w, c] = x.shape;
@@ -297,16 +306,8 @@ export function depthwiseConv2dNativeBackpropInput(args: KernelArgs, backendName
   const dy = input(args, tf.DepthwiseConv2dNativeBackpropInput, 'dy');
   const filter = input(args, tf.DepthwiseConv2dNativeBackpropInput, 'filter');
   const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  assertUnitDilations(tf.DepthwiseConv2dNativeBackpropInput, attrs.dilations);
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    true,
-  );
+  assertUnitDilations(tf.DepthwiseConv2dNativeBackpropInput, backendName, attrs.dilations);
+  const convInfo = convGeometry(attrs.inputShape, filter.shape, attrs, { depthwise: true });
   const [n, h, w, c] = attrs.inputShape;
   const [kh, kw, , m] = filter.shape;
   return withScratch(backendName, args, (s) => {
@@ -336,16 +337,7 @@ export function conv2DBackpropInput(args: KernelArgs, backendName: string): Info
   const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const dataFormat = attrs.dataFormat ?? 'NHWC';
   const channelsLast = dataFormat === 'NHWC';
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const convInfo = convGeometry(attrs.inputShape, filter.shape, attrs, { depthwise: false, dataFormat });
   return withScratch(backendName, args, (s) => {
     const dyNhwc = transpose(s, dy, channelsLast ? [0, 1, 2, 3] : [0, 2, 3, 1]);
     const dyP = spreadAndPad(s, dyNhwc, convInfo, convInfo.inHeight, convInfo.inWidth);
