@@ -164,9 +164,15 @@ function loadCheckedImage(bytes: Buffer, name: string, options: DecodeImageOptio
     failure = err;
   };
   image.src = bytes;
-  if (failure || !image.complete || image.width !== header.width || image.height !== header.height) {
+  const fix = options.fix ?? DEFAULT_FIX;
+  if (failure || !image.complete) {
     const why = (failure as Error | null)?.message ?? 'it decoded to no image';
-    throw new Error(`image '${name}' is corrupt: the decoder says "${why}"; ${options.fix ?? DEFAULT_FIX}`);
+    throw new Error(`image '${name}' is corrupt: the decoder says "${why}"; ${fix}`);
+  }
+  if (image.width !== header.width || image.height !== header.height) {
+    throw new Error(
+      `image '${name}' is corrupt: its header says ${header.width}x${header.height} but it decodes to ${image.width}x${image.height}; ${fix}`,
+    );
   }
   return { header, image };
 }

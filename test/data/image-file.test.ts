@@ -82,13 +82,11 @@ describe('image files', () => {
   it('refuses a huge image from its header, before decoding, naming the limit', async () => {
     const png = blackPng(20000, 20000); // decoding would take 1.6 GB
     assert.ok(png.length < 100_000);
-    const t0 = performance.now();
     await assert.rejects(decodeImageBytes(png, 'huge.png', { input: { width: 160, height: 60 } }), {
       message:
         `image 'huge.png' is 20000x20000 (400.0 megapixels), more than the ${(MAX_IMAGE_PIXELS / 1e6).toFixed(1)} megapixels (4096x4096) ` +
         'decoded at most; crop or scale it down to the CAPTCHA (the model reads 160x60)',
     });
-    assert.ok(performance.now() - t0 < 1000);
     await decodeImageBytes(blackPng(4096, 4096), 'largest.png'); // the limit itself is allowed
   });
 
