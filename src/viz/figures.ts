@@ -288,19 +288,29 @@ export function accuracyOverTimeFigure(series: readonly TimeSeries[] | readonly 
     const bad = s.points.find((p) => !Number.isFinite(p.minutes) || p.minutes < 0);
     if (bad) throw new Error(`series '${s.name}' has a point at ${bad.minutes} minutes; minutes must be >= 0`);
   }
+  return linesFigure(
+    list.map((s) => ({ name: s.name, x: s.points.map((p) => p.minutes), y: s.points.map((p) => p.wholeAccuracy) })),
+    opts,
+    { x: 'training time (minutes)', y: 'whole-image accuracy', yMax: 1 },
+  );
+}
+
+/**
+ * One lines+markers trace per named series against an x axis from 0 and a percentage y axis from
+ * 0 to `yMax` (the shared body of the accuracy-over-time and dead-fraction figures).
+ */
+function linesFigure(
+  lines: readonly { name: string; x: number[]; y: number[] }[],
+  opts: { title: string; height: number },
+  axes: { x: string; y: string; yMax: number },
+): PlotlyFigure {
   return {
-    data: list.map((s) => ({
-      type: 'scatter',
-      mode: 'lines+markers',
-      name: s.name,
-      x: s.points.map((p) => p.minutes),
-      y: s.points.map((p) => p.wholeAccuracy),
-    })),
+    data: lines.map((line) => ({ type: 'scatter', mode: 'lines+markers', name: line.name, x: line.x, y: line.y })),
     layout: {
       title: { text: opts.title },
       height: opts.height,
-      xaxis: { title: { text: 'training time (minutes)' }, rangemode: 'tozero' },
-      yaxis: { title: { text: 'whole-image accuracy' }, range: [0, 1], tickformat: '.0%' },
+      xaxis: { title: { text: axes.x }, rangemode: 'tozero' },
+      yaxis: { title: { text: axes.y }, range: [0, axes.yMax], tickformat: '.0%' },
     },
   };
 }
@@ -433,19 +443,10 @@ export function deadFractionFigure(series: readonly DeadFractionSeries[], option
     const bad = s.probes.find((p) => !(p.deadFraction >= 0 && p.deadFraction <= 1) || !(p.step >= 0));
     if (bad) throw new Error(`run '${s.name}' has a probe at step ${bad.step} with dead fraction ${bad.deadFraction}; steps must be >= 0 and fractions within 0..1`);
   }
-  return {
-    data: series.map((s) => ({
-      type: 'scatter',
-      mode: 'lines+markers',
-      name: s.name,
-      x: s.probes.map((p) => p.step),
-      y: s.probes.map((p) => p.deadFraction),
-    })),
-    layout: {
-      title: { text: opts.title },
-      height: opts.height,
-      xaxis: { title: { text: 'training step (batch)' }, rangemode: 'tozero' },
-      yaxis: { title: { text: 'units dead on every probe image' }, range: [0, 1.02], tickformat: '.0%' },
-    },
-  };
+  return linesFigure(
+    series.map((s) => ({ name: s.name, x: s.probes.map((p) => p.step), y: s.probes.map((p) => p.deadFraction) })),
+    opts,
+    // 1.02: a line at 100% (a stuck run) stays visible above the top edge
+    { x: 'training step (batch)', y: 'units dead on every probe image', yMax: 1.02 },
+  );
 }
