@@ -332,8 +332,21 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
   let globalStep = checkpoint?.state.globalStep ?? 0;
   let bestScore = checkpoint?.state.bestScore ?? -1;
   const totalSteps = config.epochs * data.batchesPerEpoch;
+  // The plateau monitor checks its stop rules (e.g. refused with the probe off): made before
+  // --overwrite removes anything, like everything else here that can fail.
+  let plateau: Awaited<ReturnType<typeof createPlateauMonitor>>;
+  try {
+    plateau = await createPlateauMonitor({
+      model, config, head: spec.head, data, step: globalStep, previous: record.plateau,
+      stopWhenStuck: options.stopWhenStuck, stopWhenEscaped: options.stopWhenEscaped, onUpdate: cb.onPlateau, log,
+    });
+  } catch (err) {
+    await data.close();
+    throw err;
+  }
+  if (plateau) record.plateau = plateau.record;
   if (options.overwrite) {
-    // only now that the new model and data are ready: a mistake in the new settings loses nothing
+    // only now that the new model, data and plateau monitor are ready: a mistake in the new settings loses nothing
     const removed = clearPreviousRun(runDir);
     if (removed) log(removed);
   }
@@ -370,12 +383,6 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     record.curve.push(point);
     log(`curve: ${point.minutes.toFixed(1)} min, ${point.images} images: whole ${(100 * point.wholeAccuracy).toFixed(2)}%`);
   };
-
-  const plateau = await createPlateauMonitor({
-    model, config, head: spec.head, data, step: globalStep, previous: record.plateau,
-    stopWhenStuck: options.stopWhenStuck, stopWhenEscaped: options.stopWhenEscaped, onUpdate: cb.onPlateau, log,
-  });
-  if (plateau) record.plateau = plateau.record;
 
   let interrupted = false;
   let stopped: TrainResult['stopped'] = null;
