@@ -1,7 +1,8 @@
 /**
  * A lock on a folder, so that two processes never write the same dataset or run at once: a lock
  * file created exclusively (`O_EXCL`) in the folder, naming the holder's pid, host and command.
- * A lock left by a process that has died (same host, pid no longer running) is taken over.
+ * A lock left by a process that has died (same host, pid no longer running; or a lock file left
+ * empty by a process killed as it created it) is taken over.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -23,19 +24,43 @@ export interface FolderLockOwner {
 /** Releases a lock; calling it again does nothing. */
 export type ReleaseLock = () => void;
 
-function readOwner(file: string): { owner: Partial<FolderLockOwner>; text: string } | null {
-  let text: string;
+/**
+ * A lock file or break guard this old was left by a process that died: a live holder writes its
+ * lock in the same call that creates it, and holds a guard only while it removes one stale lock.
+ */
+export const LEFTOVER_AFTER_MS = 5000;
+
+interface HeldLock {
+  /** Empty when the file is empty or not JSON (being written right now, or left half-made). */
+  owner: Partial<FolderLockOwner>;
+  text: string;
+  /** The file's age by its modification time. */
+  ageMs: number;
+}
+
+function readOwner(file: string): HeldLock | null {
+  let fd: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    fd = fs.openSync(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+  let text: string;
+  let ageMs: number;
   try {
-    return { owner: JSON.parse(text) as Partial<FolderLockOwner>, text };
-  } catch {
-    return { owner: {}, text }; // being written right now, or garbage: treated as held
+    ageMs = Date.now() - fs.fstatSync(fd).mtimeMs;
+    text = fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
   }
+  try {
+    const owner = JSON.parse(text) as unknown;
+    if (owner && typeof owner === 'object') return { owner: owner as Partial<FolderLockOwner>, text, ageMs };
+  } catch {
+    // not (yet) a lock: see isStale
+  }
+  return { owner: {}, text, ageMs };
 }
 
 /** True when `pid` is a running process on this machine (EPERM: running, but someone else's). */
@@ -49,27 +74,47 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Removes `file` only if it still holds `text` (another process may have replaced a stale lock
- * in between): the file is first renamed to a name of our own, so we inspect exactly what we took.
+ * A lock no live process holds: its holder was on this machine and is no longer running, or it
+ * has no holder at all (empty or unreadable: the process died between creating and writing it)
+ * and is too old to be one being written right now.
  */
-function removeStale(file: string, text: string): void {
-  const taken = `${file}.stale.${process.pid}.${Math.random().toString(36).slice(2)}`;
+function isStale(held: HeldLock, host: string): boolean {
+  const { owner } = held;
+  if (typeof owner.pid !== 'number') return held.ageMs > LEFTOVER_AFTER_MS;
+  return owner.host === host && owner.pid !== process.pid && !isRunning(owner.pid);
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Removes the lock `file` only if it still holds `text`, the stale lock read before: another
+ * process may have broken it and taken the folder since. Done under a guard file created
+ * exclusively, so that between the check and the removal no other process can break it and
+ * take the folder (a lock is never moved away and put back, which would open that gap). Returns
+ * false when another process holds the guard: the caller then looks at the lock again.
+ */
+function removeStale(file: string, text: string): boolean {
+  const guard = `${file}.break`;
   try {
-    fs.renameSync(file, taken);
+    fs.writeFileSync(guard, `${process.pid}\n`, { flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else removed it first
-    throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    try {
+      // left by a process that died while breaking a lock: it would block every caller forever
+      if (Date.now() - fs.statSync(guard).mtimeMs > LEFTOVER_AFTER_MS) fs.rmSync(guard, { force: true });
+    } catch (statErr) {
+      if ((statErr as NodeJS.ErrnoException).code !== 'ENOENT') throw statErr;
+    }
+    return false;
   }
-  if (fs.readFileSync(taken, 'utf8') === text) {
-    fs.rmSync(taken, { force: true });
-    return;
-  }
-  // We took a live lock that replaced the stale one: put it back (link fails if yet another exists).
   try {
-    fs.linkSync(taken, file);
+    if (readOwner(file)?.text === text) fs.rmSync(file, { force: true });
   } finally {
-    fs.rmSync(taken, { force: true });
+    fs.rmSync(guard, { force: true });
   }
+  return true;
 }
 
 function describe(owner: Partial<FolderLockOwner>): string {
@@ -91,7 +136,14 @@ function describe(owner: Partial<FolderLockOwner>): string {
  * ```
  */
 export function acquireFolderLock(dir: string, what: string): ReleaseLock {
-  const file = path.join(dir, FOLDER_LOCK_FILE);
+  return acquireLock(path.join(dir, FOLDER_LOCK_FILE), `'${dir}'`, what);
+}
+
+/**
+ * The lock of `acquireFolderLock` as the file `file` (whose folder must exist), for what is not a
+ * folder of its own: `target` names what it protects in the message (e.g. `'models/x-replication.md'`).
+ */
+export function acquireLock(file: string, target: string, what: string): ReleaseLock {
   const me: FolderLockOwner = {
     pid: process.pid,
     host: os.hostname(),
@@ -99,7 +151,11 @@ export function acquireFolderLock(dir: string, what: string): ReleaseLock {
     since: new Date().toISOString(),
   };
   const text = JSON.stringify(me) + '\n';
-  for (let attempt = 0; ; attempt++) {
+  // Bounds on breaking stale locks (each could be replaced by another stale one) and on waiting
+  // for another process's break guard (one left by a dead process goes after LEFTOVER_AFTER_MS).
+  let broken = 0;
+  const giveUpAt = Date.now() + 2 * LEFTOVER_AFTER_MS;
+  for (;;) {
     try {
       // Written in one call right after the exclusive create, so readers see it whole or empty.
       fs.writeFileSync(file, text, { flag: 'wx' });
@@ -114,16 +170,16 @@ export function acquireFolderLock(dir: string, what: string): ReleaseLock {
     if (held === null) continue; // released between our create and our read
     const { owner } = held;
     const sameHost = owner.host === me.host;
-    const stale = sameHost && typeof owner.pid === 'number' && owner.pid !== process.pid && !isRunning(owner.pid);
-    if (stale && attempt < 5) {
-      removeStale(file, held.text);
+    if (isStale(held, me.host) && broken < 5 && Date.now() < giveUpAt) {
+      if (removeStale(file, held.text)) broken++;
+      else sleep(10); // another process is breaking this lock right now: look again once it is done
       continue;
     }
     const how = sameHost && typeof owner.pid === 'number'
       ? `wait for it to finish or stop it (kill ${owner.pid}); `
       : `wait for it to finish or stop it on ${owner.host ?? 'its machine'}; `;
     throw new Error(
-      `'${dir}' is in use by another ${what} (${describe(owner)}); ${how}` +
+      `${target} is in use by another ${what} (${describe(owner)}); ${how}` +
         `if no such process is running, delete '${file}' and try again`,
     );
   }

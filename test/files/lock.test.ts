@@ -1,9 +1,10 @@
 import { strict as assert } from 'assert';
-import { spawn, type ChildProcess } from 'child_process';
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { acquireFolderLock, FOLDER_LOCK_FILE } from '../../src/files';
+import { LEFTOVER_AFTER_MS } from '../../src/files/lock';
 
 const lockModule = path.join(__dirname, '../../src/files/lock.js');
 
@@ -18,7 +19,50 @@ async function holder(dir: string): Promise<ChildProcess> {
   return child;
 }
 
+/** The lock a process that has exited left behind: its pid is no longer running. */
+function deadLock(): string {
+  const { pid } = spawnSync(process.execPath, ['-e', '']);
+  return JSON.stringify({ pid, host: os.hostname(), command: 'gone', since: '' }) + '\n';
+}
+
+/** Sets `file`'s modification time `ms` into the past. */
+function age(file: string, ms: number): void {
+  const then = (Date.now() - ms) / 1000;
+  fs.utimesSync(file, then, then);
+}
+
+/**
+ * `n` node processes that all try to lock `dir` at the same moment (once `go` exists); each
+ * answers 'locked' (and holds the lock until killed) or 'refused'.
+ */
+async function race(dir: string, n: number): Promise<{ answers: string[]; children: ChildProcess[] }> {
+  const go = path.join(os.tmpdir(), `lock-go-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const script = `const fs = require('fs'); console.log('ready');
+    while (!fs.existsSync(${JSON.stringify(go)})) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    try { require(${JSON.stringify(lockModule)}).acquireFolderLock(${JSON.stringify(dir)}, 'test'); console.log('locked'); setInterval(() => {}, 1000); }
+    catch (err) { console.log(/is in use by another test/.test(err.message) ? 'refused' : err.message); }`;
+  const children = Array.from({ length: n }, () => spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const said = (child: ChildProcess, word: RegExp) =>
+    new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').map((l) => l.trim()).find((l) => word.test(l));
+        if (line) resolve(line);
+      });
+    });
+  const answered = children.map((child) => said(child, /^(?!ready$)./));
+  await Promise.all(children.map((child) => said(child, /^ready$/)));
+  fs.writeFileSync(go, '');
+  try {
+    return { answers: await Promise.all(answered), children };
+  } finally {
+    fs.rmSync(go, { force: true });
+  }
+}
+
 async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
   await exited;
@@ -66,6 +110,42 @@ describe('acquireFolderLock', () => {
     fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), other);
     release();
     assert.equal(fs.readFileSync(path.join(dir, FOLDER_LOCK_FILE), 'utf8'), other);
+  });
+
+  it('takes over a lock file left empty by a process killed as it created it, once it is a few seconds old', () => {
+    const file = path.join(dir, FOLDER_LOCK_FILE);
+    fs.writeFileSync(file, '');
+    assert.throws(() => acquireFolderLock(dir, 'generate'), /is in use by another generate/, 'a fresh empty lock may be being written');
+    age(file, LEFTOVER_AFTER_MS + 2000);
+    const release = acquireFolderLock(dir, 'generate');
+    assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).pid, process.pid);
+    release();
+  });
+
+  it('is not blocked by the break guard of a process that died while breaking a stale lock', () => {
+    fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), deadLock());
+    const guard = path.join(dir, `${FOLDER_LOCK_FILE}.break`);
+    fs.writeFileSync(guard, '1\n');
+    age(guard, LEFTOVER_AFTER_MS + 2000);
+    const release = acquireFolderLock(dir, 'generate');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, FOLDER_LOCK_FILE), 'utf8')).pid, process.pid);
+    assert.ok(!fs.existsSync(guard), 'the leftover guard is removed');
+    release();
+  });
+
+  it('gives a stale lock to exactly one of several processes that take it over at once', async function () {
+    this.timeout(60000);
+    for (let round = 0; round < 3; round++) {
+      fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), deadLock());
+      const { answers, children } = await race(dir, 4);
+      try {
+        assert.deepEqual([...answers].sort(), ['locked', 'refused', 'refused', 'refused'], `round ${round}`);
+        assert.ok(!fs.existsSync(path.join(dir, `${FOLDER_LOCK_FILE}.break`)), 'no break guard left');
+      } finally {
+        await Promise.all(children.map((child) => kill(child, 'SIGKILL')));
+      }
+      fs.rmSync(path.join(dir, FOLDER_LOCK_FILE), { force: true });
+    }
   });
 
   it('says when the folder cannot hold a lock file', () => {
