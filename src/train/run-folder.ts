@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { acquireFolderLock } from '../files';
+import { FOLDER_LOCK_FILE, acquireFolderLock, createFolder } from '../files';
 import { DEFAULT_TRAIN_CONFIG, TrainConfigSchema, flagOf, invalidConfig, resolveTrainConfig, type TrainConfig } from './config';
 import { RUN_JSON, effectiveConfig } from './run-record';
 import type { RunRecord } from './trainer';
@@ -119,7 +119,7 @@ function createRunFolder(runDir: string, modelsDir: string): boolean {
     return false;
   }
   try {
-    fs.mkdirSync(runDir, { recursive: true });
+    createFolder(runDir); // not mkdirSync's recursive option, which spins forever under /proc
     return true;
   } catch (err) {
     const { code } = err as NodeJS.ErrnoException;
@@ -177,8 +177,17 @@ export function openRunFolder(config: TrainConfig, options: { resume?: boolean; 
   assertWritable(runDir);
   const unlock = acquireFolderLock(runDir, 'train');
   const release = () => {
+    // Decided while locked; the folder can only go once unlocked (the lock file is in it), and by
+    // then another train may have taken it: then it is not empty, and stays.
+    const empty = created && fs.readdirSync(runDir).every((name) => name === FOLDER_LOCK_FILE);
     unlock();
-    if (created && fs.readdirSync(runDir).length === 0) fs.rmdirSync(runDir);
+    if (!empty) return;
+    try {
+      fs.rmdirSync(runDir);
+    } catch (err) {
+      // never hide the error that ended the run (release runs in train's finally) for a leftover folder
+      if (!['ENOTEMPTY', 'EEXIST', 'ENOENT'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
   };
   if (!options.resume && !options.overwrite) {
     const { model, reports } = previousRunFiles(runDir);
