@@ -12,7 +12,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { createFolder, writeFileAtomic } from '../files';
+import { acquireLock, createFolder, writeFileAtomic } from '../files';
 import { evaluateHeldOut } from '../eval/held-out';
 import { pct } from '../eval/metrics';
 import { resolveTrainConfig, type TrainConfig } from './config';
@@ -216,9 +216,28 @@ export async function replicate(options: ReplicationOptions): Promise<Replicatio
   if (duplicate !== undefined) throw new Error(`seed ${duplicate} is listed twice; list each seed once`);
   // validated once up front, so a typo fails before the first seed trains
   const base = resolveTrainConfig(options.config, { seed: seeds[0] });
-  const cb = options.callbacks ?? {};
   const out = options.out ?? path.join(base.modelsDir, `${base.run}-replication`);
   const files = { markdown: `${out}.md`, json: `${out}.json` };
+  try {
+    createFolder(path.dirname(out));
+  } catch (err) {
+    const { code, path: at } = err as NodeJS.ErrnoException;
+    throw new Error(`cannot create the folder of the replication table '${out}' (${code ?? (err as Error).message}${at ? ` at '${at}'` : ''}); choose another --out or --models-dir`);
+  }
+  // Each run rewrites the whole table: a second replicate of it (other seeds, same --run) would
+  // drop the first's rows, so it is refused at once, before it trains anything.
+  const unlock = acquireLock(`${out}.lock`, `the replication table '${files.markdown}'`, `replicate ${base.run}`);
+  try {
+    return await replicateSeeds(options, seeds, base, files);
+  } finally {
+    unlock();
+  }
+}
+
+async function replicateSeeds(
+  options: ReplicationOptions, seeds: number[], base: TrainConfig, files: ReplicationResult['files'],
+): Promise<ReplicationResult> {
+  const cb = options.callbacks ?? {};
   const previous = readPreviousTable(files.json);
   const cached = new Map((previous?.rows ?? []).map((r) => [r.seed, r]));
 
@@ -236,7 +255,6 @@ export async function replicate(options: ReplicationOptions): Promise<Replicatio
       rows: [...rows, ...seeds.filter((s) => !reached.has(s)).map((s) => cached.get(s) ?? notStarted(s))],
       updatedAt: new Date().toISOString(),
     };
-    createFolder(path.dirname(out));
     writeFileAtomic(files.json, JSON.stringify(table, null, 1));
     writeFileAtomic(files.markdown, formatReplicationTable(table));
     return table;

@@ -91,6 +91,26 @@ describe('replicate: one configuration under several seeds', function () {
     assert.equal(seedRunName('cut', 5), second.table.rows[1].run);
   });
 
+  it('refuses a second replicate of the same table while one runs, before it trains anything', async () => {
+    let second: Promise<Error | null> | undefined;
+    const first = await replicate({
+      config: { ...config, run: 'pair' }, seeds: [7],
+      callbacks: {
+        onSeed: () => {
+          second ??= replicate({ config: { ...config, run: 'pair' }, seeds: [8] }).then(() => null, (err: Error) => err);
+        },
+      },
+    });
+    const refused = await second;
+    assert.match(
+      refused?.message ?? 'not refused',
+      new RegExp(`the replication table '.*pair-replication\\.md' is in use by another replicate pair \\(pid ${process.pid}\\b.*if no such process is running, delete '.*pair-replication\\.lock'`),
+    );
+    assert.ok(!fs.existsSync(path.join(modelsDir, seedRunName('pair', 8))), 'the second trained nothing');
+    assert.deepEqual(JSON.parse(fs.readFileSync(first.files.json, 'utf8')).rows.map((r: { seed: number }) => r.seed), [7]);
+    assert.ok(!fs.existsSync(path.join(modelsDir, 'pair-replication.lock')), 'the table is unlocked when the first is done');
+  });
+
   it('refuses an empty or repeated seed list', async () => {
     await assert.rejects(replicate({ config, seeds: [] }), /replicate needs at least one seed/);
     await assert.rejects(replicate({ config, seeds: [1, 2, 1] }), /seed 1 is listed twice; list each seed once/);
