@@ -92,6 +92,18 @@ describe('the run folder of train', function () {
       await assert.rejects(train({ ...config, run: 'safe', dataDir: path.join(work.dir, 'typo') }, { overwrite: true }), /dataset folder '.*typo' does not exist/);
       assert.deepEqual(snapshot(dir), before);
     });
+
+    it('loses nothing when --overwrite is refused by the plateau stop rules', async () => {
+      await train({ ...config, run: 'rules' });
+      const dir = path.join(models, 'rules');
+      fs.writeFileSync(path.join(dir, 'evaluation.json'), '{}');
+      const before = snapshot(dir);
+      await assert.rejects(
+        train({ ...config, run: 'rules', plateauProbeEvery: 0 }, { overwrite: true, stopWhenStuck: true }),
+        /stop-when-stuck\/escaped needs the plateau probe/,
+      );
+      assert.deepEqual(snapshot(dir), before);
+    });
   });
 
   it('refuses run names that leave --models-dir, and writes nothing', async () => {
@@ -110,6 +122,30 @@ describe('the run folder of train', function () {
   it('leaves no empty run folder behind when a run fails before training', async () => {
     await assert.rejects(train({ ...config, run: 'never', dataDir: path.join(work.dir, 'nope') }), /does not exist/);
     assert.ok(!fs.existsSync(path.join(models, 'never')));
+  });
+
+  it('keeps the error that ended a run when another train takes its new folder as it is released', async () => {
+    // Node's own fs object, which run-folder's `import * as fs` reads through
+    const nodeFs = require('fs') as typeof fs;
+    const rmdir = nodeFs.rmdirSync;
+    const dir = path.join(models, 'taken');
+    const other = JSON.stringify({ pid: 1, host: 'other', command: 'train', since: '' });
+    nodeFs.rmdirSync = ((target: fs.PathLike, ...rest: []) => {
+      // the other train locks the folder right after ours is unlocked
+      if (path.resolve(String(target)) === path.resolve(dir)) fs.writeFileSync(path.join(dir, FOLDER_LOCK_FILE), other);
+      return rmdir(target, ...rest);
+    }) as typeof fs.rmdirSync;
+    try {
+      await assert.rejects(train({ ...config, run: 'taken', dataDir: path.join(work.dir, 'nope') }), /dataset folder '.*nope' does not exist/);
+    } finally {
+      nodeFs.rmdirSync = rmdir;
+    }
+    assert.equal(fs.readFileSync(path.join(dir, FOLDER_LOCK_FILE), 'utf8'), other, "the other train's lock stays");
+  });
+
+  it('fails at once on --models-dir under /proc, where creating folders is refused', async function () {
+    if (!fs.existsSync('/proc/self')) this.skip();
+    await assert.rejects(train({ ...config, run: 'r', modelsDir: '/proc/captcha-lab/models' }), /cannot create the run folder '\/proc\/captcha-lab\/models\/r' \(ENOENT\)/);
   });
 
   it('refuses a folder that is a file, naming it', async () => {
