@@ -168,40 +168,50 @@ describe('writeDataset', () => {
 
 describe('two generate processes on one folder', () => {
   const cli = path.join(__dirname, '../../src/cli/main.js');
-  const run = (out: string, seed: string) => {
-    const child = spawn(process.execPath, [cli, 'generate', '--out', out, '--count', '1000', '--seed', seed, '--workers', '0']);
+  const run = (out: string, seed: string, count: number) => {
+    const child = spawn(process.execPath, [cli, 'generate', '--out', out, '--count', String(count), '--seed', seed, '--workers', '0']);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exit = new Promise<{ code: number | null; output: string }>((resolve) => child.on('close', (code) => resolve({ code, output })));
     return { child, exit };
   };
+  /** Waits until `file` exists, failing if `writer` ends first. */
+  const appears = async (file: string, writer: ReturnType<typeof run>) => {
+    let ended = false;
+    void writer.exit.then(() => (ended = true));
+    while (!fs.existsSync(file)) {
+      assert.ok(!ended, `the first process ended before writing ${path.basename(file)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
 
   it('lets the first write the folder and stops the second at once, naming the first', async () => {
     const root = tmp();
+    // far more images than it can write while the second runs: it still holds the lock, however slow the machine
+    const count = 200000;
+    const first = run(path.join(root, 'x'), '7', count);
     try {
       const out = path.join(root, 'x');
-      const first = run(out, '7');
-      for (let t = 0; !fs.existsSync(path.join(out, FOLDER_LOCK_FILE)); t++) {
-        assert.ok(t < 200, 'the first process never took the lock');
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      const second = await run(out, '8').exit;
+      await appears(path.join(out, FOLDER_LOCK_FILE), first);
+      const second = await run(out, '8', count).exit;
       assert.strictEqual(second.code, 1);
       assert.match(second.output, new RegExp(`error: '${out}' is in use by another generate \\(pid ${first.child.pid} on .*--seed 7.*\\); wait for it to finish or stop it \\(kill ${first.child.pid}\\)`));
-      assert.strictEqual((await first.exit).code, 0);
-      // Every image and label is the first run's.
+      await appears(path.join(out, '0.jpg'), first); // written atomically, like labels.txt before it
+      first.child.kill('SIGKILL');
+      await first.exit;
+      // Every label and image is the first run's.
       const m = JSON.parse(read(out, 'manifest.json').toString()) as DatasetManifest;
-      assert.deepStrictEqual([m.seed, m.complete], [7, true]);
+      assert.deepStrictEqual([m.seed, m.count, m.complete], [7, count, false]);
       const labels = read(out, 'labels.txt').toString().trim().split('\n');
-      for (const i of [0, 500, 999]) {
-        const rng = createRng(deriveSeed(7, i));
-        const text = randomText(rng);
-        assert.strictEqual(labels[i], text);
-        assert.ok(read(out, `${i}.jpg`).equals(encode(new ImageCaptcha().generateImage(text, rng), 'jpg')), `${i}.jpg`);
-      }
-      assert.ok(!fs.existsSync(path.join(out, FOLDER_LOCK_FILE)), 'the lock is released');
+      assert.strictEqual(labels.length, count);
+      for (const i of [0, count - 1]) assert.strictEqual(labels[i], randomText(createRng(deriveSeed(7, i))), `label ${i}`);
+      const rng = createRng(deriveSeed(7, 0));
+      const text = randomText(rng);
+      assert.ok(read(out, '0.jpg').equals(encode(new ImageCaptcha().generateImage(text, rng), 'jpg')), '0.jpg');
     } finally {
+      first.child.kill('SIGKILL');
+      await first.exit;
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
