@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import {
   activeWebGpuFastKernels,
+  AUTOMATIC_ORDER,
   disableWebGpuFastKernels,
   enableWebGpuFastKernels,
   parseBackendKind,
@@ -41,6 +42,11 @@ describe('webgpu backend', () => {
     const h200 = describeAdapter({ info: { vendor: 'nvidia', architecture: 'hopper', device: 'nvidia-h200', description: 'NVIDIA H200' } });
     assert.equal(h200.software, false);
     assert.equal(formatAdapter(h200), 'nvidia nvidia-h200 (GPU)');
+  });
+
+  it('is never taken by the automatic choice, only when asked for', () => {
+    assert.ok(!AUTOMATIC_ORDER.includes('webgpu'));
+    assert.deepEqual(AUTOMATIC_ORDER, ['gpu', 'native', 'wasm', 'cpu']);
   });
 
   it('accepts webgpu as a backend name', () => {
