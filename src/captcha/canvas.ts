@@ -61,3 +61,24 @@ export function loadCanvas(): CanvasModule {
   }
   return canvasModule;
 }
+
+type Canvas = ReturnType<CanvasModule['createCanvas']>;
+const canvasesBySize = new Map<string, Canvas>();
+/** Most canvas sizes kept at once (images of many sizes, e.g. predict on a folder, stay bounded). */
+const MAX_CACHED_CANVASES = 8;
+
+/**
+ * A canvas of `width` x `height`, reused between calls: creating one per image is the slow part
+ * of encoding and decoding. Callers draw and read it synchronously, so one canvas per size is
+ * never shared mid-use (the encoder and the image decoder both use it).
+ */
+export function canvasOfSize(width: number, height: number): Canvas {
+  const key = `${width}x${height}`;
+  let canvas = canvasesBySize.get(key);
+  if (!canvas) {
+    canvas = loadCanvas().createCanvas(width, height);
+    if (canvasesBySize.size >= MAX_CACHED_CANVASES) canvasesBySize.clear();
+    canvasesBySize.set(key, canvas);
+  }
+  return canvas;
+}

@@ -1,5 +1,5 @@
 /** Image files: RGB pixels -> PNG/JPEG bytes (node-canvas). */
-import { loadCanvas } from './canvas';
+import { canvasOfSize } from './canvas';
 import type { RgbImage } from './raster';
 
 export type ImageFormat = 'png' | 'jpg';
@@ -20,9 +20,6 @@ export function checkFormat(format: unknown): ImageFormat {
   return format as ImageFormat;
 }
 
-type Canvas = import('canvas').Canvas;
-const canvases = new Map<string, Canvas>();
-
 /**
  * Encodes an RGB image as PNG or JPEG (4:2:0, like Pillow's JPEG defaults).
  * @param image RGB, `height * width * 3` bytes
@@ -35,14 +32,7 @@ export function encode(image: RgbImage, format: ImageFormat, options: EncodeOpti
   }
   const { width: w, height: h, data } = image;
   if (data.length !== w * h * 3) throw new Error(`image data has ${data.length} bytes, expected ${w}x${h}x3 = ${w * h * 3}`);
-  const { createCanvas } = loadCanvas();
-  const key = `${w}x${h}`;
-  let canvas = canvases.get(key);
-  if (!canvas) {
-    canvas = createCanvas(w, h);
-    if (canvases.size > 16) canvases.clear();
-    canvases.set(key, canvas);
-  }
+  const canvas = canvasOfSize(w, h);
   const ctx = canvas.getContext('2d');
   const imageData = ctx.createImageData(w, h);
   const rgba = imageData.data;

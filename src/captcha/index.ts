@@ -27,7 +27,7 @@ export {
 } from './text';
 export { encode, checkFormat, IMAGE_FORMATS, DEFAULT_ENCODE_OPTIONS, type ImageFormat, type EncodeOptions } from './encode';
 export { DEFAULT_FONT, type FontSpec, type GlyphAtlas, type GlyphFace, type GlyphBitmap } from './glyphs';
-export { loadCanvas } from './canvas';
+export { canvasOfSize, loadCanvas } from './canvas';
 export type { RgbImage, RgbaImage, ResampleFilter } from './raster';
 /** The Pillow 9.4 primitives the generator is built from, bit-exact (resize, rotate, QUAD, paste, arc, SMOOTH). */
 export * as pillow from './raster';

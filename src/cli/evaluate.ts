@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Option } from 'commander';
-import { writeFileAtomic } from '../files';
+import { createFolder, writeFileAtomic } from '../files';
 import { FolderDataset } from '../data/loader';
 import { splitIndices } from '../data/split';
 import { decodingRules, evaluateModel, formatReport, formatTextLength, freshTextLength, type TextBatch } from '../eval';
@@ -142,7 +142,7 @@ export function register(program: Command): void {
     const report = await evaluateModel(model, batches, { alphabet, head, textRules });
     const { predictions, actual, ...rest } = report;
     const json = JSON.stringify({ model: modelDir, source, decoding, ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
-    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    createFolder(path.dirname(path.resolve(out))); // not mkdirSync's recursive option, which spins forever under /proc
     writeFileAtomic(out, json);
     console.log(formatReport(report));
     log(`report written to ${out}`);

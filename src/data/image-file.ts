@@ -6,7 +6,7 @@
  * of exhausting memory or being read as a confident wrong answer.
  */
 import * as fs from 'fs';
-import { loadCanvas, type RgbImage } from '../captcha';
+import { canvasOfSize, loadCanvas, type RgbImage } from '../captcha';
 import { findImageDamage, ImageFormatError, readImageHeader, type ImageHeader } from './image-format';
 
 export type { RgbImage };
@@ -132,7 +132,7 @@ export async function decodeImageBytes(bytes: Buffer, name = '(bytes)', options:
 export function decodeImageBytesSync(bytes: Buffer, name: string, options: DecodeImageOptions = {}): RgbImage {
   const { header, image } = loadCheckedImage(bytes, name, options);
   const { width, height } = header;
-  const ctx = scratchCanvas(width, height).getContext('2d');
+  const ctx = canvasOfSize(width, height).getContext('2d');
   // White first: transparent pixels then show white, as on a web page (JPEGs cover it all anyway).
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, width, height);
@@ -175,19 +175,4 @@ function loadCheckedImage(bytes: Buffer, name: string, options: DecodeImageOptio
     );
   }
   return { header, image };
-}
-
-type Canvas = ReturnType<ReturnType<typeof loadCanvas>['createCanvas']>;
-const canvases = new Map<string, Canvas>();
-
-/** A canvas of the size, reused: decoding is synchronous, so one per size is never shared mid-use. */
-function scratchCanvas(width: number, height: number): Canvas {
-  const key = `${width}x${height}`;
-  let canvas = canvases.get(key);
-  if (!canvas) {
-    canvas = loadCanvas().createCanvas(width, height);
-    if (canvases.size >= 8) canvases.clear(); // images of many sizes (predict on a folder): keep memory bounded
-    canvases.set(key, canvas);
-  }
-  return canvas;
 }
