@@ -138,11 +138,16 @@ export function register(program: Command): void {
     const decoding = describeDecoding(head, textRules);
     const out = reportPath(opts.out, modelDir, reportFileName(images, greedy));
     checkReportTarget(out, { model: modelDir, source, decoding });
+    try {
+      createFolder(path.dirname(path.resolve(out))); // now, not after the evaluation; not mkdirSync's recursive option, which spins under /proc
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`cannot create the folder of the report '${out}' (${e.code ?? e.message} at '${e.path ?? path.dirname(out)}'); choose another --out`);
+    }
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);
     const report = await evaluateModel(model, batches, { alphabet, head, textRules });
     const { predictions, actual, ...rest } = report;
     const json = JSON.stringify({ model: modelDir, source, decoding, ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
-    createFolder(path.dirname(path.resolve(out))); // not mkdirSync's recursive option, which spins forever under /proc
     writeFileAtomic(out, json);
     console.log(formatReport(report));
     log(`report written to ${out}`);

@@ -102,6 +102,12 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     assert.ok(!fs.existsSync(path.join(root, 'never-written')));
   });
 
+  it('evaluate names an --out folder it cannot create, at once (under /proc it used to hang)', async () => {
+    if (process.platform === 'linux') {
+      await assert.rejects(cli('evaluate', '--fresh', '2', '--model-dir', modelDir, '--out', '/proc/captcha-lab-x/r.json'), /cannot create the folder of the report .*choose another --out/);
+    }
+  });
+
   it('models: a model folder given for an architecture name gets the architecture to ask for', async () => {
     await assert.rejects(cli('models', modelDir), /is a saved model folder, not an architecture name; its architecture is seed: `captcha-lab models seed`/);
     await assert.rejects(cli('models', dataset), /is a folder, not an architecture name; pick one of seed, /);
