@@ -17,7 +17,7 @@ import { evaluateHeldOut } from '../eval/held-out';
 import { pct } from '../eval/metrics';
 import { resolveTrainConfig, type TrainConfig } from './config';
 import { ESCAPE_LOSS_WINDOW, ESCAPE_LOSS_FRACTION, type PlateauRecord } from './plateau';
-import { CHECKPOINT } from './run-folder';
+import { readCheckpointState } from './run-folder';
 import { effectiveConfig } from './run-record';
 import { train, type RunRecord, type TrainCallbacks } from './trainer';
 
@@ -98,20 +98,14 @@ export function seedRunName(run: string, seed: number): string {
   return `${run}-seed${seed}`;
 }
 
-/** What a run's checkpoint says (`checkpoint/state.json`, written by the trainer), or null when it has none. */
-function readCheckpointState(runDir: string): { globalStep: number; epoch: number; record: RunRecord } | null {
-  const file = path.join(runDir, CHECKPOINT, 'state.json');
-  if (!fs.existsSync(file)) return null;
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as { globalStep: number; epoch: number; record: RunRecord };
-  } catch (err) {
-    throw new Error(`the checkpoint of '${runDir}' is unreadable (${(err as Error).message}); remove '${runDir}' to train that seed again`);
-  }
+/** A seed's checkpoint state, or null when it has none. */
+function seedCheckpoint(runDir: string) {
+  return readCheckpointState(runDir, (_, why) => `the checkpoint of '${runDir}' is unreadable (${why}); remove '${runDir}' to train that seed again`);
 }
 
 /** Train, resume, or leave a seed's run as it is. */
 export function planSeed(runDir: string, fullRun: boolean, epochs: number): SeedPlan {
-  const state = readCheckpointState(runDir);
+  const state = seedCheckpoint(runDir);
   if (!state) return { action: 'train', why: 'not started' };
   const { record } = state;
   const plateau = record.plateau;
@@ -274,7 +268,7 @@ async function replicateSeeds(
       );
       interrupted = result.interrupted;
     }
-    const state = readCheckpointState(runDir);
+    const state = seedCheckpoint(runDir);
     if (!state) throw new Error(`seed ${seed}: '${runDir}' has no checkpoint after training; rerun the replication`);
     const { record, globalStep } = state;
     if (!settings) {

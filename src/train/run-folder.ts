@@ -14,6 +14,26 @@ import type { RunRecord } from './trainer';
 /** The resumable state of a run: latest model, optimizer state, loop position. */
 export const CHECKPOINT = 'checkpoint';
 
+/** The checkpoint's loop state (position, run record), written last: its presence makes a checkpoint. */
+const CHECKPOINT_STATE = 'state.json';
+
+/**
+ * The loop state saved with a run's checkpoint, or null when the run has none. `unreadable` words
+ * the error for a damaged one (what to do differs between resuming and replicating).
+ */
+export function readCheckpointState<T extends { globalStep: number; epoch: number; record: RunRecord }>(
+  runDir: string,
+  unreadable: (stateFile: string, why: string) => string,
+): T | null {
+  const file = path.join(runDir, CHECKPOINT, CHECKPOINT_STATE);
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    throw new Error(unreadable(file, (err as Error).message));
+  }
+}
+
 /** Files of the model a run saves beside its checkpoint; any of them makes the folder a model's. */
 const MODEL_FILES = ['model.json', 'weights.bin', 'metadata.json', RUN_JSON];
 
@@ -42,7 +62,7 @@ export function runLocation(input: Partial<TrainConfig>): { run: string; modelsD
 /** Names of the runs in `modelsDir` that have a checkpoint, for a message. */
 function resumableRuns(modelsDir: string): string[] {
   try {
-    return fs.readdirSync(modelsDir).filter((name) => fs.existsSync(path.join(modelsDir, name, CHECKPOINT, 'state.json')));
+    return fs.readdirSync(modelsDir).filter((name) => fs.existsSync(path.join(modelsDir, name, CHECKPOINT, CHECKPOINT_STATE)));
   } catch {
     return [];
   }
@@ -59,20 +79,14 @@ function checkpointRecord(location: ReturnType<typeof runLocation>): RunRecord {
         ', or leave out --resume to start a new run',
     );
   }
-  const stateFile = path.join(runDir, CHECKPOINT, 'state.json');
-  if (!fs.existsSync(stateFile)) {
-    const hasModel = MODEL_FILES.some((f) => fs.existsSync(path.join(runDir, f)));
-    throw new Error(
-      hasModel
-        ? `cannot resume run '${run}': '${runDir}' holds a model but no ${CHECKPOINT}/ to continue from (a finished model copied without it, like models/pretrained); train a new run with another --run`
-        : `cannot resume run '${run}': '${runDir}' has no ${CHECKPOINT}/ (the run stopped before saving one); leave out --resume to start it over`,
-    );
-  }
-  try {
-    return (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { record: RunRecord }).record;
-  } catch (err) {
-    throw new Error(`cannot resume run '${run}': its checkpoint '${stateFile}' is unreadable (${(err as Error).message}); start a new run with another --run`);
-  }
+  const state = readCheckpointState(runDir, (file, why) => `cannot resume run '${run}': its checkpoint '${file}' is unreadable (${why}); start a new run with another --run`);
+  if (state) return state.record;
+  const hasModel = MODEL_FILES.some((f) => fs.existsSync(path.join(runDir, f)));
+  throw new Error(
+    hasModel
+      ? `cannot resume run '${run}': '${runDir}' holds a model but no ${CHECKPOINT}/ to continue from (a finished model copied without it, like models/pretrained); train a new run with another --run`
+      : `cannot resume run '${run}': '${runDir}' has no ${CHECKPOINT}/ (the run stopped before saving one); leave out --resume to start it over`,
+  );
 }
 
 /** Same setting value: equal JSON, or for the dataset folder, the same folder however written. */

@@ -21,7 +21,7 @@ import { setDropoutStep } from '../models/seeded-dropout';
 import type { HeadKind } from '../models/types';
 import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
 import { RUN_JSON, effectiveConfig } from './run-record';
-import { CHECKPOINT, clearPreviousRun, openRunFolder, resumedConfig } from './run-folder';
+import { CHECKPOINT, clearPreviousRun, openRunFolder, readCheckpointState, resumedConfig } from './run-folder';
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
 import { createOptimizer } from './optimizer';
@@ -215,9 +215,9 @@ async function saveCheckpoint(
 }
 
 async function loadCheckpoint(runDir: string, architecture: string): Promise<{ model: tf.LayersModel; optimizerWeights: Array<{ name: string; tensor: tf.Tensor }>; state: CheckpointState } | null> {
+  const state = readCheckpointState<CheckpointState>(runDir, (file, why) => `the checkpoint '${file}' is unreadable (${why}); start a new run with another --run`);
+  if (!state) return null;
   const dir = path.join(runDir, CHECKPOINT);
-  if (!fs.existsSync(path.join(dir, 'state.json'))) return null;
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')) as CheckpointState;
   const { model } = await loadModel(dir, architecture);
   const bytes = fs.readFileSync(path.join(dir, 'optimizer.bin'));
   const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), state.optimizerSpecs);
