@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { nearestExisting } from '../files';
 import { formatTextLength } from './fresh';
 
 /** What a report measured: the model, the images (`source`) and how outputs were read (`decoding`). */
@@ -53,8 +54,7 @@ function describe(report: Partial<ReportIdentity>): string {
 export function checkReportTarget(file: string, identity: ReportIdentity): void {
   if (!fs.existsSync(file)) {
     // the folder is created when the report is written: a file in the way is found now, before any work
-    let ancestor = path.dirname(path.resolve(file));
-    while (!fs.existsSync(ancestor)) ancestor = path.dirname(ancestor);
+    const ancestor = nearestExisting(path.dirname(path.resolve(file)));
     if (!fs.statSync(ancestor).isDirectory()) throw new Error(`--out '${file}' cannot be written: '${ancestor}' is a file, not a folder; pass another --out`);
     return;
   }

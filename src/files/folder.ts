@@ -25,3 +25,10 @@ export function createFolder(dir: string): void {
     throw Object.assign(new Error(`ENOTDIR: not a directory, '${dir}'`), { code: 'ENOTDIR', path: dir });
   }
 }
+
+/** `dir` or the closest folder above it that exists: where creating `dir` would start (or fail). */
+export function nearestExisting(dir: string): string {
+  let at = dir;
+  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  return at;
+}

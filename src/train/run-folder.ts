@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { FOLDER_LOCK_FILE, acquireFolderLock, createFolder } from '../files';
+import { FOLDER_LOCK_FILE, acquireFolderLock, createFolder, nearestExisting } from '../files';
 import { DEFAULT_TRAIN_CONFIG, TrainConfigSchema, flagOf, invalidConfig, resolveTrainConfig, type TrainConfig } from './config';
 import { RUN_JSON, effectiveConfig } from './run-record';
 import type { RunRecord } from './trainer';
@@ -141,13 +141,6 @@ function createRunFolder(runDir: string, modelsDir: string): boolean {
     const blocked = nearestExisting(path.dirname(runDir));
     throw new Error(`cannot create the run folder '${runDir}' (${code ?? (err as Error).message}): '${blocked}' is not writable; make it writable (chmod u+w '${blocked}') or choose another --models-dir`);
   }
-}
-
-/** `dir` or the closest folder above it that exists: where creating `dir` failed. */
-function nearestExisting(dir: string): string {
-  let at = dir;
-  while (!fs.existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
-  return at;
 }
 
 /** Fails now, not after an epoch of training, when files cannot be created in `runDir`. */

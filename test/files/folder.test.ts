@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { createFolder, writeFileAtomicFrom } from '../../src/files';
+import { createFolder, nearestExisting, writeFileAtomicFrom } from '../../src/files';
 import { tempDir } from '../helpers';
 
 describe('createFolder', () => {
@@ -39,6 +39,19 @@ describe('writeFileAtomicFrom', () => {
       assert.throws(() => writeFileAtomicFrom(file, failing()), /generator failed/);
       assert.equal(fs.readFileSync(file, 'utf8'), 'a\nb\n');
       assert.deepEqual(fs.readdirSync(dir), ['lines.txt']);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('nearestExisting', () => {
+  it('walks up to the closest path that exists, and stops at the root', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      assert.equal(nearestExisting(path.join(dir, 'a', 'b')), dir);
+      assert.equal(nearestExisting(dir), dir);
+      assert.equal(nearestExisting('/no-such-folder-captcha-lab/x'), '/');
     } finally {
       cleanup();
     }
