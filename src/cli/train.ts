@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSIONS } from '../captcha';
 import { INIT_SCHEMES } from '../models';
-import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, flagOf, train, type TrainConfig, type TrainResult } from '../train';
+import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, TrainConfigSchema, flagOf, train, type TrainConfig, type TrainResult } from '../train';
 import type { PlateauStopRules } from '../train/plateau';
 import { addBackendOptions, parseFloatArg, parseIntArg, pct, stageLogger, startBackend } from './common';
 import { SIGNAL_EXIT_STATUS, withStopSignals, type StopSignal } from './stop-signals';
@@ -13,7 +13,8 @@ import { SIGNAL_EXIT_STATUS, withStopSignals, type StopSignal } from './stop-sig
 /** Parsed flags -> config fields; flags not given stay out and fall through to the file/defaults. */
 export function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
   const config: Record<string, unknown> = {};
-  for (const key of Object.keys(DEFAULT_TRAIN_CONFIG).concat(['height', 'width', 'channels', 'datasetSize', 'minLength', 'init', 'beta1', 'beta2', 'epsilon'])) {
+  // every setting of the schema, optional ones included: a new setting needs no second list here
+  for (const key of Object.keys(TrainConfigSchema.shape)) {
     if (o[key] !== undefined) config[key] = o[key];
   }
   for (const [flag, key] of Object.entries(RENAMED_FLAGS)) if (o[flag] !== undefined) config[key] = o[flag];
