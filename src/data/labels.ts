@@ -85,7 +85,8 @@ export function checkLabelLengths(dir: string, labels: readonly string[]): void 
     if (n !== length) {
       throw new Error(
         `${path.join(dir, LABELS_FILE)} line ${i + 1} ('${label}') has ${n} characters but line 1 has ${length}; ` +
-          'every label of a dataset folder must have the same length: fix that line or regenerate the dataset',
+          'every label of a dataset folder must have the same length: fix that line or regenerate the dataset ' +
+          '(texts of several lengths: train a CTC model on fresh CAPTCHAs, `train --source stream --min-length`)',
       );
     }
   });

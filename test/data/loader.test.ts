@@ -22,7 +22,8 @@ describe('FolderDataset', () => {
     await assert.rejects(FolderDataset.open({ dir, alphabet: DEFAULT_ALPHABET, input }), {
       message:
         `${path.join(dir, 'labels.txt')} line 5 ('${labels[4]}') has 3 characters but line 1 has 4; ` +
-        'every label of a dataset folder must have the same length: fix that line or regenerate the dataset',
+        'every label of a dataset folder must have the same length: fix that line or regenerate the dataset ' +
+        '(texts of several lengths: train a CTC model on fresh CAPTCHAs, `train --source stream --min-length`)',
     });
   });
 
