@@ -1,19 +1,27 @@
 /** `captcha-lab evaluate`: accuracy, confusion pairs and matrix of a saved model, as JSON. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createFolder, writeFileAtomic } from '../files';
 import { FolderDataset } from '../data/loader';
 import { splitIndices } from '../data/split';
 import { decodingRules, evaluateModel, formatReport, formatTextLength, freshTextLength, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
-import { freshBatches } from '../eval/fresh';
+import { freshBatches, parseImageSize, type ImageSize } from '../eval/fresh';
 import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
 import { getModelSpec, loadModel, type HeadKind, type TextRules } from '../models';
 import { findRunRecord, type RunRecord } from '../train';
 import { checkModelFolder } from '../models/io';
 import { checkReportTarget, reportFileName, type EvaluatedImages } from '../eval/report-file';
 import { addBackendOptions, checkLabeledFolder, listLabeledImages, parseIntArg, stageLogger, startBackend } from './common';
+
+function parseSizeArg(value: string): ImageSize {
+  try {
+    return parseImageSize(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 export const DEFAULT_MODEL_DIR = path.join('models', 'pretrained');
 
@@ -46,7 +54,7 @@ export function trainedCaptchaVersion(modelDir: string): CaptchaVersion {
   return modelRunRecord(modelDir)?.config.captchaVersion ?? '0.7.0';
 }
 
-function describeDecoding(head: HeadKind, textRules: TextRules | undefined): string {
+export function describeDecoding(head: HeadKind, textRules: TextRules | undefined): string {
   if (head !== 'ctc') return 'one character per head';
   if (!textRules) return 'CTC greedy, any length';
   const { min, max, distinct } = textRules;
@@ -68,8 +76,18 @@ function reportPath(out: string | undefined, modelDir: string, defaultName: stri
   return isFolder ? path.join(out, defaultName) : out;
 }
 
+/** Creates the folder of report `out` now, not after the evaluation, or names why it cannot with the fix. */
+export function createReportFolder(out: string): void {
+  try {
+    createFolder(path.dirname(path.resolve(out))); // not mkdirSync's recursive option, which spins under /proc
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`cannot create the folder of the report '${out}' (${e.code ?? e.message} at '${e.path ?? path.dirname(out)}'); choose another --out`);
+  }
+}
+
 /** Flags that only choose fresh CAPTCHAs, refused without --fresh rather than silently ignored. */
-const FRESH_ONLY_FLAGS = [['length', '--length'], ['minLength', '--min-length'], ['captchaVersion', '--captcha-version'], ['seed', '--seed']] as const;
+const FRESH_ONLY_FLAGS = [['length', '--length'], ['minLength', '--min-length'], ['captchaVersion', '--captcha-version'], ['seed', '--seed'], ['size', '--size']] as const;
 
 export function register(program: Command): void {
   const cmd = program
@@ -83,6 +101,7 @@ export function register(program: Command): void {
     .option('--length <n>', "characters per fresh CAPTCHA (default: the model's training texts)", parseIntArg('length', 1))
     .option('--min-length <n>', 'fresh CAPTCHAs of --min-length to --length characters, drawn per image', parseIntArg('min-length', 1))
     .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(CAPTCHA_VERSIONS))
+    .option('--size <WxH>', "size the fresh CAPTCHAs are drawn at, e.g. 170x80; they are resized to the model input as predict resizes files (default: the input's)", parseSizeArg)
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts')
     .option(
       '--out <file>',
@@ -114,9 +133,11 @@ export function register(program: Command): void {
     if (opts.fresh !== undefined) {
       const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
       const length = freshTextLength(metadata, head, { length: opts.length, minLength: opts.minLength, greedy: opts.greedy });
-      source = `${opts.fresh} fresh ${formatTextLength(length)}-character CAPTCHAs (seed ${opts.seed}, v${captchaVersion})`;
-      images = { kind: 'fresh', count: opts.fresh, seed: opts.seed, captchaVersion, length };
-      batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length, captchaVersion });
+      const size = opts.size as ImageSize | undefined;
+      const drawn = size ? `, drawn at ${size.width}x${size.height}` : '';
+      source = `${opts.fresh} fresh ${formatTextLength(length)}-character CAPTCHAs (seed ${opts.seed}, v${captchaVersion}${drawn})`;
+      images = { kind: 'fresh', count: opts.fresh, seed: opts.seed, captchaVersion, length, size };
+      batches = freshBatches({ count: opts.fresh, seed: opts.seed, input, alphabet, length, captchaVersion, imageSize: size });
     } else {
       const dataDir = folderName(opts.dataDir);
       const run = modelRunRecord(modelDir);
@@ -138,12 +159,7 @@ export function register(program: Command): void {
     const decoding = describeDecoding(head, textRules);
     const out = reportPath(opts.out, modelDir, reportFileName(images, greedy));
     checkReportTarget(out, { model: modelDir, source, decoding });
-    try {
-      createFolder(path.dirname(path.resolve(out))); // now, not after the evaluation; not mkdirSync's recursive option, which spins under /proc
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new Error(`cannot create the folder of the report '${out}' (${e.code ?? e.message} at '${e.path ?? path.dirname(out)}'); choose another --out`);
-    }
+    createReportFolder(out);
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);
     const report = await evaluateModel(model, batches, { alphabet, head, textRules });
     const { predictions, actual, ...rest } = report;

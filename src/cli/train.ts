@@ -1,14 +1,27 @@
 /** `captcha-lab train`: every hyperparameter from flags or a JSON config. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSIONS } from '../captcha';
 import { INIT_SCHEMES } from '../models';
 import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, TrainConfigSchema, flagOf, train, type TrainConfig, type TrainResult } from '../train';
 import type { PlateauStopRules } from '../train/plateau';
-import { addBackendOptions, parseFloatArg, parseIntArg, pct, stageLogger, startBackend } from './common';
+import { addBackendOptions, parseFloatArg, parseIntArg, parseRangeArg, pct, stageLogger, startBackend } from './common';
 import { SIGNAL_EXIT_STATUS, withStopSignals, type StopSignal } from './stop-signals';
+
+/** The sizes a mix draws unless --mix-width/--mix-height say otherwise: 160x60, 170x80, 140x80 and between. */
+export const DEFAULT_MIX_SIZES = { width: [140, 170] as [number, number], height: [60, 80] as [number, number] };
+
+/** `0.7.0,0.2.2` -> the versions, each checked. */
+function parseVersionList(value: string): string[] {
+  const versions = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const bad = versions.filter((v) => !(CAPTCHA_VERSIONS as readonly string[]).includes(v));
+  if (versions.length === 0 || bad.length > 0) {
+    throw new InvalidArgumentError(`mix versions must be a comma-separated list of ${CAPTCHA_VERSIONS.join(', ')}, got '${value}'`);
+  }
+  return versions;
+}
 
 /** Parsed flags -> config fields; flags not given stay out and fall through to the file/defaults. */
 export function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
@@ -18,6 +31,11 @@ export function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig
     if (o[key] !== undefined) config[key] = o[key];
   }
   for (const [flag, key] of Object.entries(RENAMED_FLAGS)) if (o[flag] !== undefined) config[key] = o[flag];
+  if (o.mixVersions !== undefined) {
+    config.mix = { versions: o.mixVersions, width: o.mixWidth ?? DEFAULT_MIX_SIZES.width, height: o.mixHeight ?? DEFAULT_MIX_SIZES.height };
+  } else if (o.mixWidth !== undefined || o.mixHeight !== undefined) {
+    throw new Error('--mix-width and --mix-height size a mix: add --mix-versions (e.g. --mix-versions 0.7.0,0.7.1,0.2.2)');
+  }
   return config as Partial<TrainConfig>;
 }
 
@@ -116,6 +134,10 @@ export function register(program: Command): void {
     .option('--images-per-epoch <n>', 'fresh images per epoch for --source stream', parseIntArg('images per epoch'))
     .option('--validation-images <n>', 'validation images for --source stream', parseIntArg('validation images'))
     .addOption(new Option('--captcha-version <v>', 'lepture release for --source stream (default 0.7.0; 0.2.2, 0.2.2-pillow4: March 2017)').choices(CAPTCHA_VERSIONS))
+    .option('--mix-versions <list>', 'stream of several lepture releases, e.g. 0.7.0,0.7.1,0.2.2: each batch one version at a random size, resized to the input', parseVersionList)
+    .option('--mix-width <min-max>', `image widths of the mix (default ${DEFAULT_MIX_SIZES.width.join('-')})`, parseRangeArg('mix width'))
+    .option('--mix-height <min-max>', `image heights of the mix (default ${DEFAULT_MIX_SIZES.height.join('-')})`, parseRangeArg('mix height'))
+    .option('--init-from <dir>', 'start from the weights of a saved model (same --model, input and alphabet): fine-tuning')
     .option('--val-split <fraction>', 'held-out fraction of a folder dataset (default 0.1)', parseFloatArg('validation split'))
     .option('--epochs <n>', 'epochs (default 3)', parseIntArg('epochs'))
     .option('--batch-size <n>', 'batch size (default 32)', parseIntArg('batch size'))

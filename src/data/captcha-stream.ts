@@ -5,8 +5,8 @@
  */
 import * as os from 'os';
 import { Worker } from 'worker_threads';
-import type { ImageCaptchaOptions, RandomTextOptions, Seed } from '../captcha';
-import { createGeneratorSpec, generateBatch, ItemGenerator, workerScript, type GeneratorSpec } from './generation';
+import { CAPTCHA_VERSIONS, createRng, deriveSeed, type CaptchaVersion, type ImageCaptchaOptions, type RandomTextOptions, type Seed } from '../captcha';
+import { createGeneratorSpec, generateBatch, ItemGenerator, variantGenerator, workerScript, type BatchVariant, type GeneratorSpec } from './generation';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
 import { withDefaults } from '../options';
 
@@ -25,6 +25,44 @@ export interface CaptchaStreamOptions {
   prefetch?: number;
   /** Index of the first batch (to continue a sequence). @default 0 */
   startBatch?: number;
+  /**
+   * Several lepture versions and image sizes in one stream: each batch is drawn by one version at
+   * one size, both picked from the batch's seed. Replaces `captcha.version`, `width` and `height`.
+   */
+  mix?: CaptchaMix;
+}
+
+/** Lepture versions and image sizes to draw from, each uniformly (sizes: inclusive ranges, px). */
+export interface CaptchaMix {
+  versions: readonly CaptchaVersion[];
+  width: readonly [number, number];
+  height: readonly [number, number];
+}
+
+/** Checks a mix, naming the bad part and the fix. */
+export function checkCaptchaMix(mix: CaptchaMix): CaptchaMix {
+  if (!Array.isArray(mix.versions) || mix.versions.length === 0) {
+    throw new Error(`mix versions must list at least one of ${CAPTCHA_VERSIONS.join(', ')}`);
+  }
+  for (const v of mix.versions) {
+    if (!CAPTCHA_VERSIONS.includes(v)) throw new Error(`mix version '${v}' is not one of ${CAPTCHA_VERSIONS.join(', ')}`);
+  }
+  for (const key of ['width', 'height'] as const) {
+    const r = mix[key];
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((v) => Number.isSafeInteger(v) && v >= 8) || r[0] > r[1]) {
+      throw new Error(`mix ${key} must be [min, max] in whole pixels, 8 or more, min <= max (e.g. [140, 170]), got ${JSON.stringify(r)}`);
+    }
+  }
+  return mix;
+}
+
+/** The version and size of batch `k` of a mixed stream: a pure function of the seed and `k`. */
+export function mixVariant(mix: CaptchaMix, seed: Seed, k: number): { version: CaptchaVersion; width: number; height: number } {
+  const rng = createRng(deriveSeed(`${seed}/mix`, k));
+  const version = rng.choice(mix.versions);
+  const width = mix.width[0] + rng.randbelow(mix.width[1] - mix.width[0] + 1);
+  const height = mix.height[0] + rng.randbelow(mix.height[1] - mix.height[0] + 1);
+  return { version, width, height };
 }
 
 export const DEFAULT_CAPTCHA_STREAM_OPTIONS = {
@@ -80,8 +118,20 @@ export function createCaptchaStream(options: CaptchaStreamOptions = {}): Captcha
   const startBatch = checkNonNegInt('startBatch', o.startBatch, 0);
   const workers = checkNonNegInt('workers', o.workers ?? Math.max(1, os.availableParallelism() - 1), 0);
   const prefetch = checkNonNegInt('prefetch', o.prefetch ?? Math.max(1, 2 * workers), 1);
-  const spec = createGeneratorSpec(o.seed, o.captcha, o.text);
-  const { width, height } = spec.captcha;
+  const mix = o.mix ? checkCaptchaMix(o.mix) : undefined;
+  // One spec per version (their fonts differ); a batch of a mix names its spec and size.
+  const versions = mix ? [...new Set(mix.versions)] : [];
+  const variantSpecs = versions.map((version) => createGeneratorSpec(o.seed, { ...o.captcha, version }, o.text));
+  const spec = variantSpecs[0] ?? createGeneratorSpec(o.seed, o.captcha, o.text);
+  const variantOf = (k: number): BatchVariant | undefined => {
+    if (!mix) return undefined;
+    const { version, width, height } = mixVariant(mix, o.seed, k);
+    return { spec: versions.indexOf(version), width, height };
+  };
+  const sizeOf = (k: number): { width: number; height: number } => {
+    const { width, height } = variantOf(k) ?? spec.captcha;
+    return { width, height };
+  };
   const { atlas: _atlas, ...publicSpec } = spec;
 
   let nextK = startBatch;
@@ -92,9 +142,10 @@ export function createCaptchaStream(options: CaptchaStreamOptions = {}): Captcha
   const waiting = new Map<number, { resolve: (b: CaptchaBatch) => void; reject: (e: Error) => void }>();
   const ready = new Map<number, Promise<CaptchaBatch>>();
   let requested = startBatch; // batches sent to workers: [nextK, requested)
-  const local = workers === 0 ? new ItemGenerator(spec) : null;
+  const localGenerators = new Map<string, ItemGenerator>();
+  const local = workers === 0 ? (k: number) => variantGenerator(localGenerators, spec, variantSpecs, variantOf(k)) : null;
   const script = workers > 0 ? workerScript() : '';
-  const init: WorkerInit = { captchaLabGenerator: true, spec };
+  const init: WorkerInit = { captchaLabGenerator: true, spec, variants: mix ? variantSpecs : undefined };
   const pool = Array.from({ length: workers }, () => new Worker(script, { workerData: init }));
 
   const failAll = (err: Error): void => {
@@ -107,7 +158,7 @@ export function createCaptchaStream(options: CaptchaStreamOptions = {}): Captcha
       if (m.type === 'batch') {
         const p = waiting.get(m.k);
         waiting.delete(m.k);
-        p?.resolve({ pixels: m.pixels, texts: m.texts, batchSize, height, width, index: m.k });
+        p?.resolve({ pixels: m.pixels, texts: m.texts, batchSize, ...sizeOf(m.k), index: m.k });
       } else if (m.type === 'error') {
         failAll(new Error(m.message));
       }
@@ -129,7 +180,7 @@ export function createCaptchaStream(options: CaptchaStreamOptions = {}): Captcha
     waiting.set(k, { resolve, reject });
     ready.set(k, promise);
     // Batch k always goes to worker k mod n; each worker answers in order.
-    pool[k % pool.length].postMessage({ type: 'batch', k, start: k * batchSize, size: batchSize } satisfies WorkerRequest);
+    pool[k % pool.length].postMessage({ type: 'batch', k, start: k * batchSize, size: batchSize, variant: variantOf(k) } satisfies WorkerRequest);
   };
   const topUp = (): void => {
     while (!failure && requested < nextK + prefetch) request(requested++);
@@ -144,8 +195,8 @@ export function createCaptchaStream(options: CaptchaStreamOptions = {}): Captcha
       if (failure) throw failure;
       const k = nextK++;
       if (local) {
-        const { pixels, texts } = generateBatch(local, k * batchSize, batchSize);
-        return { pixels, texts, batchSize, height, width, index: k };
+        const { pixels, texts } = generateBatch(local(k), k * batchSize, batchSize);
+        return { pixels, texts, batchSize, ...sizeOf(k), index: k };
       }
       topUp();
       const p = ready.get(k);

@@ -98,6 +98,29 @@ export class ItemGenerator {
   }
 }
 
+/** Batch of a mixed stream: which of the stream's specs (one per version) draws it, at which size. */
+export interface BatchVariant {
+  spec: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The generator of a batch: `base` for a plain stream, else the variant's spec at the variant's
+ * size, made once and kept in `cache` (a spec's glyphs do not depend on the image size).
+ */
+export function variantGenerator(cache: Map<string, ItemGenerator>, base: GeneratorSpec, specs: readonly GeneratorSpec[], variant: BatchVariant | undefined): ItemGenerator {
+  const key = variant ? `${variant.spec}:${variant.width}x${variant.height}` : 'base';
+  let gen = cache.get(key);
+  if (!gen) {
+    const spec = variant ? specs[variant.spec] : base;
+    if (!spec) throw new Error(`batch variant names spec ${variant?.spec}, but the stream has ${specs.length}`);
+    gen = new ItemGenerator(variant ? { ...spec, captcha: { ...spec.captcha, width: variant.width, height: variant.height } } : spec);
+    cache.set(key, gen);
+  }
+  return gen;
+}
+
 /** Path of the compiled worker script; workers always run the JS emitted to dist/. */
 export function workerScript(): string {
   const file = path.join(__dirname, 'generator-worker.js');

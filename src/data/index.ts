@@ -10,7 +10,10 @@ export {
 } from './dataset-writer';
 export {
   createCaptchaStream,
+  checkCaptchaMix,
+  mixVariant,
   DEFAULT_CAPTCHA_STREAM_OPTIONS,
+  type CaptchaMix,
   type CaptchaStream,
   type CaptchaStreamOptions,
   type CaptchaBatch,

@@ -61,12 +61,30 @@ export function freshTextLength(metadata: ModelMetadata, head: HeadKind, request
   return min === max ? max : [min, max];
 }
 
+/** Width and height of an image, px. */
+export interface ImageSize {
+  width: number;
+  height: number;
+}
+
+/** `170x80` -> `{ width: 170, height: 80 }`; the error names the form. */
+export function parseImageSize(text: string): ImageSize {
+  const m = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(text);
+  const size = m ? { width: Number(m[1]), height: Number(m[2]) } : null;
+  if (!size || size.width < 8 || size.height < 8 || size.width > 4096 || size.height > 4096) {
+    throw new Error(`image size must be WIDTHxHEIGHT in pixels, 8 to 4096 each (e.g. 170x80), got '${text}'`);
+  }
+  return size;
+}
+
 export interface FreshSetOptions {
   count: number;
   /** Use a seed no training run used. */
   seed: number | string;
-  /** Model input: images are generated at exactly this size. */
+  /** Model input: images are resized to it, as predict resizes image files. */
   input: InputShape;
+  /** Size the images are generated at. @default the input's */
+  imageSize?: ImageSize;
   alphabet: string;
   /** Text length, or [min, max]. */
   length: number | readonly [number, number];
@@ -76,12 +94,12 @@ export interface FreshSetOptions {
 }
 
 export async function* freshBatches(options: FreshSetOptions): AsyncGenerator<TextBatch> {
-  const { count, seed, input, alphabet, length, captchaVersion, batchSize = 128 } = options;
+  const { count, seed, input, alphabet, length, captchaVersion, batchSize = 128, imageSize = input } = options;
   if (!Number.isInteger(count) || count <= 0) throw new Error(`fresh image count must be a positive integer, got ${count}`);
   const stream = createCaptchaStream({
     batchSize,
     seed: `fresh/${seed}`,
-    captcha: { width: input.width, height: input.height, version: captchaVersion },
+    captcha: { width: imageSize.width, height: imageSize.height, version: captchaVersion },
     text: { length, alphabet },
   });
   try {

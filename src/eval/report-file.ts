@@ -17,7 +17,7 @@ export interface ReportIdentity {
 
 /** The images an evaluation reads, as its default report name needs them. */
 export type EvaluatedImages =
-  | { kind: 'fresh'; count: number; seed: number | string; captchaVersion: string; length: number | readonly [number, number] }
+  | { kind: 'fresh'; count: number; seed: number | string; captchaVersion: string; length: number | readonly [number, number]; size?: { width: number; height: number } }
   | { kind: 'folder'; dir: string; split: 'test' | 'all' };
 
 /** Characters safe in file names everywhere; others become '-'. */
@@ -31,13 +31,14 @@ function folderPart(dir: string): string {
 }
 
 /**
- * The default report file name: `evaluation-fresh-<n>-seed-<s>-v<version>-<length>ch.json` or
+ * The default report file name: `evaluation-fresh-<n>-seed-<s>-v<version>-<length>ch[-<W>x<H>].json` or
  * `evaluation-<folder name>-<split>.json`, with `-greedy` for greedy CTC decoding.
  */
 export function reportFileName(images: EvaluatedImages, greedy: boolean): string {
   const what =
     images.kind === 'fresh'
-      ? `fresh-${images.count}-seed-${safeChars(String(images.seed))}-v${safeChars(images.captchaVersion)}-${formatTextLength(images.length)}ch`
+      ? `fresh-${images.count}-seed-${safeChars(String(images.seed))}-v${safeChars(images.captchaVersion)}-${formatTextLength(images.length)}ch` +
+        (images.size ? `-${images.size.width}x${images.size.height}` : '')
       : `${folderPart(images.dir)}-${images.split}`;
   return `evaluation-${what}${greedy ? '-greedy' : ''}.json`;
 }

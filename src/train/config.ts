@@ -19,6 +19,12 @@ const RUN_NAME_RULE =
 const positiveInt = (what: string) =>
   z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be a whole number`).positive(`${what} must be > 0`);
 
+/** `[min, max]` image pixels, as in a mix's width and height. */
+const pixelRange = (what: string) =>
+  z
+    .tuple([positiveInt(what), positiveInt(what)])
+    .refine(([min, max]) => min <= max, `${what} must be [min, max] with min <= max`);
+
 export const TrainConfigSchema = z
   .object({
     /** Run name: the run is saved to `<modelsDir>/<run>/`. */
@@ -55,6 +61,20 @@ export const TrainConfigSchema = z
     validationImages: positiveInt('validation images'),
     /** Generator algorithm for stream data. */
     captchaVersion: z.enum(CAPTCHA_VERSIONS),
+    /**
+     * Stream data of several versions and sizes: each batch drawn by one of `versions` at a width
+     * and height from the inclusive ranges, then resized to the model input as predict resizes.
+     */
+    mix: z
+      .object({
+        versions: z.array(z.enum(CAPTCHA_VERSIONS)).min(1, 'mix versions must list at least one version'),
+        width: pixelRange('mix width'),
+        height: pixelRange('mix height'),
+      })
+      .strict()
+      .optional(),
+    /** A saved model folder (same architecture and input) whose weights start the run instead of a fresh initialisation. */
+    initFrom: z.string().min(1).optional(),
     /** Fraction of a folder dataset held out for validation/test (0.1 = the original 90/10). */
     validationSplit: z.number().gt(0, 'validation split must be > 0').lt(1, 'validation split must be < 1'),
     epochs: positiveInt('epochs'),
@@ -134,6 +154,9 @@ export function resolveTrainConfig(...layers: Array<Partial<Record<string, unkno
   const config = parsed.data;
   if (config.minLength !== undefined && config.minLength > config.length) {
     throw new Error(`invalid training config: minLength ${config.minLength} exceeds length ${config.length}`);
+  }
+  if (config.mix && config.source !== 'stream') {
+    throw new Error(`invalid training config: mix draws fresh images of several versions and sizes, but source is ${config.source}; use --source stream or drop the mix`);
   }
   const adamOnly = (['beta1', 'beta2'] as const).filter((k) => config[k] !== undefined && config.optimizer !== 'adam');
   if (adamOnly.length > 0) {

@@ -18,6 +18,7 @@ export function streamOptions(config: TrainConfig, input: InputShape, seed: stri
     batchSize: config.batchSize,
     seed,
     captcha: { width: input.width, height: input.height, version: config.captchaVersion },
+    mix: config.mix,
     text: {
       length: config.minLength ? [config.minLength, config.length] : config.length,
       alphabet: config.alphabet,
@@ -46,16 +47,23 @@ export function toLabeledBatch(batch: Pick<CaptchaBatch, 'pixels' | 'texts' | 'h
   return { xs, ys, texts: batch.texts, indices: [] };
 }
 
+/** `versions 0.7.0, 0.2.2 at 140-170 x 60-80 px` */
+function describeMix(mix: NonNullable<TrainConfig['mix']>): string {
+  return `versions ${mix.versions.join(', ')} at ${mix.width.join('-')} x ${mix.height.join('-')} px`;
+}
+
 export async function createStreamTrainingData(config: TrainConfig, input: InputShape, head: HeadKind): Promise<TrainingData> {
   if (config.minLength !== undefined && head === 'per-position') {
     throw new Error(`minLength=${config.minLength}: variable-length texts need a CTC model (--model crnn); per-position models read exactly ${config.length} characters`);
   }
   const batchesPerEpoch = Math.ceil(config.imagesPerEpoch / config.batchSize);
   // The validation set: generated once, kept as bytes (2,048 images of 160x60 are 59 MB).
+  // A mix varies per block, so its blocks are small enough to cover many versions and sizes.
+  const validationBlock = config.mix ? 32 : 256;
   const validation: CaptchaBatch[] = [];
-  const valStream = createCaptchaStream({ ...streamOptions(config, input, `${config.seed}/validation`), batchSize: 256 });
+  const valStream = createCaptchaStream({ ...streamOptions(config, input, `${config.seed}/validation`), batchSize: validationBlock });
   try {
-    for (let left = config.validationImages; left > 0; left -= 256) {
+    for (let left = config.validationImages; left > 0; left -= validationBlock) {
       const b = await valStream.next();
       const keep = Math.min(left, b.batchSize);
       const pixelsPerImage = b.height * b.width * 3;
@@ -65,7 +73,9 @@ export async function createStreamTrainingData(config: TrainConfig, input: Input
     await valStream.close();
   }
   return {
-    description: `fresh generated images: ${batchesPerEpoch * config.batchSize} per epoch, ${config.validationImages} fixed validation images`,
+    description:
+      `fresh generated images${config.mix ? ` (${describeMix(config.mix)})` : ''}: ` +
+      `${batchesPerEpoch * config.batchSize} per epoch, ${config.validationImages} fixed validation images`,
     batchesPerEpoch,
     trainCount: batchesPerEpoch * config.batchSize,
     validationCount: config.validationImages,
@@ -79,6 +89,11 @@ export async function createStreamTrainingData(config: TrainConfig, input: Input
       }
     },
     async *validationBatches(batchSize) {
+      if (config.mix) {
+        // Blocks differ in size: each is resized to the input on its own.
+        for (const b of validation) yield toLabeledBatch(b, input, config.alphabet, head);
+        return;
+      }
       // Re-cut the stored blocks into batches of the requested size.
       const texts = validation.flatMap((b) => b.texts);
       const { height, width } = validation[0];

@@ -254,6 +254,29 @@ async function validate(
   return { loss: lossSum / actual.length, report: scorePredictions(actual.slice(0, n), predicted.slice(0, n), config.alphabet) };
 }
 
+/**
+ * Starts `model` from the weights of the saved model in `dir` (fine-tuning). Refused, before
+ * anything is trained, unless the saved model has the same architecture, input and alphabet.
+ */
+async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: TrainConfig, input: { height: number; width: number; channels: number }): Promise<void> {
+  const { model: source, metadata } = await loadModel(dir, config.model);
+  try {
+    const theirs = metadata.input;
+    if (theirs.height !== input.height || theirs.width !== input.width || theirs.channels !== input.channels) {
+      throw new Error(
+        `--init-from '${dir}' was trained on ${theirs.width}x${theirs.height}x${theirs.channels} input, this run has ${input.width}x${input.height}x${input.channels}; ` +
+          `pass --width ${theirs.width} --height ${theirs.height} --channels ${theirs.channels}, or start from another model`,
+      );
+    }
+    if (metadata.alphabet !== config.alphabet) {
+      throw new Error(`--init-from '${dir}' reads the alphabet '${metadata.alphabet}', this run '${config.alphabet}'; pass --alphabet '${metadata.alphabet}'`);
+    }
+    model.setWeights(source.getWeights());
+  } finally {
+    source.dispose();
+  }
+}
+
 function disposeBatch(batch: LabeledBatch): void {
   batch.xs.dispose();
   batch.ys.dispose();
@@ -286,6 +309,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
   const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed, init: config.init });
+  if (!checkpoint && config.initFrom) await copyWeightsFrom(config.initFrom, model, config, input);
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);

@@ -136,4 +136,35 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     await cli('evaluate', '--model-dir', modelDir, '--fresh', '3', '--out', path.join(root, 'reports') + path.sep);
     assert.deepEqual(fs.readdirSync(path.join(root, 'reports')), ['evaluation-fresh-3-seed-424242-v0.7.0-2ch.json']);
   });
+
+  it('evaluate --size draws fresh CAPTCHAs at another size and names it in the report; it needs --fresh', async () => {
+    await cli('evaluate', '--model-dir', modelDir, '--fresh', '3', '--size', '140x80', '--out', path.join(root, 'sized') + path.sep);
+    const [name] = fs.readdirSync(path.join(root, 'sized'));
+    assert.equal(name, 'evaluation-fresh-3-seed-424242-v0.7.0-2ch-140x80.json');
+    assert.match(JSON.parse(fs.readFileSync(path.join(root, 'sized', name), 'utf8')).source, /\(seed 424242, v0\.7\.0, drawn at 140x80\)$/);
+    await assert.rejects(cli('evaluate', '--data-dir', dataset, '--size', '140x80'), /--size chooses the fresh CAPTCHAs; add --fresh <n>, or drop --size/);
+    await assert.rejects(cli('evaluate', '--fresh', '2', '--size', '140'), /image size must be WIDTHxHEIGHT in pixels, 8 to 4096 each \(e\.g\. 170x80\), got '140'/);
+  });
+
+  it('matrix scores every version x size cell, saves after each, and continues a partial matrix', async () => {
+    const out = path.join(root, 'matrix', 'm.json');
+    const printed = await cli('matrix', '--model-dir', modelDir, '--count', '3', '--versions', '0.7.0,0.2.2', '--sizes', '160x60,140x80', '--out', out);
+    const table = printed.split('\n').filter((line) => line.startsWith('|')).join('\n'); // without the progress lines
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.deepEqual(report.cells.map((c: { version: string; width: number; height: number }) => `${c.version}@${c.width}x${c.height}`), ['0.7.0@160x60', '0.7.0@140x80', '0.2.2@160x60', '0.2.2@140x80']);
+    for (const c of report.cells) assert.ok(c.count === 3 && c.errors === Math.round(3 * (1 - c.wholeAccuracy)) && c.zeroOErrors <= c.errors, JSON.stringify(c));
+    assert.match(table, /^\| version \| 160x60 \| 140x80 \|\n\|---\|---\|---\|\n\| 0\.7\.0 \| \d+\.\d\d% \(\d; 0\/O \d\) \|/);
+    assert.equal(fs.readFileSync(path.join(root, 'matrix', 'm.md'), 'utf8'), `${table}\n`);
+    // a cell already scored is kept as it is, not scored again
+    report.cells[0].seconds = 12345;
+    fs.writeFileSync(out, JSON.stringify(report));
+    await cli('matrix', '--model-dir', modelDir, '--count', '3', '--versions', '0.7.0,0.2.2', '--sizes', '160x60,140x80,150x70', '--out', out);
+    const more = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.equal(more.cells.length, 6);
+    assert.equal(more.cells[0].seconds, 12345);
+    // another model's matrix is never overwritten
+    fs.writeFileSync(out, JSON.stringify({ ...more, model: 'models/other' }));
+    await assert.rejects(cli('matrix', '--model-dir', modelDir, '--count', '3', '--out', out), /holds the matrix of another model or decoding \(models\/other; .*\); pass --out <file> to keep both, or delete it first/);
+    await assert.rejects(cli('matrix', '--model-dir', modelDir, '--versions', '0.9'), /version '0\.9' is not one of 0\.7\.0/);
+  });
 });

@@ -85,6 +85,23 @@ describe('captcha-lab train (command line)', () => {
     await assert.rejects(program.parseAsync(['node', 'captcha-lab', 'train', '--init', 'xavier']), /Allowed choices are mathematica, he, glorot/);
   });
 
+  it('reads a mix of versions and sizes and a starting model from flags, with the common sizes as the default', async () => {
+    const parse = async (...args: string[]) => {
+      const program = buildProgram().exitOverride();
+      const cmd = program.commands.find((c) => c.name() === 'train')!;
+      cmd.action(() => undefined).exitOverride().configureOutput({ writeErr: () => undefined });
+      await program.parseAsync(['node', 'captcha-lab', 'train', ...args]);
+      return configFromFlags(cmd.opts());
+    };
+    assert.deepEqual(await parse('--mix-versions', '0.7.1,0.2.2', '--init-from', 'models/pretrained'), {
+      mix: { versions: ['0.7.1', '0.2.2'], width: [140, 170], height: [60, 80] }, initFrom: 'models/pretrained',
+    });
+    assert.deepEqual((await parse('--mix-versions', '0.7.0', '--mix-width', '150-160', '--mix-height', '64')).mix, { versions: ['0.7.0'], width: [150, 160], height: [64, 64] });
+    await assert.rejects(parse('--mix-width', '150-160'), /--mix-width and --mix-height size a mix: add --mix-versions/);
+    await assert.rejects(parse('--mix-versions', '0.7.0', '--mix-width', '170-140'), /mix width must be MIN-MAX in whole pixels with MIN <= MAX \(e\.g\. 140-170\), or one number, got '170-140'/);
+    await assert.rejects(parse('--mix-versions', '0.7,0.2.2'), /mix versions must be a comma-separated list of 0\.7\.0, 0\.7\.1, 0\.2\.2, 0\.2\.2-pillow4, got '0\.7,0\.2\.2'/);
+  });
+
   it('refuses a missing or malformed config file by name', () => {
     const { dir, cleanup } = tempDir();
     try {

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { createCaptchaStream } from '../../src/data';
+import { checkCaptchaMix, createCaptchaStream, mixVariant, type CaptchaMix } from '../../src/data';
 
 describe('createCaptchaStream', () => {
   it('yields batches of [B, H, W, 3] RGB pixels with their texts', async () => {
@@ -52,5 +52,51 @@ describe('createCaptchaStream', () => {
     await assert.rejects(s.next(), { message: 'the captcha stream is closed; create a new one with createCaptchaStream()' });
     assert.throws(() => createCaptchaStream({ batchSize: 0 }), { message: 'batchSize must be an integer >= 1, got 0' });
     assert.throws(() => createCaptchaStream({ workers: -1 }), { message: 'workers must be an integer >= 0, got -1' });
+  });
+});
+
+describe('createCaptchaStream with a mix of versions and sizes', () => {
+  const mix: CaptchaMix = { versions: ['0.7.0', '0.2.2'], width: [100, 120], height: [40, 50] };
+
+  it('picks each batch\'s version and size from the seed alone, over every version and within the ranges', () => {
+    const variants = Array.from({ length: 200 }, (_, k) => mixVariant(mix, 's', k));
+    assert.deepStrictEqual(variants.slice(0, 20), Array.from({ length: 20 }, (_, k) => mixVariant(mix, 's', k)));
+    assert.deepStrictEqual(new Set(variants.map((v) => v.version)), new Set(['0.7.0', '0.2.2']));
+    assert.ok(variants.every((v) => v.width >= 100 && v.width <= 120 && v.height >= 40 && v.height <= 50));
+    // both ends of each range are reachable
+    for (const [key, lo, hi] of [['width', 100, 120], ['height', 40, 50]] as const) {
+      const seen = new Set(variants.map((v) => v[key]));
+      assert.ok(seen.has(lo) && seen.has(hi), `${key}: ${[...seen].sort()}`);
+    }
+    assert.notDeepStrictEqual(variants.slice(0, 20), Array.from({ length: 20 }, (_, k) => mixVariant(mix, 't', k)));
+  });
+
+  it('draws batch k exactly as a plain stream of that batch\'s version and size would, with or without workers', async () => {
+    const inline = createCaptchaStream({ batchSize: 2, seed: 'm', workers: 0, mix });
+    const pooled = createCaptchaStream({ batchSize: 2, seed: 'm', workers: 2, mix });
+    try {
+      for (let k = 0; k < 4; k++) {
+        const a = await inline.next();
+        const b = await pooled.next();
+        const { version, width, height } = mixVariant(mix, 'm', k);
+        assert.deepStrictEqual([a.width, a.height, a.pixels.length], [width, height, 2 * width * height * 3]);
+        assert.ok(Buffer.from(a.pixels).equals(Buffer.from(b.pixels)), `batch ${k}: workers differ`);
+        const plain = createCaptchaStream({ batchSize: 2, seed: 'm', workers: 0, startBatch: k, captcha: { version, width, height } });
+        const c = await plain.next();
+        await plain.close();
+        assert.ok(Buffer.from(a.pixels).equals(Buffer.from(c.pixels)), `batch ${k}: not the plain ${version} ${width}x${height} images`);
+        assert.deepStrictEqual(a.texts, c.texts);
+      }
+    } finally {
+      await inline.close();
+      await pooled.close();
+    }
+  });
+
+  it('refuses a mix without versions, with an unknown version or a reversed range, naming the fix', () => {
+    assert.throws(() => checkCaptchaMix({ ...mix, versions: [] }), /mix versions must list at least one of 0\.7\.0/);
+    assert.throws(() => checkCaptchaMix({ ...mix, versions: ['0.9' as '0.7.0'] }), /mix version '0\.9' is not one of/);
+    assert.throws(() => checkCaptchaMix({ ...mix, width: [170, 140] }), /mix width must be \[min, max\].*got \[170,140\]/);
+    assert.throws(() => createCaptchaStream({ workers: 0, mix: { ...mix, height: [4, 60] } }), /mix height must be \[min, max\] in whole pixels, 8 or more/);
   });
 });

@@ -34,6 +34,15 @@ describe('training config', () => {
     assert.equal(resolveTrainConfig({ run: 'v1.2_a-b' }).run, 'v1.2_a-b');
   });
 
+  it('takes a mix of versions and sizes for the stream only, and names a bad one', () => {
+    const mix = { versions: ['0.7.1', '0.2.2'], width: [140, 170], height: [60, 80] };
+    assert.deepEqual(resolveTrainConfig({ source: 'stream', mix }).mix, mix);
+    assert.throws(() => resolveTrainConfig({ mix }), /mix draws fresh images of several versions and sizes, but source is folder; use --source stream or drop the mix/);
+    assert.throws(() => resolveTrainConfig({ source: 'stream', mix: { ...mix, width: [170, 140] } }), /mix width must be \[min, max\] with min <= max/);
+    assert.throws(() => resolveTrainConfig({ source: 'stream', mix: { ...mix, versions: ['0.9'] } }), /mix\.versions\.0/);
+    assert.throws(() => resolveTrainConfig({ source: 'stream', mix: { ...mix, versions: [] } }), /mix versions must list at least one version/);
+  });
+
   it('schedules the learning rate: constant, warm-up, cosine to the minimum, step decay', () => {
     const base = { ...DEFAULT_TRAIN_CONFIG, learningRate: 1 };
     assert.equal(learningRateAt(base, 50, 100), 1);

@@ -176,6 +176,33 @@ describe('train', function () {
     assert.deepEqual([...new Set(texts.map((t) => t.length))].sort(), [2, 3, 4, 5]);
   });
 
+  it('trains on a mix of lepture versions and image sizes, each batch resized to the input', async () => {
+    const { record, runDir } = await train({
+      ...config, run: 'mix', model: 'toy-ctc-test', source: 'stream', dataDir: undefined, alphabet: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+      length: 4, mix: { versions: ['0.7.0', '0.2.2'], width: [100, 120], height: [40, 50] }, imagesPerEpoch: 32, validationImages: 40, epochs: 1, workers: 0,
+    });
+    assert.match(record.data, /fresh generated images \(versions 0\.7\.0, 0\.2\.2 at 100-120 x 40-50 px\): 32 per epoch, 40 fixed validation images/);
+    assert.ok(Number.isFinite(record.history[0].valLoss), `${record.history[0].valLoss}`);
+    assert.deepEqual((await loadModel(runDir)).metadata.input, { height: 24, width: 40, channels: 1 });
+    assert.deepEqual(effectiveConfig(record).mix, { versions: ['0.7.0', '0.2.2'], width: [100, 120], height: [40, 50] });
+  });
+
+  it('starts from the weights of a saved model with initFrom, and refuses one of another input or alphabet', async () => {
+    const source = path.join(work.dir, 'models', 'full'); // trained by the first test
+    const weightsOf = async (dir: string) => Promise.all((await loadModel(dir)).model.getWeights().map(async (w) => Float32Array.from(await w.data())));
+    const maxDiff = (a: Float32Array[], b: Float32Array[]) => Math.max(...a.map((w, i) => Math.max(...w.map((v, j) => Math.abs(v - b[i][j])))));
+    // a learning rate too small to move anything: the saved weights are the starting ones
+    const still = { ...config, epochs: 1, learningRate: 1e-12 };
+    const { runDir } = await train({ ...still, run: 'from-full', initFrom: source });
+    const { runDir: fresh } = await train({ ...still, run: 'not-from-full' });
+    const original = await weightsOf(source);
+    assert.ok(maxDiff(await weightsOf(runDir), original) < 1e-6, 'initFrom did not start from the saved weights');
+    assert.ok(maxDiff(await weightsOf(fresh), original) > 1e-2, 'a fresh start matched the saved weights: the check cannot fail');
+    await assert.rejects(train({ ...still, run: 'w', width: 48, resize: true, initFrom: source }), /--init-from '.*full' was trained on 40x24x1 input, this run has 48x24x1; pass --width 40 --height 24 --channels 1/);
+    await assert.rejects(train({ ...still, run: 'a', alphabet: '0123456789', initFrom: source }), /--init-from '.*full' reads the alphabet '0123', this run '0123456789'; pass --alphabet '0123'/);
+    await assert.rejects(train({ ...still, run: 'm', model: 'toy-ctc-test', initFrom: source }), /holds a 'toy-test' model, not 'toy-ctc-test'/);
+  });
+
   it('refuses variable-length texts for a per-position model', async () => {
     await assert.rejects(
       train({ ...config, run: 'var', source: 'stream', minLength: 1, length: 2, height: 60, width: 160, imagesPerEpoch: 16, validationImages: 16 }),

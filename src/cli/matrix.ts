@@ -1,0 +1,90 @@
+/**
+ * `captcha-lab matrix`: a saved model scored on fresh CAPTCHAs of every (version x size) cell,
+ * saved after each cell so that an interrupted matrix continues where it stopped.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, InvalidArgumentError } from 'commander';
+import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
+import { writeFileAtomic } from '../files';
+import { decodingRules, DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
+import { getModelSpec, loadModel } from '../models';
+import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
+import { createReportFolder, describeDecoding, resolveModelDir } from './evaluate';
+
+function listArg<T>(parse: (item: string) => T) {
+  return (value: string): T[] => {
+    const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+    if (items.length === 0) throw new InvalidArgumentError(`expected a comma-separated list, got '${value}'`);
+    try {
+      return items.map(parse);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+}
+
+function parseVersion(v: string): CaptchaVersion {
+  if (!(CAPTCHA_VERSIONS as readonly string[]).includes(v)) throw new Error(`version '${v}' is not one of ${CAPTCHA_VERSIONS.join(', ')}`);
+  return v as CaptchaVersion;
+}
+
+/** The report already at `file`, if it is this model's with this decoding; anything else is refused with the fix. */
+export function readPreviousMatrix(file: string, model: string, decoding: string): MatrixReport | null {
+  if (!fs.existsSync(file)) return null;
+  let old: Partial<MatrixReport> | undefined;
+  try {
+    old = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<MatrixReport>;
+  } catch {
+    old = undefined;
+  }
+  if (!old || !Array.isArray(old.cells)) throw new Error(`'${file}' exists and is not a matrix report; pass another --out, or move the file away first`);
+  if (typeof old.model !== 'string' || path.resolve(old.model) !== path.resolve(model) || old.decoding !== decoding) {
+    throw new Error(`'${file}' holds the matrix of another model or decoding (${old.model}; ${old.decoding}); pass --out <file> to keep both, or delete it first`);
+  }
+  return old as MatrixReport;
+}
+
+export function register(program: Command): void {
+  const d = DEFAULT_MATRIX_OPTIONS;
+  const cmd = program
+    .command('matrix')
+    .description('score a saved model on fresh CAPTCHAs of every lepture version x image size; continues an interrupted matrix')
+    .option('--model-dir <dir>', 'saved model (default models/pretrained)')
+    .option('--versions <list>', `lepture versions (default ${d.versions.join(',')})`, listArg(parseVersion))
+    .option('--sizes <list>', `image sizes WxH (default ${d.sizes.map((s) => `${s.width}x${s.height}`).join(',')})`, listArg(parseImageSize))
+    .option('--count <n>', `fresh images per cell (default ${d.count})`, parseIntArg('count', 1))
+    .option('--seed <n>', `seed of the images (default ${d.seed}: not a training seed)`, parseIntArg('seed'))
+    .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json; a Markdown table is written beside it, .md)');
+  addBackendOptions(cmd).action(async (opts) => {
+    const log = stageLogger();
+    const modelDir = resolveModelDir(opts.modelDir);
+    await startBackend(opts);
+    const { model, metadata } = await loadModel(modelDir);
+    const head = getModelSpec(metadata.architecture).head;
+    const textRules = decodingRules(metadata, head, false);
+    const decoding = describeDecoding(head, textRules);
+    const out: string = opts.out ?? path.join(modelDir, 'evaluation-matrix.json');
+    const table = out.replace(/\.json$/i, '') + '.md';
+    const previous = readPreviousMatrix(out, modelDir, decoding);
+    createReportFolder(out);
+    const options = {
+      versions: (opts.versions as CaptchaVersion[] | undefined) ?? d.versions,
+      sizes: (opts.sizes as ImageSize[] | undefined) ?? d.sizes,
+      count: (opts.count as number | undefined) ?? d.count,
+      seed: (opts.seed as number | undefined) ?? d.seed,
+    };
+    if (previous) log(`continuing ${out}: ${previous.cells.length} cells already scored`);
+    const save = (report: MatrixReport): void => {
+      writeFileAtomic(out, JSON.stringify(report, null, 1));
+      writeFileAtomic(table, `${formatMatrixTable(report)}\n`);
+    };
+    const report = await evaluateMatrix({ model, metadata, head, textRules }, options, previous ?? { model: modelDir, decoding, cells: [] }, (r, c) => {
+      save(r);
+      log(`v${c.version} ${c.width}x${c.height}: whole ${pct(c.wholeAccuracy)}, character ${pct(c.characterAccuracy)}, ${c.errors} errors (${c.zeroOErrors} only 0/O), ${c.seconds.toFixed(0)} s`);
+    });
+    save(report);
+    console.log(formatMatrixTable(report));
+    log(`matrix written to ${out} and ${table}`);
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * The evaluation matrix: one model scored on fresh CAPTCHAs of every (lepture version x image
+ * size) cell, each drawn at its own size and resized to the model input as `predict` resizes
+ * files. Cells are independent, so a matrix can be filled in parts: `evaluateMatrix` skips the
+ * cells a previous report already holds for the same settings.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { CaptchaVersion } from '../captcha';
+import type { ModelMetadata } from '../models/io';
+import type { TextRules } from '../models/ctc';
+import type { HeadKind } from '../models/types';
+import { evaluateModel } from './evaluate';
+import { freshBatches, trainedTextLength, type ImageSize } from './fresh';
+import type { ConfusionPair } from './metrics';
+
+export interface MatrixOptions {
+  versions: readonly CaptchaVersion[];
+  sizes: readonly ImageSize[];
+  /** Fresh images per cell. */
+  count: number;
+  /** Seed of every cell's images (the same texts in each cell, drawn by another version or at another size). */
+  seed: number;
+}
+
+/** lepture's three releases in use (0.2.2 also as drawn in 2017) at the three common sizes and one between. */
+export const DEFAULT_MATRIX_OPTIONS: MatrixOptions = {
+  versions: ['0.7.0', '0.7.1', '0.2.2', '0.2.2-pillow4'],
+  sizes: [
+    { width: 160, height: 60 },
+    { width: 170, height: 80 },
+    { width: 140, height: 80 },
+    { width: 150, height: 70 },
+  ],
+  count: 10000,
+  seed: 424242,
+};
+
+export interface MatrixCell {
+  version: CaptchaVersion;
+  width: number;
+  height: number;
+  count: number;
+  seed: number;
+  wholeAccuracy: number;
+  characterAccuracy: number;
+  /** Images read wrong. */
+  errors: number;
+  /** Of those, images whose only mistakes swap 0 and O. */
+  zeroOErrors: number;
+  /** The most frequent character confusions. */
+  confusionPairs: ConfusionPair[];
+  /** Wall time of the cell: generation, resizing and prediction. */
+  seconds: number;
+}
+
+export interface MatrixReport {
+  model: string;
+  decoding: string;
+  cells: MatrixCell[];
+}
+
+/** What reading a model needs: the model, how its outputs are decoded, and its input. */
+export interface MatrixModel {
+  model: tf.LayersModel;
+  metadata: ModelMetadata;
+  head: HeadKind;
+  textRules?: TextRules;
+}
+
+/** True when `predicted` differs from `actual` only by 0 <-> O swaps. */
+export function onlyZeroOSwaps(actual: string, predicted: string): boolean {
+  if (actual.length !== predicted.length || actual === predicted) return false;
+  return [...actual].every((c, i) => c === predicted[i] || (c === '0' && predicted[i] === 'O') || (c === 'O' && predicted[i] === '0'));
+}
+
+const sameCell = (a: Pick<MatrixCell, 'version' | 'width' | 'height' | 'count' | 'seed'>, b: typeof a): boolean =>
+  a.version === b.version && a.width === b.width && a.height === b.height && a.count === b.count && a.seed === b.seed;
+
+/**
+ * Scores every cell of `options` not already in `previous.cells`, calling `onCell` with the
+ * report so far after each (to save it), and returns the report in `options`' cell order.
+ */
+export async function evaluateMatrix(
+  reader: MatrixModel,
+  options: MatrixOptions,
+  report: MatrixReport,
+  onCell?: (report: MatrixReport, cell: MatrixCell) => void,
+): Promise<MatrixReport> {
+  const { model, metadata, head, textRules } = reader;
+  const wanted = options.versions.flatMap((version) => options.sizes.map((size) => ({ version, ...size, count: options.count, seed: options.seed })));
+  const cells = [...report.cells];
+  for (const cell of wanted) {
+    if (cells.some((c) => sameCell(c, cell))) continue;
+    const started = performance.now();
+    const batches = freshBatches({
+      count: cell.count,
+      seed: cell.seed,
+      input: metadata.input,
+      imageSize: { width: cell.width, height: cell.height },
+      alphabet: metadata.alphabet,
+      length: trainedTextLength(metadata),
+      captchaVersion: cell.version,
+    });
+    const r = await evaluateModel(model, batches, { alphabet: metadata.alphabet, head, textRules });
+    const done: MatrixCell = {
+      ...cell,
+      wholeAccuracy: r.wholeAccuracy,
+      characterAccuracy: r.characterAccuracy,
+      errors: r.misreads.length,
+      zeroOErrors: r.misreads.filter((m) => onlyZeroOSwaps(m.actual, m.predicted)).length,
+      confusionPairs: r.confusionPairs.slice(0, 5),
+      seconds: (performance.now() - started) / 1000,
+    };
+    cells.push(done);
+    onCell?.({ ...report, cells: [...cells] }, done);
+  }
+  const ordered = wanted.map((w) => cells.find((c) => sameCell(c, w))!);
+  return { ...report, cells: [...ordered, ...cells.filter((c) => !wanted.some((w) => sameCell(c, w)))] };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+/**
+ * A Markdown table: a row per version, a column per size, each cell
+ * `whole-image % (errors, of which 0/O)`; cells not evaluated are '-'.
+ */
+export function formatMatrixTable(report: MatrixReport): string {
+  const versions = [...new Set(report.cells.map((c) => c.version))];
+  const sizes = [...new Map(report.cells.map((c) => [`${c.width}x${c.height}`, c])).keys()];
+  const header = `| version | ${sizes.join(' | ')} |`;
+  const rule = `|---|${sizes.map(() => '---').join('|')}|`;
+  const rows = versions.map((v) => {
+    const cols = sizes.map((s) => {
+      const c = report.cells.find((x) => x.version === v && `${x.width}x${x.height}` === s);
+      return c ? `${pct(c.wholeAccuracy)} (${c.errors}; 0/O ${c.zeroOErrors})` : '-';
+    });
+    return `| ${v} | ${cols.join(' | ')} |`;
+  });
+  return [header, rule, ...rows].join('\n');
+}
