@@ -13,3 +13,5 @@ export { formatTextLength, freshBatches, freshTextLength, parseImageSize, traine
 export type { FreshLengthRequest, FreshSetOptions, ImageSize } from './fresh';
 export { evaluateMatrix, formatMatrixTable, DEFAULT_MATRIX_OPTIONS } from './matrix';
 export type { MatrixCell, MatrixOptions, MatrixReport } from './matrix';
+export { predictTextsEnsemble, decodeMeanProbabilities, memberProbabilities, shiftImages } from './ensemble';
+export type { EnsembleMember } from './ensemble';

@@ -1,0 +1,106 @@
+/**
+ * Test-time cost: images/s of `captcha-lab predict` on PNG files of every matrix cell's version
+ * and size (file decoding, resizing, the model and decoding; the model's loading excluded), and
+ * images/s of the model alone on ready input batches. `npm run bench:predict` pins the process to
+ * one core with `taskset -c 0` (Linux), which also limits TensorFlow's threads to that core.
+ *
+ *   npm run bench:predict [-- --model-dir models/pretrained --count 800]
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { encode } from '../src/captcha';
+import { createCaptchaStream } from '../src/data';
+import { DEFAULT_MATRIX_OPTIONS, decodingRules, predictTexts } from '../src/eval';
+import { fileBatches } from '../src/eval/image-batches';
+import { getModelSpec, loadModel } from '../src/models';
+import { pixelsToTensor } from '../src/data/tensors';
+import { startBackend } from '../src/cli/common';
+
+function parseArgs(argv: string[]): { modelDir: string; count: number } {
+  const args = { modelDir: path.join('models', 'pretrained'), count: 800 };
+  for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--model-dir') args.modelDir = argv[i + 1];
+    else if (argv[i] === '--count') args.count = Number(argv[i + 1]);
+    else throw new Error(`unknown argument '${argv[i]}'; use --model-dir DIR --count N`);
+  }
+  if (!Number.isInteger(args.count) || args.count < 16) throw new Error(`--count must be a whole number >= 16, got ${args.count}`);
+  return args;
+}
+
+/** PNG files spread evenly over the matrix cells (version x size), in a temporary folder. */
+async function writeCellImages(dir: string, count: number): Promise<string[]> {
+  const { versions, sizes } = DEFAULT_MATRIX_OPTIONS;
+  const cells = versions.flatMap((version) => sizes.map((size) => ({ version, ...size })));
+  const per = Math.ceil(count / cells.length);
+  const files: string[] = [];
+  for (const [c, cell] of cells.entries()) {
+    const stream = createCaptchaStream({ batchSize: per, seed: `bench-predict/${c}`, workers: 0, captcha: cell });
+    const b = await stream.next();
+    await stream.close();
+    const n = b.width * b.height * 3;
+    for (let i = 0; i < per && files.length < count; i++) {
+      const file = path.join(dir, `${c}-${i}.png`);
+      fs.writeFileSync(file, encode({ width: b.width, height: b.height, data: b.pixels.subarray(i * n, (i + 1) * n) }, 'png'));
+      files.push(file);
+    }
+  }
+  return files;
+}
+
+async function main(): Promise<void> {
+  const { modelDir, count } = parseArgs(process.argv.slice(2));
+  const backend = await startBackend({});
+  const { model, metadata } = await loadModel(modelDir);
+  const head = getModelSpec(metadata.architecture).head;
+  const textRules = decodingRules(metadata, head, false);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'captcha-lab-bench-predict-'));
+  try {
+    const files = await writeCellImages(dir, count);
+    // warm-up: the first call builds the kernels
+    const warm = fileBatches(files.slice(0, 64).map((file) => ({ file, label: '' })), metadata.input);
+    for await (const b of warm) (await predictTexts(model, b.xs, metadata.alphabet, head, textRules), b.xs.dispose());
+
+    let start = performance.now();
+    let read = 0;
+    for await (const b of fileBatches(files.map((file) => ({ file, label: '' })), metadata.input)) {
+      read += (await predictTexts(model, b.xs, metadata.alphabet, head, textRules)).length;
+      b.xs.dispose();
+    }
+    const filesSeconds = (performance.now() - start) / 1000;
+
+    const { height, width, channels } = metadata.input;
+    const batch = pixelsToTensor(new Uint8Array(64 * height * width * 3).fill(240), 64, height, width, metadata.input);
+    const rounds = Math.max(2, Math.round(count / 64));
+    start = performance.now();
+    for (let r = 0; r < rounds; r++) await predictTexts(model, batch, metadata.alphabet, head, textRules);
+    const modelSeconds = (performance.now() - start) / 1000;
+    batch.dispose();
+
+    const result = {
+      model: modelDir,
+      architecture: metadata.architecture,
+      input: `${width}x${height}x${channels}`,
+      backend: backend.tfBackend,
+      cpusVisible: os.availableParallelism(),
+      files: read,
+      predictImagesPerSecond: read / filesSeconds,
+      modelImagesPerSecond: (rounds * 64) / modelSeconds,
+    };
+    console.log(
+      `predict on ${read} PNG files of ${DEFAULT_MATRIX_OPTIONS.versions.length * DEFAULT_MATRIX_OPTIONS.sizes.length} version x size cells, ` +
+        `${result.cpusVisible} core(s) visible: ${result.predictImagesPerSecond.toFixed(1)} images/s (files decoded and resized); ` +
+        `the model alone on ready batches of 64: ${result.modelImagesPerSecond.toFixed(1)} images/s`,
+    );
+    console.log(JSON.stringify(result));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    tf.disposeVariables();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
