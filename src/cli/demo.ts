@@ -3,7 +3,7 @@
  * machine, in a few minutes:
  *   1. pick the backend, 2. generate a small dataset of the original experiment's CAPTCHAs,
  *   3. train a network briefly, 4. evaluate it on the held-out 10%, and
- *   5. read freshly generated CAPTCHAs and the real-library sample with the pretrained model.
+ *   5. read freshly generated CAPTCHAs (each version and common size it was trained on) and the real-library sample with the pretrained model.
  * Step 3 trains `bench` by default, a small CNN (three 3x3 convolutions with batch normalisation
  * and pooling, four heads) that reads the 2017 images far above chance within two minutes on two
  * cores (34.5% per character after one pass over 18,000 images, against 1/36 = 2.8%). The 2017
@@ -20,7 +20,7 @@ import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
 import { getModelSpec, loadModel, readModelMetadata } from '../models';
 import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
-import { DEFAULT_MODEL_DIR, trainedCaptchaVersion } from './evaluate';
+import { DEFAULT_MODEL_DIR, trainedImageKinds } from './evaluate';
 import { runGenerate } from './generate';
 import { runTrainCommand } from './train';
 
@@ -77,13 +77,20 @@ export function register(program: Command): void {
     const { model, metadata } = await loadModel(opts.modelDir);
     const head = getModelSpec(metadata.architecture).head;
     const textRules = decodingRules(metadata, head);
-    log(`5. reading 12 fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir}`);
-    const fresh = await evaluateModel(
-      model,
-      freshBatches({ count: 12, seed: `demo-${Date.now()}`, input: metadata.input, alphabet: metadata.alphabet, length: trainedTextLength(metadata), captchaVersion: trainedCaptchaVersion(opts.modelDir) }),
-      { alphabet: metadata.alphabet, head, textRules },
-    );
-    fresh.actual.forEach((t, i) => console.log(`   true ${t}  predicted ${fresh.predictions[i]}${t === fresh.predictions[i] ? '' : '   <- misread'}`));
+    // As many of each kind the model was trained on (versions x common sizes) as 12 allow, at least one each.
+    const kinds = trainedImageKinds(opts.modelDir, metadata.input);
+    const each = Math.max(1, Math.floor(12 / kinds.length));
+    log(`5. reading fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir} (${metadata.input.width}x${metadata.input.height} input; other sizes are resized to it, as predict does)`);
+    const seed = `demo-${Date.now()}`;
+    for (const kind of kinds) {
+      const fresh = await evaluateModel(
+        model,
+        freshBatches({ count: each, seed, input: metadata.input, imageSize: kind, alphabet: metadata.alphabet, length: trainedTextLength(metadata), captchaVersion: kind.version }),
+        { alphabet: metadata.alphabet, head, textRules },
+      );
+      const label = `v${kind.version} ${kind.width}x${kind.height}`.padEnd(22);
+      fresh.actual.forEach((t, i) => console.log(`   ${label} true ${t}  predicted ${fresh.predictions[i]}${t === fresh.predictions[i] ? '' : '   <- misread'}`));
+    }
     if (fs.existsSync(REFERENCE_SAMPLE)) {
       const files = listLabeledFiles(REFERENCE_SAMPLE, metadata.alphabet);
       const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, textRules });

@@ -8,6 +8,7 @@ import { splitIndices } from '../data/split';
 import { decodingRules, evaluateModel, formatReport, formatTextLength, freshTextLength, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches, parseImageSize, type ImageSize } from '../eval/fresh';
+import { COMMON_CAPTCHA_SIZES } from '../eval/matrix';
 import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
 import { getModelSpec, loadModel, type HeadKind, type TextRules } from '../models';
 import { findRunRecord, type RunRecord } from '../train';
@@ -52,6 +53,20 @@ function modelRunRecord(modelDir: string): RunRecord | null {
  */
 export function trainedCaptchaVersion(modelDir: string): CaptchaVersion {
   return modelRunRecord(modelDir)?.config.captchaVersion ?? '0.7.0';
+}
+
+/**
+ * The kinds of CAPTCHA a saved model was trained to read, for fresh examples like them: each
+ * version of its run's mix at each common size within the mix's ranges, else its one version at
+ * its input size.
+ */
+export function trainedImageKinds(modelDir: string, input: { width: number; height: number }): Array<{ version: CaptchaVersion; width: number; height: number }> {
+  const mix = modelRunRecord(modelDir)?.config.mix;
+  if (!mix) return [{ version: trainedCaptchaVersion(modelDir), width: input.width, height: input.height }];
+  const inside = (v: number, [lo, hi]: readonly [number, number]) => v >= lo && v <= hi;
+  const sizes = COMMON_CAPTCHA_SIZES.filter((s) => inside(s.width, mix.width) && inside(s.height, mix.height));
+  const chosen = sizes.length > 0 ? sizes : [{ width: mix.width[1], height: mix.height[1] }];
+  return [...new Set(mix.versions)].flatMap((version) => chosen.map((s) => ({ version, width: s.width, height: s.height })));
 }
 
 export function describeDecoding(head: HeadKind, textRules: TextRules | undefined): string {

@@ -11,7 +11,7 @@ export { transformImages, checkView, evaluateViews, evaluateViewsOnFresh, DEFAUL
 export type { ImageView, ViewAccuracy, RobustnessOptions, FreshViewsOptions } from './robustness';
 export { formatTextLength, freshBatches, freshTextLength, parseImageSize, trainedTextLength } from './fresh';
 export type { FreshLengthRequest, FreshSetOptions, ImageSize } from './fresh';
-export { evaluateMatrix, formatMatrixTable, DEFAULT_MATRIX_OPTIONS } from './matrix';
+export { evaluateMatrix, formatMatrixTable, loadMatrixReport, COMMON_CAPTCHA_SIZES, DEFAULT_MATRIX_OPTIONS } from './matrix';
 export type { MatrixCell, MatrixOptions, MatrixReport } from './matrix';
 export { predictTextsEnsemble, decodeMeanProbabilities, memberProbabilities, shiftImages } from './ensemble';
 export type { EnsembleMember } from './ensemble';

@@ -4,6 +4,7 @@
  * files. Cells are independent, so a matrix can be filled in parts: `evaluateMatrix` skips the
  * cells a previous report already holds for the same settings.
  */
+import * as fs from 'fs';
 import type * as tf from '@tensorflow/tfjs';
 import type { CaptchaVersion } from '../captcha';
 import type { ModelMetadata } from '../models/io';
@@ -22,15 +23,17 @@ export interface MatrixOptions {
   seed: number;
 }
 
+/** The common sizes of lepture CAPTCHAs: its default, the 170x80 of captcha_break and the 140x80 of the 2017 answer. */
+export const COMMON_CAPTCHA_SIZES: readonly ImageSize[] = [
+  { width: 160, height: 60 },
+  { width: 170, height: 80 },
+  { width: 140, height: 80 },
+];
+
 /** lepture's three releases in use (0.2.2 also as drawn in 2017) at the three common sizes and one between. */
 export const DEFAULT_MATRIX_OPTIONS: MatrixOptions = {
   versions: ['0.7.0', '0.7.1', '0.2.2', '0.2.2-pillow4'],
-  sizes: [
-    { width: 160, height: 60 },
-    { width: 170, height: 80 },
-    { width: 140, height: 80 },
-    { width: 150, height: 70 },
-  ],
+  sizes: [...COMMON_CAPTCHA_SIZES, { width: 150, height: 70 }],
   count: 10000,
   seed: 424242,
 };
@@ -137,4 +140,12 @@ export function formatMatrixTable(report: MatrixReport): string {
     return `| ${v} | ${cols.join(' | ')} |`;
   });
   return [header, rule, ...rows].join('\n');
+}
+
+/** The matrix report saved at `file` (by `captcha-lab matrix`), or null when there is none. */
+export function loadMatrixReport(file: string): MatrixReport | null {
+  if (!fs.existsSync(file)) return null;
+  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<MatrixReport>;
+  if (!Array.isArray(report.cells)) throw new Error(`'${file}' is not a matrix report (no cells); rewrite it with captcha-lab matrix --out ${file}`);
+  return report as MatrixReport;
 }

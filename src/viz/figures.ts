@@ -450,3 +450,51 @@ export function deadFractionFigure(series: readonly DeadFractionSeries[], option
     { x: 'training step (batch)', y: 'units dead on every probe image', yMax: 1.02 },
   );
 }
+
+/** A cell of an evaluation matrix, as `captcha-lab matrix` saves it (src/eval/matrix.ts). */
+export interface MatrixFigureCell {
+  version: string;
+  width: number;
+  height: number;
+  wholeAccuracy: number;
+  errors: number;
+  zeroOErrors: number;
+}
+
+/**
+ * The evaluation matrix as a heatmap: a row per lepture version, a column per image size, the
+ * colour and label the whole-image accuracy; hover shows the errors and how many are only 0/O.
+ */
+export function matrixHeatmapFigure(cells: readonly MatrixFigureCell[], title = 'Whole-image accuracy by lepture version and image size'): PlotlyFigure {
+  if (cells.length === 0) throw new Error('the matrix has no cells; run captcha-lab matrix first');
+  const versions = [...new Set(cells.map((c) => c.version))];
+  const sizes = [...new Set(cells.map((c) => `${c.width}x${c.height}`))];
+  const at = (v: string, s: string) => cells.find((c) => c.version === v && `${c.width}x${c.height}` === s);
+  const z = versions.map((v) => sizes.map((s) => (at(v, s) ? 100 * at(v, s)!.wholeAccuracy : null)));
+  const text = versions.map((v) => sizes.map((s) => (at(v, s) ? `${(100 * at(v, s)!.wholeAccuracy).toFixed(2)}%` : '')));
+  const hover = versions.map((v) => sizes.map((s) => (at(v, s) ? `${at(v, s)!.errors} errors, ${at(v, s)!.zeroOErrors} only 0/O` : 'not evaluated')));
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: sizes,
+        y: versions.map((v) => `v${v}`),
+        z,
+        text,
+        texttemplate: '%{text}',
+        customdata: hover,
+        hovertemplate: '%{y} at %{x}: %{text}<br>%{customdata}<extra></extra>',
+        colorscale: 'RdYlGn',
+        zmin: Math.min(95, ...z.flat().filter((x): x is number => x !== null)),
+        zmax: 100,
+        colorbar: { title: { text: 'whole %' } },
+      },
+    ],
+    layout: {
+      title: { text: title },
+      height: 120 + 60 * versions.length,
+      xaxis: { title: { text: 'image size (resized to the model input)' }, type: 'category' },
+      yaxis: { title: { text: 'lepture version' }, type: 'category', autorange: 'reversed' },
+    },
+  };
+}

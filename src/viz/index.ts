@@ -10,6 +10,7 @@ export {
   characterFrequencyFigure,
   viewAccuracyFigure,
   deadFractionFigure,
+  matrixHeatmapFigure,
   HEAD_COLORS,
   DEFAULT_TRAINING_CURVES_OPTIONS,
   DEFAULT_CONFUSION_HEATMAP_OPTIONS,
@@ -32,6 +33,7 @@ export type {
   ViewAccuracyFigureOptions,
   DeadFractionSeries,
   DeadFractionFigureOptions,
+  MatrixFigureCell,
 } from './figures';
 export { renderGrid, gridLayout, sampleGridItems, predictionGridItems, misreadGridItems, DEFAULT_GRID_OPTIONS } from './grid';
 export type { GridItem, GridOptions, GridLayout, RgbImage } from './grid';

@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import {
   accuracyOverTimeFigure,
   deadFractionFigure,
+  matrixHeatmapFigure,
   characterFrequencyFigure,
   viewAccuracyFigure,
   confusionHeatmapFigure,
@@ -164,5 +165,20 @@ describe('deadFractionFigure', () => {
 
   it('refuses a fraction outside 0..1, naming the run and step', () => {
     assert.throws(() => deadFractionFigure([{ name: 'r', probes: [{ step: 40, deadFraction: 1.5 }] }]), /run 'r' has a probe at step 40 with dead fraction 1.5/);
+  });
+});
+
+describe('matrixHeatmapFigure', () => {
+  it('lays out a row per version and a column per size, labelled with whole-image accuracy', () => {
+    const cell = (version: string, width: number, height: number, wholeAccuracy: number) => ({ version, width, height, wholeAccuracy, errors: 3, zeroOErrors: 2 });
+    const fig = matrixHeatmapFigure([cell('0.7.0', 160, 60, 0.991), cell('0.7.0', 140, 80, 0.98), cell('0.2.2', 160, 60, 0.9)]);
+    const trace = fig.data[0] as unknown as { x: string[]; y: string[]; z: Array<Array<number | null>>; text: string[][]; zmin: number; customdata: string[][] };
+    assert.deepEqual(trace.x, ['160x60', '140x80']);
+    assert.deepEqual(trace.y, ['v0.7.0', 'v0.2.2']);
+    assert.deepEqual(trace.z.map((r) => r.map((v) => (v === null ? null : Math.round(v * 10) / 10))), [[99.1, 98], [90, null]]);
+    assert.deepEqual(trace.text, [['99.10%', '98.00%'], ['90.00%', '']]);
+    assert.equal(trace.customdata[1][1], 'not evaluated');
+    assert.equal(trace.zmin, 90);
+    assert.throws(() => matrixHeatmapFigure([]), /the matrix has no cells; run captcha-lab matrix first/);
   });
 });
