@@ -2,8 +2,9 @@
  * Renders the accuracy-versus-training-time curves of finished runs (run.json `curve`) to a PNG
  * for docs/pretrained.md, with the same plotly figure the notebooks show, drawn by headless Chromium.
  *
- *   node dist/scripts/curve-png.js [--out docs/accuracy-vs-time.png] <label>=<run dir> ...
+ *   node dist/scripts/curve-png.js [--out docs/accuracy-vs-time.png] [--title T] <label>=<run dir>[@<minutes>] ...
  *   e.g. crnn=models/pretrained seed=models/seed-replication
+ * `@<minutes>` starts a run's curve that late: a run fine-tuned from another starts where that one ended.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,15 +16,21 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const outIndex = args.indexOf('--out');
   const out = outIndex >= 0 ? args.splice(outIndex, 2)[1] : path.join('docs', 'accuracy-vs-time.png');
-  if (args.length === 0) throw new Error('usage: curve-png [--out file.png] <label>=<run dir> ...');
+  const titleIndex = args.indexOf('--title');
+  const title = titleIndex >= 0 ? args.splice(titleIndex, 2)[1] : 'Whole-image accuracy on held-out images vs. training time (2 CPU cores)';
+  if (args.length === 0) throw new Error('usage: curve-png [--out file.png] [--title T] <label>=<run dir>[@<minutes>] ...');
   const series = args.map((arg) => {
-    const [name, dir] = arg.split('=');
-    if (!dir) throw new Error(`'${arg}': pass <label>=<run dir> of a trained run`);
+    const m = /^([^=]+)=(.+?)(?:@(\d+(?:\.\d+)?))?$/.exec(arg);
+    if (!m) throw new Error(`'${arg}': pass <label>=<run dir>[@<start minutes>] of a trained run`);
+    const [, name, dir, start] = m;
+    const offset = start === undefined ? 0 : Number(start);
     const run = readRunRecord(dir);
     if (!run.curve?.length) throw new Error(`${path.join(dir, 'run.json')} has no curve points; train with --curve-every-minutes`);
-    return { name, points: [{ minutes: 0, wholeAccuracy: 0 }, ...run.curve] };
+    // a run from scratch starts at 0%; a fine-tuned one at its first measured point
+    const points = run.curve.map((p) => ({ ...p, minutes: p.minutes + offset }));
+    return { name, points: offset === 0 ? [{ minutes: 0, wholeAccuracy: 0 }, ...points] : points };
   });
-  const figure = accuracyOverTimeFigure(series, { title: 'Whole-image accuracy on held-out images vs. training time (2 CPU cores)' });
+  const figure = accuracyOverTimeFigure(series, { title });
   const plotly = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
