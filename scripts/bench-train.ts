@@ -23,6 +23,7 @@ import * as path from 'path';
 import { Command } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import { BACKEND_ORDER, enableWebGpuFastKernels, parseBackendKind, selectBackend, WEBGPU_FAST_KERNEL_NAMES, type BackendKind } from '../src/backend';
+import { webGpuFilterGradient } from '../src/backend/webgpu-kernels';
 import { FUSED_KERNEL_NAMES, type FusedKernelName } from '../src/backend/fused';
 import { createModel } from '../src/models';
 import { createTrainStep, type DescribedTrainStep } from '../src/train/step';
@@ -263,7 +264,8 @@ async function timeOurs(net: Net, batch: number, p: Path, o: BenchTrainOptions):
     msPerStep: (batch / median(rates)) * 1000,
     steps,
     groups: o.groups,
-    kernels: webgpu ? (webgpuKernels as unknown as FusedKernelName[]) : step.info.kernels,
+    // webgpu: the fast kernels, the filter gradient's strategy named (CAPTCHA_LAB_WEBGPU_FILTER_GRAD)
+    kernels: webgpu ? (webgpuKernels.map((k) => (k === 'conv2dBackpropFilter' ? `${k}:${webGpuFilterGradient()}` : k)) as unknown as FusedKernelName[]) : step.info.kernels,
     layers: step.info.layers,
     load: `${startLoad}->${load()}`,
   };

@@ -18,5 +18,8 @@ run grad-tiny 45 $B/webgpu-check.js grad --shapes tiny
 run smoke 45 $B/webgpu-check.js smoke
 run grad-seed 75 $B/webgpu-check.js grad --shapes seed --batch 64
 run bench 140 $B/bench-train.js --backend webgpu --nets seed,bench --batches 64,128 --compare --groups 3 --seconds 3 --no-keras --profile
+# the filter gradient as one matrix product per image (not yet measured on a GPU): correctness, then speed
+CAPTCHA_LAB_WEBGPU_FILTER_GRAD=per-image run grad-seed-per-image 75 $B/webgpu-check.js grad --shapes seed --batch 64
+CAPTCHA_LAB_WEBGPU_FILTER_GRAD=per-image run bench-per-image 90 $B/bench-train.js --backend webgpu --nets seed --batches 64 --groups 3 --seconds 3 --no-keras --profile
 run crnn 50 $B/bench-crnn.js --backend webgpu --heads conv1d --batch 64 --steps 5
 run learn 130 $B/webgpu-check.js learn --data $D/gpu-data --net seed-bn --seconds 105 --every 15

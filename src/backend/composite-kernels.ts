@@ -213,6 +213,63 @@ export function conv2DBackpropFilter(args: KernelArgs, backendName: string): Inf
 }
 
 /**
+ * The same conv2d filter gradient split by image, for when few outputs share a huge sum (a
+ * network's first layers: dW has KH*KW*C*Co = 864 entries, each a sum over N*H'*W' = 870,000
+ * products at batch 64): image n's patches as rows ([H'*W', KH*KW*C], the windows of x that
+ * each output pixel saw) times its dy ([H'*W', Co]) is its share of dW, so one batched matrix
+ * product over the N images, [N, KH*KW*C, Co], summed over N, is the gradient, with N times
+ * more independent work than the single product of `conv2DBackpropFilter`.
+ */
+export function conv2DBackpropFilterPerImage(args: KernelArgs, backendName: string): Info {
+  const x = input(args, tf.Conv2DBackpropFilter, 'x');
+  const dy = input(args, tf.Conv2DBackpropFilter, 'dy');
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const dataFormat = attrs.dataFormat ?? 'NHWC';
+  const convInfo = convGeometry(x.shape, attrs.filterShape, attrs, { depthwise: false, dataFormat });
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = convInfo;
+  const { top, left } = convInfo.padInfo;
+  const channelsLast = dataFormat === 'NHWC';
+  return withScratch(backendName, args, (s) => {
+    // 1. Both channels-last: x [N, H, W, C], dy [N, H', W', Co].
+    const xN = transpose(s, x, channelsLast ? [0, 1, 2, 3] : [0, 2, 3, 1]);
+    const dyN = transpose(s, dy, channelsLast ? [0, 1, 2, 3] : [0, 2, 3, 1]);
+    const [n, h, w, c] = xN.shape;
+    const [, outH, outW, co] = dyN.shape;
+    // 2. Padded as the forward pass saw it (see conv2DBackpropFilter).
+    const needH = (outH - 1) * sh + kh;
+    const needW = (outW - 1) * sw + kw;
+    const xP = padOrCrop(s, xN, [
+      [0, 0],
+      [top, needH - top - h],
+      [left, needW - left - w],
+      [0, 0],
+    ]);
+    // 3. The patches: one (strided) window of x per filter tap, side by side on the channel
+    //    axis in [KH, KW, C] order -> [N, H'*W', KH*KW*C].
+    const taps: Info[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        taps.push(
+          sh === 1 && sw === 1
+            ? s.run(tf.Slice, { x: xP }, { begin: [0, i, j, 0], size: [n, outH, outW, c] })
+            : s.run(tf.StridedSlice, { x: xP }, {
+                begin: [0, i, j, 0], end: [n, i + (outH - 1) * sh + 1, j + (outW - 1) * sw + 1, c], strides: [1, sh, sw, 1],
+                beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+              }),
+        );
+      }
+    }
+    const patches = taps.length === 1 ? taps[0] : s.run(tf.Concat, taps as unknown as tf.NamedTensorInfoMap, { axis: 3 });
+    const a = reshape(s, patches, [n, outH * outW, kh * kw * c]);
+    const b = reshape(s, dyN, [n, outH * outW, co]);
+    // 4. Per image a^T b, summed over the images: [KH*KW*C, Co] -> [KH, KW, C, Co].
+    const perImage = s.run(tf.BatchMatMul, { a, b }, { transposeA: true, transposeB: false });
+    const summed = s.run(tf.Sum, { x: perImage }, { axis: [0], keepDims: false });
+    return s.run(tf.Reshape, { x: summed }, { shape: [kh, kw, c, co] });
+  });
+}
+
+/**
  * The depthwise filter gradient, dW[kh,kw,c,m] = sum_{n,i,j} xPadded[n, i*sh+kh, j*sw+kw, c] *
  * dy[n,i,j,c*M+m], as one depthwise convolution: x becomes a single image with C*N channels
  * ([1,Hp,Wp,C*N]), dy a depthwise filter of size H'xW' with multiplier M ([H',W',C*N,M]);

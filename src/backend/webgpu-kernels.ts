@@ -6,13 +6,17 @@
  *   weight, each looping over the whole batch and image (347 ms for the seed network's first conv
  *   at batch 64 on an H200). The same sum is a *forward* convolution of transposed tensors (x as
  *   [C_in, H, W, B] convolved with dy as an [h, w, B, C_out] filter, see ./composite-kernels),
- *   which the backend runs as a tiled matrix product (28 ms for that layer).
+ *   which the backend runs as a tiled matrix product (28 ms for that layer). The first layers
+ *   still took 128 ms of a 205 ms step there: their product has few outputs and a huge inner
+ *   dimension, so few GPU threads share it. `CAPTCHA_LAB_WEBGPU_FILTER_GRAD=per-image` computes
+ *   it instead as one matrix product per image, summed (`conv2DBackpropFilterPerImage`): not yet
+ *   measured on a GPU, so not the default.
  *
  * Registering replaces the backend's kernel for the whole process; `disableWebGpuFastKernels`
  * restores it. Registration does not load the webgpu backend itself.
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2DBackpropFilter, type Info, type KernelArgs } from './composite-kernels';
+import { conv2DBackpropFilter, conv2DBackpropFilterPerImage, type Info, type KernelArgs } from './composite-kernels';
 
 const BACKEND = 'webgpu';
 
@@ -24,10 +28,23 @@ interface FastKernel {
   kernelFunc: (args: KernelArgs) => Info;
 }
 
+/** How the fast `conv2dBackpropFilter` computes the weight gradient. */
+export const WEBGPU_FILTER_GRADIENTS = ['forward-conv', 'per-image'] as const;
+export type WebGpuFilterGradient = (typeof WEBGPU_FILTER_GRADIENTS)[number];
+
+/** `CAPTCHA_LAB_WEBGPU_FILTER_GRAD`, read at each call so that a benchmark can switch it; unset: forward-conv. */
+export function webGpuFilterGradient(): WebGpuFilterGradient {
+  const value = process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD || 'forward-conv';
+  if (!(WEBGPU_FILTER_GRADIENTS as readonly string[]).includes(value)) {
+    throw new Error(`CAPTCHA_LAB_WEBGPU_FILTER_GRAD='${value}' is not one of ${WEBGPU_FILTER_GRADIENTS.join(', ')}; unset it for forward-conv`);
+  }
+  return value as WebGpuFilterGradient;
+}
+
 const FAST_KERNELS: Record<WebGpuFastKernelName, FastKernel> = {
   conv2dBackpropFilter: {
     kernelName: tf.Conv2DBackpropFilter,
-    kernelFunc: (args) => conv2DBackpropFilter(args, BACKEND),
+    kernelFunc: (args) => (webGpuFilterGradient() === 'per-image' ? conv2DBackpropFilterPerImage(args, BACKEND) : conv2DBackpropFilter(args, BACKEND)),
   },
 };
 

@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilterPerImage, type KernelArgs } from '../../src/backend/composite-kernels';
 import {
   initWasmBackend,
   registerWasmTrainingKernels,
@@ -205,6 +206,49 @@ describe('wasm training kernels', function () {
       }, 'tf.grads of conv2d');
       await tf.setBackend(WASM_BACKEND_NAME);
       assert.strictEqual(tf.backend().numDataIds(), before);
+    });
+  });
+
+  describe('the filter gradient split by image (conv2DBackpropFilterPerImage, for webgpu)', function () {
+    const KERNEL = 'CaptchaLabTestFilterGradPerImage';
+    before(function () {
+      for (const backendName of ['cpu', WASM_BACKEND_NAME]) {
+        tf.registerKernel({ kernelName: KERNEL, backendName, kernelFunc: (args) => conv2DBackpropFilterPerImage(args as KernelArgs, backendName) });
+      }
+    });
+    after(function () {
+      for (const backendName of ['cpu', WASM_BACKEND_NAME]) tf.unregisterKernel(KERNEL, backendName);
+    });
+
+    CONV_CASES.forEach((c, index) => {
+      it(`matches the cpu backend's kernel on cpu and wasm for ${describeCase(c)}`, async function () {
+        const dataFormat = c.dataFormat ?? 'NHWC';
+        const dyShape = await forwardShape(() =>
+          tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad, dataFormat),
+        );
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat, filterShape: c.filter } as unknown as tf.NamedAttrMap;
+        const run = (name: string) => () =>
+          tf.engine().runKernel(name, { x: seededTensor(c.x, 10 + index), dy: seededTensor(dyShape, 20 + index) }, attrs) as tf.Tensor;
+        const reference = await valuesOn('cpu', run('Conv2DBackpropFilter'));
+        for (const backendName of ['cpu', WASM_BACKEND_NAME]) {
+          const ours = await valuesOn(backendName, run(KERNEL));
+          assert.deepStrictEqual(ours.shapes, reference.shapes, `${backendName}: shapes differ`);
+          const err = relativeError(ours.values[0], reference.values[0]);
+          assert.ok(err < 1e-4, `${backendName}: relative error ${err}`);
+        }
+      });
+    });
+
+    it('leaves no buffers behind', async function () {
+      for (const backendName of ['cpu', WASM_BACKEND_NAME]) {
+        await tf.setBackend(backendName);
+        const x = seededTensor([2, 6, 7, 3], 1);
+        const dy = seededTensor([2, 6, 7, 4], 2);
+        const before = tf.backend().numDataIds();
+        const out = tf.engine().runKernel(KERNEL, { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        assert.strictEqual(tf.backend().numDataIds(), before + 1, backendName);
+        tf.dispose([x, dy, out]);
+      }
     });
   });
 

@@ -10,14 +10,15 @@ import {
   parseBackendKind,
   WEBGPU_FAST_KERNEL_NAMES,
 } from '../../src/backend';
+import { webGpuFilterGradient } from '../../src/backend/webgpu-kernels';
 import { describeAdapter, formatAdapter, webGpuInstalled } from '../../src/backend/webgpu';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CHECK = path.join(ROOT, 'dist', 'scripts', 'webgpu-check.js');
 
 /** Runs scripts/webgpu-check.js in its own process (a backend choice is for the whole process). */
-function runCheck(args: string[]): { status: number | null; out: string } {
-  const res = spawnSync(process.execPath, [CHECK, ...args, '--software'], { encoding: 'utf8', timeout: 120_000 });
+function runCheck(args: string[], env: Record<string, string> = {}): { status: number | null; out: string } {
+  const res = spawnSync(process.execPath, [CHECK, ...args, '--software'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   return { status: res.status, out: `${res.stdout}\n${res.stderr}` };
 }
 
@@ -67,6 +68,21 @@ describe('webgpu backend', () => {
     assert.deepEqual(activeWebGpuFastKernels(), []);
   });
 
+  it('computes the filter gradient as a forward convolution unless CAPTCHA_LAB_WEBGPU_FILTER_GRAD says per-image', () => {
+    const saved = process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD;
+    try {
+      delete process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD;
+      assert.equal(webGpuFilterGradient(), 'forward-conv');
+      process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'per-image';
+      assert.equal(webGpuFilterGradient(), 'per-image');
+      process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'im2col';
+      assert.throws(() => webGpuFilterGradient(), /CAPTCHA_LAB_WEBGPU_FILTER_GRAD='im2col' is not one of forward-conv, per-image; unset it for forward-conv/);
+    } finally {
+      if (saved === undefined) delete process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD;
+      else process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = saved;
+    }
+  });
+
   it('loads nothing of the webgpu path unless it is chosen', () => {
     const script = `
       const b = require(${JSON.stringify(path.join(ROOT, 'dist', 'src', 'backend', 'index.js'))});
@@ -101,18 +117,21 @@ describe('webgpu backend', () => {
       assert.match(res.stdout, /only a software adapter .*llvmpipe.*CAPTCHA_LAB_WEBGPU_SOFTWARE=1/s);
     });
 
-    it('computes the weight gradient as a forward convolution to 1e-4 of the cpu backend and of its own kernel', () => {
-      const { status, out } = runCheck(['grad', '--shapes', 'tiny']);
-      const rows = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
-      const summary = rows.pop();
-      assert.equal(rows.length, 4, out);
-      for (const row of rows) {
-        assert.ok(row.relErrFastVsCpu <= 1e-4, `${row.case}: ${row.relErrFastVsCpu}`);
-        assert.ok(row.relErrFastVsPlain <= 1e-4, `${row.case}: ${row.relErrFastVsPlain}`);
-      }
-      assert.equal(summary.ok, true);
-      assert.equal(status, 0, out);
-    });
+    for (const [strategy, how] of [['forward-conv', 'as a forward convolution'], ['per-image', 'as one matrix product per image']] as const) {
+      it(`computes the weight gradient ${how} to 1e-4 of the cpu backend and of its own kernel`, () => {
+        const { status, out } = runCheck(['grad', '--shapes', 'tiny'], { CAPTCHA_LAB_WEBGPU_FILTER_GRAD: strategy });
+        assert.match(out, new RegExp(`"filterGradient":"${strategy}"`), out);
+        const rows = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+        const summary = rows.pop();
+        assert.equal(rows.length, 4, out);
+        for (const row of rows) {
+          assert.ok(row.relErrFastVsCpu <= 1e-4, `${row.case}: ${row.relErrFastVsCpu}`);
+          assert.ok(row.relErrFastVsPlain <= 1e-4, `${row.case}: ${row.relErrFastVsPlain}`);
+        }
+        assert.equal(summary.ok, true);
+        assert.equal(status, 0, out);
+      });
+    }
 
     it('trains and predicts with asynchronous reads only, and counts dead units as cpu does', () => {
       const { status, out } = runCheck(['smoke']);
