@@ -9,9 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CaptchaVersion } from '../src/captcha';
-import { decodeMeanProbabilities, freshBatches, memberProbabilities, parseImageSize, scorePredictions } from '../src/eval';
+import { decodeMeanProbabilities, freshBatches, memberProbabilities, parseImageSize, scorePredictions, trainedTextLength } from '../src/eval';
 import { onlyZeroOSwaps } from '../src/eval/matrix';
-import { loadModel, textRulesOf, type ModelMetadata } from '../src/models';
+import { getModelSpec, loadModel, textRulesOf, type ModelMetadata } from '../src/models';
 import { writeFileAtomic } from '../src/files';
 import { startBackend } from '../src/cli/common';
 
@@ -56,12 +56,18 @@ async function main(): Promise<void> {
   await startBackend({});
   const loaded = await Promise.all(args.models.map((dir) => loadModel(dir)));
   const metadata: ModelMetadata = loaded[0].metadata;
-  const rules = textRulesOf(metadata)!;
+  const rules = textRulesOf(metadata);
+  if (getModelSpec(metadata.architecture).head !== 'ctc' || !rules) throw new Error(`${args.models[0]} is not a CTC model with recorded text rules; the study compares CTC decodings`);
+  for (const [i, { metadata: m }] of loaded.entries()) {
+    if (m.alphabet !== metadata.alphabet || JSON.stringify(m.input) !== JSON.stringify(metadata.input) || getModelSpec(m.architecture).head !== 'ctc') {
+      throw new Error(`${args.models[i]} reads another alphabet or input than ${args.models[0]}, or is not a CTC model: an ensemble needs the same outputs`);
+    }
+  }
   const shifts = [0, ...args.shifts];
   const variants: Variant[] = [
     { name: 'greedy decoding (any length, repeats)', pick: (p) => [p[0][0]], decoding: 'greedy' },
-    { name: 'best path of exactly 4 characters', pick: (p) => [p[0][0]], decoding: 'length' },
-    { name: 'best path of 4 distinct characters (the default)', pick: (p) => [p[0][0]], decoding: 'distinct' },
+    { name: 'best path of the training lengths, repeats allowed', pick: (p) => [p[0][0]], decoding: 'length' },
+    { name: 'best path of the training lengths, distinct characters (the default)', pick: (p) => [p[0][0]], decoding: 'distinct' },
     { name: `test-time shifts ${shifts.join(', ')} px, averaged`, pick: (p) => p[0], decoding: 'distinct' },
   ];
   if (loaded.length > 1) {
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
     const predicted: string[][] = variants.map(() => []);
     const actual: string[] = [];
     const batches = freshBatches({
-      count: args.count, seed: args.seed, input: metadata.input, imageSize: cell, alphabet: metadata.alphabet, length: 4, captchaVersion: cell.version,
+      count: args.count, seed: args.seed, input: metadata.input, imageSize: cell, alphabet: metadata.alphabet, length: trainedTextLength(metadata), captchaVersion: cell.version,
     });
     for await (const batch of batches) {
       const probs = loaded.map(({ model }) => shifts.map((shift) => memberProbabilities({ model, shift }, batch.xs)));

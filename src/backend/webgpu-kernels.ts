@@ -73,6 +73,7 @@ export function activeWebGpuFastKernels(): WebGpuFastKernelName[] {
  */
 export function enableWebGpuFastKernels(names: readonly string[] = WEBGPU_FAST_KERNEL_NAMES): WebGpuFastKernelName[] {
   checkWebGpuKernelNames(names);
+  webGpuFilterGradient(); // a misspelt CAPTCHA_LAB_WEBGPU_FILTER_GRAD fails now, not at the first backward pass
   for (const name of WEBGPU_FAST_KERNEL_NAMES) {
     const { kernelName, kernelFunc } = FAST_KERNELS[name];
     const current = tf.getKernel(kernelName, BACKEND);

@@ -17,22 +17,22 @@ export async function startBackend(opts: { backend?: BackendKind; gpu?: boolean 
   return selectBackend({ force: opts.gpu ? 'gpu' : opts.backend });
 }
 
-/**
- * A commander parser for an integer flag. With `min` (0 or 1, for counts and sizes) only plain
- * digits are accepted, so `1e3` or `2.0` is refused rather than read as a number.
- */
 /** `140-170` (or one number, `160`) -> `[140, 170]` whole pixels, min <= max. */
 export function parseRangeArg(name: string) {
   return (value: string): [number, number] => {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(value);
     const range: [number, number] | null = m ? [Number(m[1]), Number(m[2] ?? m[1])] : null;
-    if (!range || range[0] <= 0 || range[0] > range[1]) {
-      throw new InvalidArgumentError(`${name} must be MIN-MAX in whole pixels with MIN <= MAX (e.g. 140-170), or one number, got '${value}'`);
+    if (!range || range[0] < 8 || range[1] > 4096 || range[0] > range[1]) {
+      throw new InvalidArgumentError(`${name} must be MIN-MAX in whole pixels, 8 <= MIN <= MAX <= 4096 (e.g. 140-170), or one number, got '${value}'`);
     }
     return range;
   };
 }
 
+/**
+ * A commander parser for an integer flag. With `min` (0 or 1, for counts and sizes) only plain
+ * digits are accepted, so `1e3` or `2.0` is refused rather than read as a number.
+ */
 export function parseIntArg(name: string, min?: 0 | 1) {
   return (value: string): number => {
     const n = Number(value);

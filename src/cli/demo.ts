@@ -82,10 +82,11 @@ export function register(program: Command): void {
     const each = Math.max(1, Math.floor(12 / kinds.length));
     log(`5. reading fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir} (${metadata.input.width}x${metadata.input.height} input; other sizes are resized to it, as predict does)`);
     const seed = `demo-${Date.now()}`;
-    for (const kind of kinds) {
+    for (const [k, kind] of kinds.entries()) {
       const fresh = await evaluateModel(
         model,
-        freshBatches({ count: each, seed, input: metadata.input, imageSize: kind, alphabet: metadata.alphabet, length: trainedTextLength(metadata), captchaVersion: kind.version }),
+        // a seed per kind: the same seed would draw the same texts in every kind
+        freshBatches({ count: each, seed: `${seed}/${k}`, input: metadata.input, imageSize: kind, alphabet: metadata.alphabet, length: trainedTextLength(metadata), captchaVersion: kind.version }),
         { alphabet: metadata.alphabet, head, textRules },
       );
       const label = `v${kind.version} ${kind.width}x${kind.height}`.padEnd(22);

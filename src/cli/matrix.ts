@@ -2,6 +2,7 @@
  * `captcha-lab matrix`: a saved model scored on fresh CAPTCHAs of every (version x size) cell,
  * saved after each cell so that an interrupted matrix continues where it stopped.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -29,8 +30,17 @@ function parseVersion(v: string): CaptchaVersion {
   return v as CaptchaVersion;
 }
 
-/** The report already at `file`, if it is this model's with this decoding; anything else is refused with the fix. */
-export function readPreviousMatrix(file: string, model: string, decoding: string): MatrixReport | null {
+/** sha256 of the model's weights file, 16 hex digits: tells a retrained model from the one a report scored. */
+export function weightsDigest(modelDir: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(path.join(modelDir, 'weights.bin'))).digest('hex').slice(0, 16);
+}
+
+/**
+ * The report already at `file`, if it is this model's with this decoding and these weights (a
+ * report of the same folder's earlier weights: null, so every cell is scored again); a report of
+ * another model or decoding is refused with the fix.
+ */
+export function readPreviousMatrix(file: string, model: string, decoding: string, weights: string, log: (line: string) => void = () => undefined): MatrixReport | null {
   if (!fs.existsSync(file)) return null;
   let old: Partial<MatrixReport> | undefined;
   try {
@@ -41,6 +51,10 @@ export function readPreviousMatrix(file: string, model: string, decoding: string
   if (!old || !Array.isArray(old.cells)) throw new Error(`'${file}' exists and is not a matrix report; pass another --out, or move the file away first`);
   if (typeof old.model !== 'string' || path.resolve(old.model) !== path.resolve(model) || old.decoding !== decoding) {
     throw new Error(`'${file}' holds the matrix of another model or decoding (${old.model}; ${old.decoding}); pass --out <file> to keep both, or delete it first`);
+  }
+  if (old.weights !== weights) {
+    log(`${file} scored other weights of ${model} (retrained since?): scoring every cell again`);
+    return null;
   }
   return old as MatrixReport;
 }
@@ -66,7 +80,8 @@ export function register(program: Command): void {
     const decoding = describeDecoding(head, textRules);
     const out: string = opts.out ?? path.join(modelDir, 'evaluation-matrix.json');
     const table = out.replace(/\.json$/i, '') + '.md';
-    const previous = readPreviousMatrix(out, modelDir, decoding);
+    const weights = weightsDigest(modelDir);
+    const previous = readPreviousMatrix(out, modelDir, decoding, weights, log);
     createReportFolder(out);
     const options = {
       versions: (opts.versions as CaptchaVersion[] | undefined) ?? d.versions,
@@ -79,7 +94,7 @@ export function register(program: Command): void {
       writeFileAtomic(out, JSON.stringify(report, null, 1));
       writeFileAtomic(table, `${formatMatrixTable(report)}\n`);
     };
-    const report = await evaluateMatrix({ model, metadata, head, textRules }, options, previous ?? { model: modelDir, decoding, cells: [] }, (r, c) => {
+    const report = await evaluateMatrix({ model, metadata, head, textRules }, options, previous ?? { model: modelDir, decoding, weights, cells: [] }, (r, c) => {
       save(r);
       log(`v${c.version} ${c.width}x${c.height}: whole ${pct(c.wholeAccuracy)}, character ${pct(c.characterAccuracy)}, ${c.errors} errors (${c.zeroOErrors} only 0/O), ${c.seconds.toFixed(0)} s`);
     });

@@ -24,15 +24,21 @@ function parseVersionList(value: string): string[] {
 }
 
 /** Parsed flags -> config fields; flags not given stay out and fall through to the file/defaults. */
-export function configFromFlags(o: Record<string, unknown>): Partial<TrainConfig> {
+export function configFromFlags(o: Record<string, unknown>, fileConfig: Record<string, unknown> = {}): Partial<TrainConfig> {
   const config: Record<string, unknown> = {};
   // every setting of the schema, optional ones included: a new setting needs no second list here
   for (const key of Object.keys(TrainConfigSchema.shape)) {
     if (o[key] !== undefined) config[key] = o[key];
   }
   for (const [flag, key] of Object.entries(RENAMED_FLAGS)) if (o[flag] !== undefined) config[key] = o[flag];
-  if (o.mixVersions !== undefined) {
-    config.mix = { versions: o.mixVersions, width: o.mixWidth ?? DEFAULT_MIX_SIZES.width, height: o.mixHeight ?? DEFAULT_MIX_SIZES.height };
+  // The mix flags override the config file's mix part by part.
+  const fileMix = fileConfig.mix as Partial<NonNullable<TrainConfig['mix']>> | undefined;
+  if (o.mixVersions !== undefined || ((o.mixWidth !== undefined || o.mixHeight !== undefined) && fileMix)) {
+    config.mix = {
+      versions: o.mixVersions ?? fileMix?.versions,
+      width: o.mixWidth ?? fileMix?.width ?? DEFAULT_MIX_SIZES.width,
+      height: o.mixHeight ?? fileMix?.height ?? DEFAULT_MIX_SIZES.height,
+    };
   } else if (o.mixWidth !== undefined || o.mixHeight !== undefined) {
     throw new Error('--mix-width and --mix-height size a mix: add --mix-versions (e.g. --mix-versions 0.7.0,0.7.1,0.2.2)');
   }
@@ -170,7 +176,7 @@ export function register(program: Command): void {
     const backend = await startBackend(opts);
     log(`backend ${backend.tfBackend}`);
     const fileConfig = opts.config ? readConfigFile(opts.config) : {};
-    const flags = configFromFlags(opts);
+    const flags = configFromFlags(opts, fileConfig);
     const config = { ...fileConfig, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
     const { record, runDir, interrupted, stopped, stoppedBy } = await runTrainCommand(config as Partial<TrainConfig>, {
       resume: Boolean(opts.resume), overwrite: Boolean(opts.overwrite), stopWhenStuck: opts.stopWhenStuck, stopWhenEscaped: opts.stopWhenEscaped,

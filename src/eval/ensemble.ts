@@ -63,8 +63,9 @@ export async function decodeMeanProbabilities(probs: readonly tf.Tensor3D[], alp
  * of frames and classes.
  */
 export async function predictTextsEnsemble(members: readonly EnsembleMember[], xs: tf.Tensor4D, alphabet: string, textRules?: TextRules): Promise<string[]> {
-  const probs = members.map((m) => memberProbabilities(m, xs));
+  const probs: tf.Tensor3D[] = [];
   try {
+    for (const m of members) probs.push(memberProbabilities(m, xs));
     return await decodeMeanProbabilities(probs, alphabet, textRules);
   } finally {
     probs.forEach((p) => p.dispose());

@@ -59,6 +59,8 @@ export interface MatrixCell {
 export interface MatrixReport {
   model: string;
   decoding: string;
+  /** A digest of the model's weights: cells of other weights (a retrained model) are not reused. */
+  weights?: string;
   cells: MatrixCell[];
 }
 

@@ -19,11 +19,11 @@ const RUN_NAME_RULE =
 const positiveInt = (what: string) =>
   z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be a whole number`).positive(`${what} must be > 0`);
 
-/** `[min, max]` image pixels, as in a mix's width and height. */
+/** `[min, max]` image pixels, as in a mix's width and height: 8 to 4096, as the generator draws them. */
 const pixelRange = (what: string) =>
   z
     .tuple([positiveInt(what), positiveInt(what)])
-    .refine(([min, max]) => min <= max, `${what} must be [min, max] with min <= max`);
+    .refine(([min, max]) => min <= max && min >= 8 && max <= 4096, `${what} must be [min, max] in pixels, 8 <= min <= max <= 4096`);
 
 export const TrainConfigSchema = z
   .object({
@@ -178,7 +178,9 @@ export function invalidConfig(error: z.ZodError, values: Record<string, unknown>
     if (issue.code === 'unrecognized_keys') {
       return `unknown setting(s) ${issue.keys.join(', ')}; known: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`;
     }
-    return `${key}: ${issue.message} (got ${JSON.stringify(values[key])})`;
+    // a nested setting (mix.width) is looked up along its path
+    const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), values);
+    return `${key}: ${issue.message} (got ${JSON.stringify(value)})`;
   });
   return new Error(`invalid training config: ${problems.join('; ')}`);
 }
@@ -188,6 +190,7 @@ export const RENAMED_FLAGS: Readonly<Record<string, keyof TrainConfig>> = { valS
 
 /** The `train` flag that sets a config key, for messages: `dataDir` -> `--data-dir`, `learningRate` -> `--lr`. */
 export function flagOf(key: string): string {
+  if (key === 'mix') return '--mix-versions/--mix-width/--mix-height';
   const flag = Object.keys(RENAMED_FLAGS).find((f) => RENAMED_FLAGS[f] === key) ?? key;
   return `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

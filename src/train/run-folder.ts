@@ -38,7 +38,8 @@ export function readCheckpointState<T extends { globalStep: number; epoch: numbe
 const MODEL_FILES = ['model.json', 'weights.bin', 'metadata.json', RUN_JSON];
 
 /** Reports written into a model folder by `evaluate` (default names): they describe that model only. */
-const EVALUATION_REPORT = /^evaluation.*\.json$/;
+// evaluate's JSON reports and matrix's Markdown table beside its report
+const EVALUATION_REPORT = /^evaluation.*\.(json|md)$/;
 
 /**
  * Settings a resumed run may change: how long it trains and its learning-rate schedule (e.g.
@@ -89,10 +90,17 @@ function checkpointRecord(location: ReturnType<typeof runLocation>): RunRecord {
   );
 }
 
-/** Same setting value: equal JSON, or for the dataset folder, the same folder however written. */
+/** JSON with every object's keys sorted: the same value however its keys were written. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
+}
+
+/** Same setting value: equal JSON (keys in any order), or for the dataset folder, the same folder however written. */
 function sameSetting(key: string, given: unknown, recorded: unknown): boolean {
   if (key === 'dataDir' && typeof given === 'string' && typeof recorded === 'string') return path.resolve(given) === path.resolve(recorded);
-  return JSON.stringify(given) === JSON.stringify(recorded);
+  return canonicalJson(given) === canonicalJson(recorded);
 }
 
 /**

@@ -271,7 +271,15 @@ async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: Train
     if (metadata.alphabet !== config.alphabet) {
       throw new Error(`--init-from '${dir}' reads the alphabet '${metadata.alphabet}', this run '${config.alphabet}'; pass --alphabet '${metadata.alphabet}'`);
     }
-    model.setWeights(source.getWeights());
+    // per-position models have one head per character: another length, other weights
+    const theirWeights = source.getWeights();
+    const ours = model.getWeights();
+    const fits = theirWeights.length === ours.length && theirWeights.every((w, i) => w.shape.join('x') === ours[i].shape.join('x'));
+    if (!fits) {
+      const lengthHint = metadata.length !== config.length ? `: it reads ${metadata.length} characters, this run ${config.length}; pass --length ${metadata.length}` : '; start from a model of the same settings';
+      throw new Error(`--init-from '${dir}' has weights of other shapes than this ${config.model} model${lengthHint}`);
+    }
+    model.setWeights(theirWeights);
   } finally {
     source.dispose();
   }
@@ -309,7 +317,14 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
   const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed, init: config.init });
-  if (!checkpoint && config.initFrom) await copyWeightsFrom(config.initFrom, model, config, input);
+  if (!checkpoint && config.initFrom) {
+    try {
+      await copyWeightsFrom(config.initFrom, model, config, input);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);

@@ -162,6 +162,12 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     const more = JSON.parse(fs.readFileSync(out, 'utf8'));
     assert.equal(more.cells.length, 6);
     assert.equal(more.cells[0].seconds, 12345);
+    // a report of the folder's earlier weights (a retrained model) is scored again, not reused
+    fs.writeFileSync(out, JSON.stringify({ ...more, weights: 'another' }));
+    await cli('matrix', '--model-dir', modelDir, '--count', '3', '--versions', '0.7.0', '--sizes', '160x60', '--out', out);
+    const again = JSON.parse(fs.readFileSync(out, 'utf8'));
+    assert.equal(again.cells.length, 1);
+    assert.match(again.weights, /^[0-9a-f]{16}$/);
     // another model's matrix is never overwritten
     fs.writeFileSync(out, JSON.stringify({ ...more, model: 'models/other' }));
     await assert.rejects(cli('matrix', '--model-dir', modelDir, '--count', '3', '--out', out), /holds the matrix of another model or decoding \(models\/other; .*\); pass --out <file> to keep both, or delete it first/);

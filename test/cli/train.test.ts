@@ -98,7 +98,13 @@ describe('captcha-lab train (command line)', () => {
     });
     assert.deepEqual((await parse('--mix-versions', '0.7.0', '--mix-width', '150-160', '--mix-height', '64')).mix, { versions: ['0.7.0'], width: [150, 160], height: [64, 64] });
     await assert.rejects(parse('--mix-width', '150-160'), /--mix-width and --mix-height size a mix: add --mix-versions/);
-    await assert.rejects(parse('--mix-versions', '0.7.0', '--mix-width', '170-140'), /mix width must be MIN-MAX in whole pixels with MIN <= MAX \(e\.g\. 140-170\), or one number, got '170-140'/);
+    // with a config file's mix, a size flag changes only that part of it
+    const program = buildProgram().exitOverride();
+    const cmd = program.commands.find((c) => c.name() === 'train')!;
+    cmd.action(() => undefined);
+    await program.parseAsync(['node', 'captcha-lab', 'train', '--mix-width', '150-160']);
+    assert.deepEqual(configFromFlags(cmd.opts(), { mix: { versions: ['0.2.2'], width: [140, 170], height: [70, 80] } }).mix, { versions: ['0.2.2'], width: [150, 160], height: [70, 80] });
+    await assert.rejects(parse('--mix-versions', '0.7.0', '--mix-width', '170-140'), /mix width must be MIN-MAX in whole pixels, 8 <= MIN <= MAX <= 4096 \(e\.g\. 140-170\), or one number, got '170-140'/);
     await assert.rejects(parse('--mix-versions', '0.7,0.2.2'), /mix versions must be a comma-separated list of 0\.7\.0, 0\.7\.1, 0\.2\.2, 0\.2\.2-pillow4, got '0\.7,0\.2\.2'/);
   });
 

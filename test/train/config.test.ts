@@ -38,7 +38,7 @@ describe('training config', () => {
     const mix = { versions: ['0.7.1', '0.2.2'], width: [140, 170], height: [60, 80] };
     assert.deepEqual(resolveTrainConfig({ source: 'stream', mix }).mix, mix);
     assert.throws(() => resolveTrainConfig({ mix }), /mix draws fresh images of several versions and sizes, but source is folder; use --source stream or drop the mix/);
-    assert.throws(() => resolveTrainConfig({ source: 'stream', mix: { ...mix, width: [170, 140] } }), /mix width must be \[min, max\] with min <= max/);
+    assert.throws(() => resolveTrainConfig({ source: 'stream', mix: { ...mix, width: [170, 140] } }), /mix\.width: mix width must be \[min, max\] in pixels, 8 <= min <= max <= 4096 \(got \[170,140\]\)/);
     assert.throws(() => resolveTrainConfig({ source: 'stream', mix: { ...mix, versions: ['0.9'] } }), /mix\.versions\.0/);
     assert.throws(() => resolveTrainConfig({ source: 'stream', mix: { ...mix, versions: [] } }), /mix versions must list at least one version/);
   });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModel, registerModel, SeededDropout } from '../../src/models';
 import { createCaptchaStream } from '../../src/data';
 import { effectiveConfig, train, type TrainConfig } from '../../src/train';
-import { streamOptions } from '../../src/train/stream-source';
+import { createStreamTrainingData, streamOptions } from '../../src/train/stream-source';
 import { tempDir, useNativeBackend, writeToyDataset } from '../helpers';
 
 /** A model small enough to train in a second, registered like any architecture. */
@@ -185,6 +185,20 @@ describe('train', function () {
     assert.ok(Number.isFinite(record.history[0].valLoss), `${record.history[0].valLoss}`);
     assert.deepEqual((await loadModel(runDir)).metadata.input, { height: 24, width: 40, channels: 1 });
     assert.deepEqual(effectiveConfig(record).mix, { versions: ['0.7.0', '0.2.2'], width: [100, 120], height: [40, 50] });
+    // every validation image is scored, in blocks of several sizes, each resized to the input
+    const data = await createStreamTrainingData(effectiveConfig(record), { height: 24, width: 40, channels: 1 }, 'ctc');
+    let count = 0;
+    for await (const b of data.validationBatches(16)) {
+      assert.deepEqual(b.xs.shape.slice(1), [24, 40, 1]);
+      count += b.texts.length;
+      b.xs.dispose();
+      b.ys.dispose();
+    }
+    assert.equal(count, 40);
+    // a resume (keys of the mix in another order, as a config file may write them) changes nothing but what it says
+    const resumed = await train({ run: 'mix', modelsDir: config.modelsDir, epochs: 2, mix: { height: [40, 50], width: [100, 120], versions: ['0.7.0', '0.2.2'] } }, { resume: true });
+    assert.deepEqual(resumed.record.resumes?.map((r) => r.changed), [{ epochs: { from: 1, to: 2 } }]);
+    assert.equal(resumed.record.history.length, 2);
   });
 
   it('starts from the weights of a saved model with initFrom, and refuses one of another input or alphabet', async () => {
@@ -201,6 +215,7 @@ describe('train', function () {
     await assert.rejects(train({ ...still, run: 'w', width: 48, resize: true, initFrom: source }), /--init-from '.*full' was trained on 40x24x1 input, this run has 48x24x1; pass --width 40 --height 24 --channels 1/);
     await assert.rejects(train({ ...still, run: 'a', alphabet: '0123456789', initFrom: source }), /--init-from '.*full' reads the alphabet '0123', this run '0123456789'; pass --alphabet '0123'/);
     await assert.rejects(train({ ...still, run: 'm', model: 'toy-ctc-test', initFrom: source }), /holds a 'toy-test' model, not 'toy-ctc-test'/);
+    await assert.rejects(train({ ...still, run: 'l', length: 3, initFrom: source }), /--init-from '.*full' has weights of other shapes than this toy-test model: it reads 2 characters, this run 3; pass --length 2/);
   });
 
   it('refuses variable-length texts for a per-position model', async () => {
