@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildProgram } from '../../src/cli/main';
+import { trainedImageKinds } from '../../src/cli/evaluate';
 import { createModel, saveModel } from '../../src/models';
 import { tempDir, useNativeBackend } from '../helpers';
 
@@ -172,5 +173,16 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     fs.writeFileSync(out, JSON.stringify({ ...more, model: 'models/other' }));
     await assert.rejects(cli('matrix', '--model-dir', modelDir, '--count', '3', '--out', out), /holds the matrix of another model or decoding \(models\/other; .*\); pass --out <file> to keep both, or delete it first/);
     await assert.rejects(cli('matrix', '--model-dir', modelDir, '--versions', '0.9'), /version '0\.9' is not one of 0\.7\.0/);
+  });
+
+  it('knows the kinds of CAPTCHA a model was trained on: each version of its mix at each common size inside it, else its one kind', () => {
+    assert.deepEqual(trainedImageKinds(modelDir, { width: 80, height: 80 }), [{ version: '0.7.0', width: 80, height: 80 }]);
+    const mixed = path.join(root, 'mixed-run');
+    fs.mkdirSync(mixed);
+    fs.writeFileSync(path.join(mixed, 'run.json'), JSON.stringify({ config: { captchaVersion: '0.7.0', mix: { versions: ['0.7.1', '0.2.2'], width: [150, 170], height: [60, 80] } } }));
+    assert.deepEqual(trainedImageKinds(mixed, { width: 160, height: 60 }), [
+      { version: '0.7.1', width: 160, height: 60 }, { version: '0.7.1', width: 170, height: 80 },
+      { version: '0.2.2', width: 160, height: 60 }, { version: '0.2.2', width: 170, height: 80 },
+    ]);
   });
 });
