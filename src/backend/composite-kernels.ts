@@ -167,6 +167,18 @@ function convGeometry(
   );
 }
 
+/** The inputs and forward geometry both conv2d filter-gradient kernels start from. */
+function filterGradientInputs(args: KernelArgs) {
+  const x = input(args, tf.Conv2DBackpropFilter, 'x');
+  const dy = input(args, tf.Conv2DBackpropFilter, 'dy');
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const dataFormat = attrs.dataFormat ?? 'NHWC';
+  const convInfo = convGeometry(x.shape, attrs.filterShape, attrs, { depthwise: false, dataFormat });
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = convInfo;
+  const { top, left } = convInfo.padInfo;
+  return { x, dy, sh, sw, kh, kw, top, left, channelsLast: dataFormat === 'NHWC' };
+}
+
 /**
  * The conv2d filter gradient, dW[kh,kw,c,co] = sum_{n,i,j} xPadded[n, i*sh+kh, j*sw+kw, c] *
  * dy[n,i,j,co], is itself a convolution: with x as a batch of C images of N channels
@@ -175,14 +187,7 @@ function convGeometry(
  * (Reshaping to Conv3DBackpropFilterV2 instead is wrong for strides > 1.)
  */
 export function conv2DBackpropFilter(args: KernelArgs, backendName: string): Info {
-  const x = input(args, tf.Conv2DBackpropFilter, 'x');
-  const dy = input(args, tf.Conv2DBackpropFilter, 'dy');
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const dataFormat = attrs.dataFormat ?? 'NHWC';
-  const convInfo = convGeometry(x.shape, attrs.filterShape, attrs, { depthwise: false, dataFormat });
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = convInfo;
-  const { top, left } = convInfo.padInfo;
-  const channelsLast = dataFormat === 'NHWC';
+  const { x, dy, sh, sw, kh, kw, top, left, channelsLast } = filterGradientInputs(args);
   return withScratch(backendName, args, (s) => {
     // 1. x -> [C, H, W, N]; dy -> [H', W', N, Co].
     const xT = transpose(s, x, channelsLast ? [3, 1, 2, 0] : [1, 2, 3, 0]);
@@ -221,14 +226,7 @@ export function conv2DBackpropFilter(args: KernelArgs, backendName: string): Inf
  * more independent work than the single product of `conv2DBackpropFilter`.
  */
 export function conv2DBackpropFilterPerImage(args: KernelArgs, backendName: string): Info {
-  const x = input(args, tf.Conv2DBackpropFilter, 'x');
-  const dy = input(args, tf.Conv2DBackpropFilter, 'dy');
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const dataFormat = attrs.dataFormat ?? 'NHWC';
-  const convInfo = convGeometry(x.shape, attrs.filterShape, attrs, { depthwise: false, dataFormat });
-  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = convInfo;
-  const { top, left } = convInfo.padInfo;
-  const channelsLast = dataFormat === 'NHWC';
+  const { x, dy, sh, sw, kh, kw, top, left, channelsLast } = filterGradientInputs(args);
   return withScratch(backendName, args, (s) => {
     // 1. Both channels-last: x [N, H, W, C], dy [N, H', W', Co].
     const xN = transpose(s, x, channelsLast ? [0, 1, 2, 3] : [0, 2, 3, 1]);
