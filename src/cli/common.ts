@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
 import { listLabeledFiles, type LabeledFile } from '../data/labeled-files';
 import { datasetImageLayout } from '../data/labels';
 import { selectBackend, BACKEND_ORDER, type BackendInfo, type BackendKind } from '../backend';
@@ -15,6 +16,19 @@ export function addBackendOptions(cmd: Command): Command {
 
 export async function startBackend(opts: { backend?: BackendKind; gpu?: boolean }): Promise<BackendInfo> {
   return selectBackend({ force: opts.gpu ? 'gpu' : opts.backend });
+}
+
+/** `0.7.0,0.2.2` -> lepture versions, each checked; the error names the list, the bad one and the choices. */
+export function parseVersionListArg(name: string) {
+  return (value: string): CaptchaVersion[] => {
+    const versions = value.split(',').map((v) => v.trim()).filter(Boolean);
+    const bad = versions.find((v) => !(CAPTCHA_VERSIONS as readonly string[]).includes(v));
+    if (versions.length === 0 || bad !== undefined) {
+      const which = bad === undefined ? '' : ` (version '${bad}' is not one of ${CAPTCHA_VERSIONS.join(', ')})`;
+      throw new InvalidArgumentError(`${name} must be a comma-separated list of ${CAPTCHA_VERSIONS.join(', ')}, got '${value}'${which}`);
+    }
+    return versions as CaptchaVersion[];
+  };
 }
 
 /** `140-170` (or one number, `160`) -> `[140, 170]` whole pixels, min <= max. */

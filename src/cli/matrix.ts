@@ -6,13 +6,14 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
-import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
+import type { CaptchaVersion } from '../captcha';
 import { writeFileAtomic } from '../files';
-import { decodingRules, DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
+import { decodingRules, DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, loadMatrixReport, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
 import { getModelSpec, loadModel } from '../models';
-import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
+import { addBackendOptions, parseIntArg, parseVersionListArg, pct, stageLogger, startBackend } from './common';
 import { createReportFolder, describeDecoding, resolveModelDir } from './evaluate';
 
+/** A comma-separated list, each item parsed by `parse` (its error becomes commander's). */
 function listArg<T>(parse: (item: string) => T) {
   return (value: string): T[] => {
     const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -23,11 +24,6 @@ function listArg<T>(parse: (item: string) => T) {
       throw new InvalidArgumentError((err as Error).message);
     }
   };
-}
-
-function parseVersion(v: string): CaptchaVersion {
-  if (!(CAPTCHA_VERSIONS as readonly string[]).includes(v)) throw new Error(`version '${v}' is not one of ${CAPTCHA_VERSIONS.join(', ')}`);
-  return v as CaptchaVersion;
 }
 
 /** sha256 of the model's weights file, 16 hex digits: tells a retrained model from the one a report scored. */
@@ -41,14 +37,13 @@ export function weightsDigest(modelDir: string): string {
  * another model or decoding is refused with the fix.
  */
 export function readPreviousMatrix(file: string, model: string, decoding: string, weights: string, log: (line: string) => void = () => undefined): MatrixReport | null {
-  if (!fs.existsSync(file)) return null;
-  let old: Partial<MatrixReport> | undefined;
+  let old: MatrixReport | null;
   try {
-    old = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<MatrixReport>;
+    old = loadMatrixReport(file);
   } catch {
-    old = undefined;
+    throw new Error(`'${file}' exists and is not a matrix report; pass another --out, or move the file away first`);
   }
-  if (!old || !Array.isArray(old.cells)) throw new Error(`'${file}' exists and is not a matrix report; pass another --out, or move the file away first`);
+  if (!old) return null;
   if (typeof old.model !== 'string' || path.resolve(old.model) !== path.resolve(model) || old.decoding !== decoding) {
     throw new Error(`'${file}' holds the matrix of another model or decoding (${old.model}; ${old.decoding}); pass --out <file> to keep both, or delete it first`);
   }
@@ -56,7 +51,7 @@ export function readPreviousMatrix(file: string, model: string, decoding: string
     log(`${file} scored other weights of ${model} (retrained since?): scoring every cell again`);
     return null;
   }
-  return old as MatrixReport;
+  return old;
 }
 
 export function register(program: Command): void {
@@ -65,7 +60,7 @@ export function register(program: Command): void {
     .command('matrix')
     .description('score a saved model on fresh CAPTCHAs of every lepture version x image size; continues an interrupted matrix')
     .option('--model-dir <dir>', 'saved model (default models/pretrained)')
-    .option('--versions <list>', `lepture versions (default ${d.versions.join(',')})`, listArg(parseVersion))
+    .option('--versions <list>', `lepture versions (default ${d.versions.join(',')})`, parseVersionListArg('versions'))
     .option('--sizes <list>', `image sizes WxH (default ${d.sizes.map((s) => `${s.width}x${s.height}`).join(',')})`, listArg(parseImageSize))
     .option('--count <n>', `fresh images per cell (default ${d.count})`, parseIntArg('count', 1))
     .option('--seed <n>', `seed of the images (default ${d.seed}: not a training seed)`, parseIntArg('seed'))

@@ -7,21 +7,11 @@ import { CAPTCHA_VERSIONS } from '../captcha';
 import { INIT_SCHEMES } from '../models';
 import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, TrainConfigSchema, flagOf, train, type TrainConfig, type TrainResult } from '../train';
 import type { PlateauStopRules } from '../train/plateau';
-import { addBackendOptions, parseFloatArg, parseIntArg, parseRangeArg, pct, stageLogger, startBackend } from './common';
+import { addBackendOptions, parseFloatArg, parseIntArg, parseRangeArg, parseVersionListArg, pct, stageLogger, startBackend } from './common';
 import { SIGNAL_EXIT_STATUS, withStopSignals, type StopSignal } from './stop-signals';
 
 /** The sizes a mix draws unless --mix-width/--mix-height say otherwise: 160x60, 170x80, 140x80 and between. */
 export const DEFAULT_MIX_SIZES = { width: [140, 170] as [number, number], height: [60, 80] as [number, number] };
-
-/** `0.7.0,0.2.2` -> the versions, each checked. */
-function parseVersionList(value: string): string[] {
-  const versions = value.split(',').map((v) => v.trim()).filter(Boolean);
-  const bad = versions.filter((v) => !(CAPTCHA_VERSIONS as readonly string[]).includes(v));
-  if (versions.length === 0 || bad.length > 0) {
-    throw new InvalidArgumentError(`mix versions must be a comma-separated list of ${CAPTCHA_VERSIONS.join(', ')}, got '${value}'`);
-  }
-  return versions;
-}
 
 /** Parsed flags -> config fields; flags not given stay out and fall through to the file/defaults. */
 export function configFromFlags(o: Record<string, unknown>, fileConfig: Record<string, unknown> = {}): Partial<TrainConfig> {
@@ -140,7 +130,7 @@ export function register(program: Command): void {
     .option('--images-per-epoch <n>', 'fresh images per epoch for --source stream', parseIntArg('images per epoch'))
     .option('--validation-images <n>', 'validation images for --source stream', parseIntArg('validation images'))
     .addOption(new Option('--captcha-version <v>', 'lepture release for --source stream (default 0.7.0; 0.2.2, 0.2.2-pillow4: March 2017)').choices(CAPTCHA_VERSIONS))
-    .option('--mix-versions <list>', 'stream of several lepture releases, e.g. 0.7.0,0.7.1,0.2.2: each batch one version at a random size, resized to the input', parseVersionList)
+    .option('--mix-versions <list>', 'stream of several lepture releases, e.g. 0.7.0,0.7.1,0.2.2: each batch one version at a random size, resized to the input', parseVersionListArg('mix versions'))
     .option('--mix-width <min-max>', `image widths of the mix (default ${DEFAULT_MIX_SIZES.width.join('-')})`, parseRangeArg('mix width'))
     .option('--mix-height <min-max>', `image heights of the mix (default ${DEFAULT_MIX_SIZES.height.join('-')})`, parseRangeArg('mix height'))
     .option('--init-from <dir>', 'start from the weights of a saved model (same --model, input and alphabet): fine-tuning')

@@ -147,7 +147,12 @@ export function formatMatrixTable(report: MatrixReport): string {
 /** The matrix report saved at `file` (by `captcha-lab matrix`), or null when there is none. */
 export function loadMatrixReport(file: string): MatrixReport | null {
   if (!fs.existsSync(file)) return null;
-  const report = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<MatrixReport>;
-  if (!Array.isArray(report.cells)) throw new Error(`'${file}' is not a matrix report (no cells); rewrite it with captcha-lab matrix --out ${file}`);
+  let report: Partial<MatrixReport> | null = null;
+  try {
+    report = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<MatrixReport>;
+  } catch {
+    // not JSON: said below, like JSON without cells
+  }
+  if (!report || !Array.isArray(report.cells)) throw new Error(`'${file}' is not a matrix report (no cells); rewrite it with captcha-lab matrix --out ${file}`);
   return report as MatrixReport;
 }
