@@ -6,11 +6,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ctcConstrainedDecode, ctcGreedyDecode, type TextRules } from '../models';
 
-/** A view of a batch: the images shifted `shift` pixels to the right (negative: left), edges repeated. */
-export interface ImageShift {
-  shift: number;
-}
-
 /** Shifts a [B, H, W, C] batch along its width, repeating the edge columns into the gap. */
 export function shiftImages(xs: tf.Tensor4D, shift: number): tf.Tensor4D {
   const width = xs.shape[2];
