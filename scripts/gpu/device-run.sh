@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repository root, with .dev/ made by scripts/gpu/carry.sh:
 # the fast kernels against the cpu backend and the backend's own kernels, training speed of the
-# seed and bench networks (webgpu kernels off and on) and of the CRNN, and a seed-bn network
+# seed network with each filter-gradient strategy, of the bench network and the CRNN, and a seed-bn network
 # learning from 4,500 real CAPTCHAs. Results go to $OUT (or ./gpu-out).
 set -u
 OUT=${OUT:-gpu-out}; mkdir -p "$OUT"
@@ -14,12 +14,12 @@ export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/n
 export CAPTCHA_LAB_DAWN_NODE=/tmp/dawn.node
 nvidia-smi -L | tee "$OUT/gpu.txt"
 run() { local name=$1 limit=$2; shift 2; echo "== $name: $*"; timeout "$limit" $N "$@" 2>&1 | grep -v '^Warning: max' | tee "$OUT/$name.txt"; }
-run grad-tiny 45 $B/webgpu-check.js grad --shapes tiny
-run smoke 45 $B/webgpu-check.js smoke
-run grad-seed 75 $B/webgpu-check.js grad --shapes seed --batch 64
-run bench 140 $B/bench-train.js --backend webgpu --nets seed,bench --batches 64,128 --compare --groups 3 --seconds 3 --no-keras --profile
-# the filter gradient as one matrix product per image (not yet measured on a GPU): correctness, then speed
-CAPTCHA_LAB_WEBGPU_FILTER_GRAD=per-image run grad-seed-per-image 75 $B/webgpu-check.js grad --shapes seed --batch 64
-CAPTCHA_LAB_WEBGPU_FILTER_GRAD=per-image run bench-per-image 90 $B/bench-train.js --backend webgpu --nets seed --batches 64 --groups 3 --seconds 3 --no-keras --profile
-run crnn 50 $B/bench-crnn.js --backend webgpu --heads conv1d --batch 64 --steps 5
-run learn 130 $B/webgpu-check.js learn --data $D/gpu-data --net seed-bn --seconds 105 --every 15
+# The filter gradient three ways (forward-conv, the default; per-image; by-size: per image for the large
+# first layers), each checked against cpu on the seed network's shapes, then timed in the same run.
+CAPTCHA_LAB_WEBGPU_FILTER_GRAD=by-size run grad-seed-by-size 75 $B/webgpu-check.js grad --shapes seed --batch 64
+for g in forward-conv per-image by-size; do
+  CAPTCHA_LAB_WEBGPU_FILTER_GRAD=$g run "bench-$g" 75 $B/bench-train.js --backend webgpu --nets seed --batches 64,128 --groups 3 --seconds 3 --no-keras --profile
+done
+CAPTCHA_LAB_WEBGPU_FILTER_GRAD=by-size run bench-bn-by-size 60 $B/bench-train.js --backend webgpu --nets bench --batches 64 --groups 2 --seconds 3 --no-keras
+CAPTCHA_LAB_WEBGPU_FILTER_GRAD=by-size run crnn-by-size 50 $B/bench-crnn.js --backend webgpu --heads conv1d --batch 64 --steps 5
+CAPTCHA_LAB_WEBGPU_FILTER_GRAD=by-size run learn-by-size 130 $B/webgpu-check.js learn --data $D/gpu-data --net seed-bn --seconds 105 --every 15 --batch 32

@@ -10,7 +10,7 @@
  *   still took 128 ms of a 205 ms step there: their product has few outputs and a huge inner
  *   dimension, so few GPU threads share it. `CAPTCHA_LAB_WEBGPU_FILTER_GRAD=per-image` computes
  *   it instead as one matrix product per image, summed (`conv2DBackpropFilterPerImage`): not yet
- *   measured on a GPU, so not the default.
+ *   measured on a GPU, so not the default; `by-size` takes it only for the large first layers.
  *
  * Registering replaces the backend's kernel for the whole process; `disableWebGpuFastKernels`
  * restores it. Registration does not load the webgpu backend itself.
@@ -28,8 +28,12 @@ interface FastKernel {
   kernelFunc: (args: KernelArgs) => Info;
 }
 
-/** How the fast `conv2dBackpropFilter` computes the weight gradient. */
-export const WEBGPU_FILTER_GRADIENTS = ['forward-conv', 'per-image'] as const;
+/**
+ * How the fast `conv2dBackpropFilter` computes the weight gradient: `by-size` takes `per-image` for
+ * layers whose gradient image (dy) has at least PER_IMAGE_MIN_PIXELS pixels (the first layers, whose
+ * forward-conv product has a huge inner dimension) and `forward-conv` for the rest.
+ */
+export const WEBGPU_FILTER_GRADIENTS = ['forward-conv', 'per-image', 'by-size'] as const;
 export type WebGpuFilterGradient = (typeof WEBGPU_FILTER_GRADIENTS)[number];
 
 /** `CAPTCHA_LAB_WEBGPU_FILTER_GRAD`, read at each call so that a benchmark can switch it; unset: forward-conv. */
@@ -41,10 +45,24 @@ export function webGpuFilterGradient(): WebGpuFilterGradient {
   return value as WebGpuFilterGradient;
 }
 
+/** `by-size`'s threshold: dy's H' x W' from which a layer's gradient is computed per image (the seed network's first four layers at 160x60). */
+export const PER_IMAGE_MIN_PIXELS = 2048;
+
+/** Which strategy computes this call's gradient (by-size resolved from dy's shape). */
+export function filterGradientStrategy(strategy: WebGpuFilterGradient, dyShape: readonly number[], channelsLast = true): 'forward-conv' | 'per-image' {
+  if (strategy !== 'by-size') return strategy;
+  const [outH, outW] = channelsLast ? dyShape.slice(1, 3) : dyShape.slice(2, 4);
+  return outH * outW >= PER_IMAGE_MIN_PIXELS ? 'per-image' : 'forward-conv';
+}
+
 const FAST_KERNELS: Record<WebGpuFastKernelName, FastKernel> = {
   conv2dBackpropFilter: {
     kernelName: tf.Conv2DBackpropFilter,
-    kernelFunc: (args) => (webGpuFilterGradient() === 'per-image' ? conv2DBackpropFilterPerImage(args, BACKEND) : conv2DBackpropFilter(args, BACKEND)),
+    kernelFunc: (args) => {
+      const channelsLast = (args.attrs as { dataFormat?: string } | undefined)?.dataFormat !== 'NCHW';
+      const strategy = filterGradientStrategy(webGpuFilterGradient(), (args.inputs.dy as tf.TensorInfo).shape, channelsLast);
+      return strategy === 'per-image' ? conv2DBackpropFilterPerImage(args, BACKEND) : conv2DBackpropFilter(args, BACKEND);
+    },
   },
 };
 

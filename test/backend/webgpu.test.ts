@@ -10,7 +10,7 @@ import {
   parseBackendKind,
   WEBGPU_FAST_KERNEL_NAMES,
 } from '../../src/backend';
-import { webGpuFilterGradient } from '../../src/backend/webgpu-kernels';
+import { filterGradientStrategy, webGpuFilterGradient } from '../../src/backend/webgpu-kernels';
 import { describeAdapter, formatAdapter, webGpuInstalled } from '../../src/backend/webgpu';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -75,12 +75,25 @@ describe('webgpu backend', () => {
       assert.equal(webGpuFilterGradient(), 'forward-conv');
       process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'per-image';
       assert.equal(webGpuFilterGradient(), 'per-image');
+      process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'by-size';
+      assert.equal(webGpuFilterGradient(), 'by-size');
       process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'im2col';
-      assert.throws(() => webGpuFilterGradient(), /CAPTCHA_LAB_WEBGPU_FILTER_GRAD='im2col' is not one of forward-conv, per-image; unset it for forward-conv/);
+      assert.throws(() => webGpuFilterGradient(), /CAPTCHA_LAB_WEBGPU_FILTER_GRAD='im2col' is not one of forward-conv, per-image, by-size; unset it for forward-conv/);
     } finally {
       if (saved === undefined) delete process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD;
       else process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = saved;
     }
+  });
+
+  it('by-size computes the large first layers per image and the rest as a forward convolution', () => {
+    // dy of the seed network's layers at 160x60, batch 64: [N, H', W', C]
+    assert.equal(filterGradientStrategy('by-size', [64, 60, 160, 32]), 'per-image');
+    assert.equal(filterGradientStrategy('by-size', [64, 30, 80, 64]), 'per-image', '2,400 pixels');
+    assert.equal(filterGradientStrategy('by-size', [64, 15, 40, 128]), 'forward-conv', '600 pixels');
+    assert.equal(filterGradientStrategy('by-size', [64, 32, 15, 40], false), 'forward-conv', 'NCHW reads H, W from axes 2, 3');
+    assert.equal(filterGradientStrategy('by-size', [64, 32, 60, 160], false), 'per-image');
+    assert.equal(filterGradientStrategy('per-image', [64, 1, 1, 8]), 'per-image', 'a fixed strategy is kept');
+    assert.equal(filterGradientStrategy('forward-conv', [64, 60, 160, 32]), 'forward-conv');
   });
 
   it('loads nothing of the webgpu path unless it is chosen', () => {
@@ -117,7 +130,7 @@ describe('webgpu backend', () => {
       assert.match(res.stdout, /only a software adapter .*llvmpipe.*CAPTCHA_LAB_WEBGPU_SOFTWARE=1/s);
     });
 
-    for (const [strategy, how] of [['forward-conv', 'as a forward convolution'], ['per-image', 'as one matrix product per image']] as const) {
+    for (const [strategy, how] of [['forward-conv', 'as a forward convolution'], ['per-image', 'as one matrix product per image'], ['by-size', 'by layer size']] as const) {
       it(`computes the weight gradient ${how} to 1e-4 of the cpu backend and of its own kernel`, () => {
         const { status, out } = runCheck(['grad', '--shapes', 'tiny'], { CAPTCHA_LAB_WEBGPU_FILTER_GRAD: strategy });
         assert.match(out, new RegExp(`"filterGradient":"${strategy}"`), out);
