@@ -80,7 +80,7 @@ export function register(program: Command): void {
     // As many of each kind the model was trained on (versions x common sizes) as 12 allow, at least one each.
     const kinds = trainedImageKinds(opts.modelDir, metadata.input);
     const each = Math.max(1, Math.floor(12 / kinds.length));
-    log(`5. reading fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir} (${metadata.input.width}x${metadata.input.height} input; other sizes are resized to it, as predict does)`);
+    log(`5. reading fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir} (${metadata.input.width}x${metadata.input.height} input; other sizes are ${metadata.input.fit === 'letterbox' ? 'letterboxed into it (one scale both ways, padded white)' : 'resized to it'}, as predict does)`);
     const seed = `demo-${Date.now()}`;
     for (const [k, kind] of kinds.entries()) {
       const fresh = await evaluateModel(

@@ -116,7 +116,7 @@ export function register(program: Command): void {
     .option('--length <n>', "characters per fresh CAPTCHA (default: the model's training texts)", parseIntArg('length', 1))
     .option('--min-length <n>', 'fresh CAPTCHAs of --min-length to --length characters, drawn per image', parseIntArg('min-length', 1))
     .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(CAPTCHA_VERSIONS))
-    .option('--size <WxH>', "size the fresh CAPTCHAs are drawn at, e.g. 170x80; they are resized to the model input as predict resizes files (default: the input's)", parseSizeArg)
+    .option('--size <WxH>', "size the fresh CAPTCHAs are drawn at, e.g. 170x80; they are fitted to the model input as predict fits files: resized, or letterboxed where the model was trained so (default: the input's)", parseSizeArg)
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts')
     .option(
       '--out <file>',

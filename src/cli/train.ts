@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSIONS } from '../captcha';
 import { INIT_SCHEMES } from '../models';
+import { INPUT_FITS } from '../data';
 import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABLE_SETTINGS, SCHEDULES, TrainConfigSchema, flagOf, train, type TrainConfig, type TrainResult } from '../train';
 import type { PlateauStopRules } from '../train/plateau';
 import { addBackendOptions, parseFloatArg, parseIntArg, parseRangeArg, parseVersionListArg, pct, stageLogger, startBackend } from './common';
@@ -120,6 +121,7 @@ export function register(program: Command): void {
     .option('--height <px>', 'input height (default: the model\'s)', parseIntArg('height'))
     .option('--width <px>', 'input width (default: the model\'s)', parseIntArg('width'))
     .option('--channels <n>', '1 = grayscale, 3 = RGB (default: the model\'s)', parseIntArg('channels'))
+    .addOption(new Option('--fit <how>', 'how images of another size are fitted to the input: stretch (default) or letterbox (same scale both ways, padded white; saved with the model, predict uses it)').choices([...INPUT_FITS]))
     .option('--alphabet <chars>', 'classes in label order (default 0-9A-Z)')
     .option('--length <n>', 'characters per CAPTCHA (default 4); the maximum with --min-length', parseIntArg('length'))
     .option('--min-length <n>', 'stream + CTC model: texts of min..length characters', parseIntArg('min length'))
@@ -130,7 +132,7 @@ export function register(program: Command): void {
     .option('--images-per-epoch <n>', 'fresh images per epoch for --source stream', parseIntArg('images per epoch'))
     .option('--validation-images <n>', 'validation images for --source stream', parseIntArg('validation images'))
     .addOption(new Option('--captcha-version <v>', 'lepture release for --source stream (default 0.7.0; 0.2.2, 0.2.2-pillow4: March 2017)').choices(CAPTCHA_VERSIONS))
-    .option('--mix-versions <list>', 'stream of several lepture releases, e.g. 0.7.0,0.7.1,0.2.2: each batch one version at a random size, resized to the input', parseVersionListArg('mix versions'))
+    .option('--mix-versions <list>', 'stream of several lepture releases, e.g. 0.7.0,0.7.1,0.2.2: each batch one version at a random size, fitted to the input (see --fit)', parseVersionListArg('mix versions'))
     .option('--mix-width <min-max>', `image widths of the mix (default ${DEFAULT_MIX_SIZES.width.join('-')})`, parseRangeArg('mix width'))
     .option('--mix-height <min-max>', `image heights of the mix (default ${DEFAULT_MIX_SIZES.height.join('-')})`, parseRangeArg('mix height'))
     .option('--init-from <dir>', 'start from the weights of a saved model (same --model, input and alphabet): fine-tuning')

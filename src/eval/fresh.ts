@@ -81,7 +81,7 @@ export interface FreshSetOptions {
   count: number;
   /** Use a seed no training run used. */
   seed: number | string;
-  /** Model input: images are resized to it, as predict resizes image files. */
+  /** Model input: images are fitted to it (its `fit`), as predict fits image files. */
   input: InputShape;
   /** Size the images are generated at. @default the input's */
   imageSize?: ImageSize;

@@ -1,5 +1,5 @@
 /**
- * Image files -> model-ready batches (decoded, converted, resized to the model input).
+ * Image files -> model-ready batches (decoded, converted, fitted to the model input: resized or letterboxed, its `fit`).
  */
 import type { LabeledFile } from '../data/labeled-files';
 import { decodeImageFile } from '../data/image-file';

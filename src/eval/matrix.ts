@@ -1,6 +1,6 @@
 /**
  * The evaluation matrix: one model scored on fresh CAPTCHAs of every (lepture version x image
- * size) cell, each drawn at its own size and resized to the model input as `predict` resizes
+ * size) cell, each drawn at its own size and fitted to the model input as `predict` fits
  * files. Cells are independent, so a matrix can be filled in parts: `evaluateMatrix` skips the
  * cells a previous report already holds for the same settings.
  */

@@ -15,7 +15,8 @@ import './seeded-dropout'; // registers the custom layer class for deserialisati
 export interface ModelMetadata {
   architecture: string;
   alphabet: string;
-  input: { height: number; width: number; channels: number };
+  /** `fit` (how other sizes are fitted, src/data/tensors) is absent on models saved before it: stretch. */
+  input: { height: number; width: number; channels: number; fit?: 'stretch' | 'letterbox' };
   /** Characters per text (the most, for a CTC model trained on several lengths). */
   length?: number;
   /** The fewest characters per text it was trained on; `length` when absent. */
@@ -172,6 +173,9 @@ export function readModelMetadata(dir: string): ModelMetadata {
       `${path.join(dir, METADATA_JSON)} lacks architecture, alphabet or input { height, width, channels }: it is not a captcha-lab model's metadata; ` +
         restoreHint(dir),
     );
+  }
+  if (input.fit !== undefined && input.fit !== 'stretch' && input.fit !== 'letterbox') {
+    throw new Error(`${path.join(dir, METADATA_JSON)} has input.fit '${String(input.fit)}', not stretch or letterbox; ${restoreHint(dir)}`);
   }
   const known = listModels().map((spec) => spec.name);
   if (!known.includes(meta.architecture)) {

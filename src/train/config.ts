@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CAPTCHA_VERSIONS } from '../captcha';
 import { DEFAULT_ALPHABET } from '../models/charset';
 import { INIT_SCHEMES } from '../models/init';
+import { INPUT_FITS } from '../data/tensors';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'rmsprop'] as const;
 export const SCHEDULES = ['constant', 'cosine', 'step'] as const;
@@ -41,6 +42,8 @@ export const TrainConfigSchema = z
     height: positiveInt('height').optional(),
     width: positiveInt('width').optional(),
     channels: z.union([z.literal(1), z.literal(3)], { errorMap: () => ({ message: 'channels must be 1 or 3' }) }).optional(),
+    /** How images of another size are fitted to the input (src/data/tensors); unset: stretch. Saved with the model. */
+    fit: z.enum(INPUT_FITS).optional(),
     /** Classes, in label-index order. */
     alphabet: z.string().min(2, 'alphabet needs at least 2 characters'),
     /** Characters per CAPTCHA (the stream's text length; per-position models have one head each). */
@@ -63,7 +66,7 @@ export const TrainConfigSchema = z
     captchaVersion: z.enum(CAPTCHA_VERSIONS),
     /**
      * Stream data of several versions and sizes: each batch drawn by one of `versions` at a width
-     * and height from the inclusive ranges, then resized to the model input as predict resizes.
+     * and height from the inclusive ranges, then fitted to the model input (`fit`) as predict fits files.
      */
     mix: z
       .object({

@@ -90,7 +90,7 @@ export async function createStreamTrainingData(config: TrainConfig, input: Input
     },
     async *validationBatches(batchSize) {
       if (config.mix) {
-        // Blocks differ in size: each is resized to the input on its own.
+        // Blocks differ in size: each is fitted to the input on its own.
         for (const b of validation) yield toLabeledBatch(b, input, config.alphabet, head);
         return;
       }

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { activeBackend } from '../backend';
 import { writeFileAtomic } from '../files';
 import type { LabeledBatch } from '../data/loader';
+import type { InputShape } from '../data/tensors';
 import { predictTexts } from '../eval/predict';
 import { scorePredictions } from '../eval/metrics';
 import { createModel, getModelSpec } from '../models/registry';
@@ -75,7 +76,7 @@ export interface CurvePoint {
 export interface RunRecord {
   config: TrainConfig;
   architecture: string;
-  input: { height: number; width: number; channels: number };
+  input: InputShape;
   backend: { name: string; package: string } | null;
   data: string;
   history: EpochMetrics[];
@@ -258,7 +259,7 @@ async function validate(
  * Starts `model` from the weights of the saved model in `dir` (fine-tuning). Refused, before
  * anything is trained, unless the saved model has the same architecture, input and alphabet.
  */
-async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: TrainConfig, input: { height: number; width: number; channels: number }): Promise<void> {
+async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: TrainConfig, input: InputShape): Promise<void> {
   const { model: source, metadata } = await loadModel(dir, config.model);
   try {
     const theirs = metadata.input;
@@ -313,6 +314,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     height: config.height ?? spec.defaultInput.height,
     width: config.width ?? spec.defaultInput.width,
     channels: config.channels ?? spec.defaultInput.channels,
+    ...(config.fit ? { fit: config.fit } : {}),
   };
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;

@@ -493,7 +493,7 @@ export function matrixHeatmapFigure(cells: readonly MatrixFigureCell[], title = 
     layout: {
       title: { text: title },
       height: 120 + 60 * versions.length,
-      xaxis: { title: { text: 'image size (resized to the model input)' }, type: 'category' },
+      xaxis: { title: { text: 'image size (fitted to the model input)' }, type: 'category' },
       yaxis: { title: { text: 'lepture version' }, type: 'category', autorange: 'reversed' },
     },
   };

@@ -66,8 +66,8 @@ describe('captcha-lab train (command line)', () => {
     const cmd = program.commands.find((c) => c.name() === 'train');
     assert.ok(cmd);
     cmd.action(() => undefined); // parse only, train nothing
-    await program.parseAsync(['node', 'captcha-lab', 'train', '--run', 'r', '--epochs', '5', '--batch-size', '16', '--lr', '0.002', '--schedule', 'cosine', '--source', 'stream', '--min-length', '3']);
-    assert.deepEqual(configFromFlags(cmd.opts()), { run: 'r', epochs: 5, batchSize: 16, learningRate: 0.002, schedule: 'cosine', source: 'stream', minLength: 3 });
+    await program.parseAsync(['node', 'captcha-lab', 'train', '--run', 'r', '--epochs', '5', '--batch-size', '16', '--lr', '0.002', '--schedule', 'cosine', '--source', 'stream', '--min-length', '3', '--fit', 'letterbox']);
+    assert.deepEqual(configFromFlags(cmd.opts()), { run: 'r', epochs: 5, batchSize: 16, learningRate: 0.002, schedule: 'cosine', source: 'stream', minLength: 3, fit: 'letterbox' });
   });
 
   it('reads the 2017 optimizer, the init scheme and the plateau settings from flags, and the stop rules as options', async () => {

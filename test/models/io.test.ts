@@ -76,12 +76,16 @@ describe('loadModel on damaged or incomplete folders', () => {
     }
   });
 
-  it('refuses metadata of another kind: fields missing, an unknown architecture', async () => {
+  it('refuses metadata of another kind: fields missing, an unknown architecture, an unknown input fit', async () => {
     const write = (json: object) => (dir: string) => fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify(json));
     await assert.rejects(loadModel(damaged('no-input', write({ architecture: 'seed', alphabet: 'AB' }))), /metadata.json lacks architecture, alphabet or input/);
     await assert.rejects(
       loadModel(damaged('unknown-arch', write({ ...meta, architecture: 'resnet' }))),
       /metadata.json names the architecture 'resnet', which is not registered \(known: seed, .*\); register it first/,
+    );
+    await assert.rejects(
+      loadModel(damaged('bad-fit', write({ ...meta, input: { ...meta.input, fit: 'crop' } }))),
+      /metadata.json has input.fit 'crop', not stretch or letterbox/,
     );
   });
 

@@ -212,6 +212,10 @@ describe('train', function () {
     const original = await weightsOf(source);
     assert.ok(maxDiff(await weightsOf(runDir), original) < 1e-6, 'initFrom did not start from the saved weights');
     assert.ok(maxDiff(await weightsOf(fresh), original) > 1e-2, 'a fresh start matched the saved weights: the check cannot fail');
+    // another fit of the same input is a fine-tuning like any other, and the model keeps it for predict
+    const { runDir: letterboxed } = await train({ ...still, run: 'letterboxed', fit: 'letterbox', initFrom: source });
+    assert.deepEqual((await loadModel(letterboxed)).metadata.input, { height: 24, width: 40, channels: 1, fit: 'letterbox' });
+    assert.equal((await loadModel(source)).metadata.input.fit, undefined, 'a stretch model saves no fit (as models saved before it)');
     await assert.rejects(train({ ...still, run: 'w', width: 48, resize: true, initFrom: source }), /--init-from '.*full' was trained on 40x24x1 input, this run has 48x24x1; pass --width 40 --height 24 --channels 1/);
     await assert.rejects(train({ ...still, run: 'a', alphabet: '0123456789', initFrom: source }), /--init-from '.*full' reads the alphabet '0123', this run '0123456789'; pass --alphabet '0123'/);
     await assert.rejects(train({ ...still, run: 'm', model: 'toy-ctc-test', initFrom: source }), /holds a 'toy-test' model, not 'toy-ctc-test'/);
