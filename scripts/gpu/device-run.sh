@@ -14,7 +14,7 @@ export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/n
 export CAPTCHA_LAB_DAWN_NODE=/tmp/dawn.node
 nvidia-smi -L | tee "$OUT/gpu.txt"
 run() { local name=$1 limit=$2; shift 2; echo "== $name: $*"; timeout "$limit" $N "$@" 2>&1 | grep -v '^Warning: max' | tee "$OUT/$name.txt"; }
-# The filter gradient three ways (forward-conv, the default; per-image; by-size: per image for the large
+# The filter gradient three ways (forward-conv; per-image; by-size, the default: per image for the large
 # first layers), each checked against cpu on the seed network's shapes, then timed in the same run.
 CAPTCHA_LAB_WEBGPU_FILTER_GRAD=by-size run grad-seed-by-size 75 $B/webgpu-check.js grad --shapes seed --batch 64
 for g in forward-conv per-image by-size; do

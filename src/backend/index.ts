@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from './wasm-kernels';
+import { applyTfjsFlags } from './tfjs-flags';
 import type { WebGpuAdapter } from './webgpu';
 
 export type BackendKind = 'gpu' | 'webgpu' | 'native' | 'wasm' | 'cpu';
@@ -151,17 +152,21 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       const info: BackendInfo = { ...(await tryBackend(kind)), skipped };
       await tf.ready();
       active = info;
-      log(`[backend] ${info.tfBackend} (${info.package})`);
-      if (info.warning) log(`[backend] WARNING: ${info.warning}`);
-      return info;
     } catch (err) {
       skipped.push(`${kind}: ${describe(err)}`);
+      continue;
     }
+    log(`[backend] ${active.tfBackend} (${active.package})`);
+    if (active.warning) log(`[backend] WARNING: ${active.warning}`);
+    const flags = applyTfjsFlags();
+    if (Object.keys(flags).length > 0) log(`[backend] tfjs flags ${Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(',')}`);
+    return active;
   }
   throw new Error(`no TensorFlow.js backend could be started:\n  ${skipped.join('\n  ')}`);
 }
 
 export { initWasmBackend, registerWasmTrainingKernels } from './wasm-kernels';
+export { applyTfjsFlags, parseTfjsFlags, TFJS_FLAGS_ENV_VAR } from './tfjs-flags';
 export {
   activeWebGpuFastKernels,
   disableWebGpuFastKernels,

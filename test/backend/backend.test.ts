@@ -1,6 +1,8 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend, BACKEND_ENV_VAR, gpuVisible, initWasmBackend, selectBackend } from '../../src/backend';
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { activeBackend, applyTfjsFlags, BACKEND_ENV_VAR, gpuVisible, initWasmBackend, parseTfjsFlags, selectBackend } from '../../src/backend';
 import { createTrainStep } from '../../src/train';
 import { useNativeBackend } from '../helpers';
 
@@ -90,5 +92,40 @@ describe('a tiny model trains on every installed backend', function () {
     // one after another: each call switches the global backend and restores it
     for (const b of ['tensorflow', 'wasm', 'cpu']) first.push((await lossesOn(b, 1))[0]);
     for (const l of first) assert.ok(Math.abs(l - first[0]) / first[0] < 1e-4, first.join(' '));
+  });
+});
+
+describe('TensorFlow.js flags from CAPTCHA_LAB_TFJS_FLAGS', () => {
+  it('parses NAME=value lists into numbers, booleans and strings', () => {
+    assert.deepEqual(parseTfjsFlags('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64, WEBGPU_CPU_FORWARD=false,WEBGPU_PRINT_SHADER=all'), {
+      WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE: 64, WEBGPU_CPU_FORWARD: false, WEBGPU_PRINT_SHADER: 'all',
+    });
+    assert.deepEqual(parseTfjsFlags(''), {});
+    assert.throws(() => parseTfjsFlags('WEBGPU_CPU_FORWARD'), /CAPTCHA_LAB_TFJS_FLAGS: 'WEBGPU_CPU_FORWARD' is not NAME=value \(e\.g\. /);
+    assert.throws(() => parseTfjsFlags('debug=true'), /'debug=true' is not NAME=value/);
+  });
+
+  it('sets known flags and refuses unknown ones, listing the known', () => {
+    const before = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+    try {
+      assert.deepEqual(applyTfjsFlags(`CHECK_COMPUTATION_FOR_ERRORS=${!before}`), { CHECK_COMPUTATION_FOR_ERRORS: !before });
+      assert.equal(tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS'), !before);
+    } finally {
+      tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', before);
+    }
+    assert.throws(() => applyTfjsFlags('WEBGPU_NOT_A_FLAG=1'), /'WEBGPU_NOT_A_FLAG' is not a flag of this TensorFlow.js and backend; known: .*CHECK_COMPUTATION_FOR_ERRORS/);
+  });
+
+  it('are applied and reported when the backend is chosen', () => {
+    const script = `require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'backend', 'index.js'))}).selectBackend({ force: 'cpu' })
+      .then(() => console.log(require('@tensorflow/tfjs').env().getBool('CHECK_COMPUTATION_FOR_ERRORS')), (e) => { console.log(e.message); process.exit(3); })`;
+    const run = (flags: string) => spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CAPTCHA_LAB_TFJS_FLAGS: flags } });
+    const ok = run('CHECK_COMPUTATION_FOR_ERRORS=false');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stderr, /\[backend\] tfjs flags CHECK_COMPUTATION_FOR_ERRORS=false/);
+    assert.equal(ok.stdout.trim().split('\n').pop(), 'false');
+    const bad = run('NOPE=1');
+    assert.equal(bad.status, 3);
+    assert.match(bad.stdout, /'NOPE' is not a flag/);
   });
 });

@@ -68,17 +68,19 @@ describe('webgpu backend', () => {
     assert.deepEqual(activeWebGpuFastKernels(), []);
   });
 
-  it('computes the filter gradient as a forward convolution unless CAPTCHA_LAB_WEBGPU_FILTER_GRAD says per-image', () => {
+  it('computes the filter gradient by layer size unless CAPTCHA_LAB_WEBGPU_FILTER_GRAD says otherwise', () => {
     const saved = process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD;
     try {
       delete process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD;
+      assert.equal(webGpuFilterGradient(), 'by-size');
+      process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'forward-conv';
       assert.equal(webGpuFilterGradient(), 'forward-conv');
       process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'per-image';
       assert.equal(webGpuFilterGradient(), 'per-image');
       process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'by-size';
       assert.equal(webGpuFilterGradient(), 'by-size');
       process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = 'im2col';
-      assert.throws(() => webGpuFilterGradient(), /CAPTCHA_LAB_WEBGPU_FILTER_GRAD='im2col' is not one of forward-conv, per-image, by-size; unset it for forward-conv/);
+      assert.throws(() => webGpuFilterGradient(), /CAPTCHA_LAB_WEBGPU_FILTER_GRAD='im2col' is not one of forward-conv, per-image, by-size; unset it for by-size/);
     } finally {
       if (saved === undefined) delete process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD;
       else process.env.CAPTCHA_LAB_WEBGPU_FILTER_GRAD = saved;
