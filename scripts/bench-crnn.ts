@@ -4,14 +4,16 @@
  *
  *   npx tsc -p tsconfig.json && node dist/scripts/bench-crnn.js [--batch 64] [--steps 5] \
  *     [--heads conv1d,bigru,dense] [--filters 32,64,128,128] [--units 256] [--gradient alpha-beta] \
- *     [--backend native|webgpu|...]
+ *     [--backend native|webgpu|...] [--profile]
  *
- * Prints one line per head: parameters, median seconds per step and images/s.
+ * Prints one line per head: parameters, median seconds per step and images/s; with --profile, one
+ * step's kernels as tf.profile times them (on webgpu: GPU time against the step's wall time).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createCrnnNet, crnnLoss, type CrnnHead } from '../src/models/crnn-net';
 import type { CtcLossOptions } from '../src/models/ctc';
 import { parseBackendKind, selectBackend } from '../src/backend';
+import { formatKernelProfile, profileKernels } from './kernel-profile';
 import { median } from './stats';
 
 function arg(name: string, fallback: string): string {
@@ -44,6 +46,14 @@ async function main(): Promise<void> {
       loss = (await l.data())[0];
       l.dispose();
       if (i >= 2) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    if (process.argv.includes('--profile')) {
+      const profile = await profileKernels(async () => {
+        const l = optimizer.minimize(() => crnnLoss(model, xs, labels, { gradient }), true) as tf.Scalar;
+        await l.data();
+        l.dispose();
+      });
+      for (const line of formatKernelProfile(`${head} batch ${batch}`, profile)) console.log(line);
     }
     const s = median(times);
     console.log(

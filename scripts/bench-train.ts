@@ -27,6 +27,7 @@ import { webGpuFilterGradient } from '../src/backend/webgpu-kernels';
 import { FUSED_KERNEL_NAMES, type FusedKernelName } from '../src/backend/fused';
 import { createModel } from '../src/models';
 import { createTrainStep, type DescribedTrainStep } from '../src/train/step';
+import { formatKernelProfile, profileKernels } from './kernel-profile';
 import { median } from './stats';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -237,19 +238,8 @@ async function timeOurs(net: Net, batch: number, p: Path, o: BenchTrainOptions):
   }
   if (o.profile && webgpu) {
     // tf.profile times each kernel on the GPU (timestamp queries where the adapter has them).
-    const wall0 = performance.now();
-    const info = await tf.profile(async () => stepOnce(step, xs, ys));
-    const wallMs = performance.now() - wall0;
-    const totals = new Map<string, { ms: number; calls: number }>();
-    for (const k of info.kernels) {
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      const e = totals.get(k.name) ?? { ms: 0, calls: 0 };
-      totals.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 });
-    }
-    const ops = [...totals].map(([op, t]) => ({ op, ...t })).sort((a, b) => b.ms - a.ms);
-    const total = ops.reduce((sum, x) => sum + x.ms, 0);
-    console.log(`  profile ${net} batch ${batch} ${p}: ${total.toFixed(0)} ms of kernel time in ${info.kernels.length} kernels, ${wallMs.toFixed(0)} ms wall (profiled); top:`);
-    for (const x of ops.slice(0, 14)) console.log(`    ${x.op.padEnd(38)} ${x.ms.toFixed(1).padStart(8)} ms ${String(x.calls).padStart(4)}x`);
+    const profile = await profileKernels(async () => stepOnce(step, xs, ys));
+    for (const line of formatKernelProfile(`${net} batch ${batch} ${p}`, profile)) console.log(line);
   }
   if (o.profile && !webgpu) {
     const ops = profileNative(() => void stepOnce(step, xs, ys));

@@ -3,17 +3,7 @@
 # the fast kernels against the cpu backend and the backend's own kernels, training speed of the
 # seed network with each filter-gradient strategy, of the bench network and the CRNN, and a seed-bn network
 # learning from 4,500 real CAPTCHAs. Results go to $OUT (or ./gpu-out).
-set -u
-OUT=${OUT:-gpu-out}; mkdir -p "$OUT"
-D=.dev; B=/tmp/bundle; N=/tmp/node
-mkdir -p $B; for f in $D/bundle/*.js.xz; do xz -dc "$f" > "$B/$(basename "$f" .xz)"; done
-xz -dc $D/node.xz > $N && chmod +x $N
-xz -dc $D/dawn.node.xz > /tmp/dawn.node
-for f in $D/gl/*.deb; do dpkg -x "$f" /; done; ldconfig
-export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
-export CAPTCHA_LAB_DAWN_NODE=/tmp/dawn.node
-nvidia-smi -L | tee "$OUT/gpu.txt"
-run() { local name=$1 limit=$2; shift 2; echo "== $name: $*"; timeout "$limit" $N "$@" 2>&1 | grep -v '^Warning: max' | tee "$OUT/$name.txt"; }
+source "$(dirname "$0")/device-env.sh"
 # The filter gradient three ways (forward-conv; per-image; by-size, the default: per image for the large
 # first layers), each checked against cpu on the seed network's shapes, then timed in the same run.
 CAPTCHA_LAB_WEBGPU_FILTER_GRAD=by-size run grad-seed-by-size 75 $B/webgpu-check.js grad --shapes seed --batch 64
