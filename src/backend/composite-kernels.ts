@@ -224,8 +224,12 @@ export function conv2DBackpropFilter(args: KernelArgs, backendName: string): Inf
  * each output pixel saw) times its dy ([H'*W', Co]) is its share of dW, so one batched matrix
  * product over the N images, [N, KH*KW*C, Co], summed over N, is the gradient, with N times
  * more independent work than the single product of `conv2DBackpropFilter`.
+ *
+ * The patches are KH*KW times x's size; `maxPatchBytes` caps them by taking the images in groups
+ * whose gradients are added: WebGPU refuses a buffer over its binding limit (2 GiB on an H200)
+ * without failing the step, so one too large would leave the gradient silently wrong.
  */
-export function conv2DBackpropFilterPerImage(args: KernelArgs, backendName: string): Info {
+export function conv2DBackpropFilterPerImage(args: KernelArgs, backendName: string, maxPatchBytes = Infinity): Info {
   const { x, dy, sh, sw, kh, kw, top, left, channelsLast } = filterGradientInputs(args);
   return withScratch(backendName, args, (s) => {
     // 1. Both channels-last: x [N, H, W, C], dy [N, H', W', Co].
@@ -242,29 +246,46 @@ export function conv2DBackpropFilterPerImage(args: KernelArgs, backendName: stri
       [left, needW - left - w],
       [0, 0],
     ]);
-    // 3. The patches: one (strided) window of x per filter tap, side by side on the channel
-    //    axis in [KH, KW, C] order -> [N, H'*W', KH*KW*C].
-    const taps: Info[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        taps.push(
-          sh === 1 && sw === 1
-            ? s.run(tf.Slice, { x: xP }, { begin: [0, i, j, 0], size: [n, outH, outW, c] })
-            : s.run(tf.StridedSlice, { x: xP }, {
-                begin: [0, i, j, 0], end: [n, i + (outH - 1) * sh + 1, j + (outW - 1) * sw + 1, c], strides: [1, sh, sw, 1],
-                beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-              }),
-        );
-      }
+    const perImageBytes = outH * outW * kh * kw * c * 4;
+    const group = Math.max(1, Math.min(n, Math.floor(maxPatchBytes / perImageBytes)));
+    let total: Info | undefined;
+    for (let first = 0; first < n; first += group) {
+      const g = Math.min(group, n - first);
+      const xs = g === n ? xP : s.run(tf.Slice, { x: xP }, { begin: [first, 0, 0, 0], size: [g, needH, needW, c] });
+      const dys = g === n ? dyN : s.run(tf.Slice, { x: dyN }, { begin: [first, 0, 0, 0], size: [g, outH, outW, co] });
+      const part = filterGradientOfImages(s, xs, dys, { sh, sw, kh, kw });
+      total = total === undefined ? part : s.run(tf.Add, { a: total, b: part });
     }
-    const patches = taps.length === 1 ? taps[0] : s.run(tf.Concat, taps as unknown as tf.NamedTensorInfoMap, { axis: 3 });
-    const a = reshape(s, patches, [n, outH * outW, kh * kw * c]);
-    const b = reshape(s, dyN, [n, outH * outW, co]);
-    // 4. Per image a^T b, summed over the images: [KH*KW*C, Co] -> [KH, KW, C, Co].
-    const perImage = s.run(tf.BatchMatMul, { a, b }, { transposeA: true, transposeB: false });
-    const summed = s.run(tf.Sum, { x: perImage }, { axis: [0], keepDims: false });
-    return s.run(tf.Reshape, { x: summed }, { shape: [kh, kw, c, co] });
+    return s.run(tf.Reshape, { x: total as Info }, { shape: [kh, kw, c, co] });
   });
+}
+
+/** `conv2DBackpropFilterPerImage` of images xP (padded, [G, Hp, Wp, C]) and their dy ([G, H', W', Co]): [KH*KW*C, Co]. */
+function filterGradientOfImages(s: KernelScratch, xP: Info, dy: Info, k: { sh: number; sw: number; kh: number; kw: number }): Info {
+  const [n, , , c] = xP.shape;
+  const [, outH, outW, co] = dy.shape;
+  const { sh, sw, kh, kw } = k;
+  // The patches: one (strided) window of x per filter tap, side by side on the channel axis in
+  // [KH, KW, C] order -> [G, H'*W', KH*KW*C].
+  const taps: Info[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      taps.push(
+        sh === 1 && sw === 1
+          ? s.run(tf.Slice, { x: xP }, { begin: [0, i, j, 0], size: [n, outH, outW, c] })
+          : s.run(tf.StridedSlice, { x: xP }, {
+              begin: [0, i, j, 0], end: [n, i + (outH - 1) * sh + 1, j + (outW - 1) * sw + 1, c], strides: [1, sh, sw, 1],
+              beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+            }),
+      );
+    }
+  }
+  const patches = taps.length === 1 ? taps[0] : s.run(tf.Concat, taps as unknown as tf.NamedTensorInfoMap, { axis: 3 });
+  const a = reshape(s, patches, [n, outH * outW, kh * kw * c]);
+  const b = reshape(s, dy, [n, outH * outW, co]);
+  // Per image a^T b, summed over the images.
+  const perImage = s.run(tf.BatchMatMul, { a, b }, { transposeA: true, transposeB: false });
+  return s.run(tf.Sum, { x: perImage }, { axis: [0], keepDims: false });
 }
 
 /**

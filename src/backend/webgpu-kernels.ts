@@ -56,13 +56,23 @@ export function filterGradientStrategy(strategy: WebGpuFilterGradient, dyShape: 
   return outH * outW >= PER_IMAGE_MIN_PIXELS ? 'per-image' : 'forward-conv';
 }
 
+/**
+ * The per-image patches' cap: half the device's largest storage binding (2 GiB on an H200), so
+ * that no buffer of the kernel reaches it (a binding over it fails validation, and tfjs-webgpu
+ * goes on with the step's results wrong: seen at batch 256).
+ */
+function maxPatchBytes(backend: unknown): number {
+  const limit = (backend as { device?: { limits?: { maxStorageBufferBindingSize?: number } } }).device?.limits?.maxStorageBufferBindingSize;
+  return limit ? limit / 2 : 1 << 30;
+}
+
 const FAST_KERNELS: Record<WebGpuFastKernelName, FastKernel> = {
   conv2dBackpropFilter: {
     kernelName: tf.Conv2DBackpropFilter,
     kernelFunc: (args) => {
       const channelsLast = (args.attrs as { dataFormat?: string } | undefined)?.dataFormat !== 'NCHW';
       const strategy = filterGradientStrategy(webGpuFilterGradient(), (args.inputs.dy as tf.TensorInfo).shape, channelsLast);
-      return strategy === 'per-image' ? conv2DBackpropFilterPerImage(args, BACKEND) : conv2DBackpropFilter(args, BACKEND);
+      return strategy === 'per-image' ? conv2DBackpropFilterPerImage(args, BACKEND, maxPatchBytes(args.backend)) : conv2DBackpropFilter(args, BACKEND);
     },
   },
 };

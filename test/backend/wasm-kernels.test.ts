@@ -211,17 +211,20 @@ describe('wasm training kernels', function () {
 
   describe('the filter gradient split by image (conv2DBackpropFilterPerImage, for webgpu)', function () {
     const KERNEL = 'CaptchaLabTestFilterGradPerImage';
+    // the same with its patches capped at one byte: every image its own group, the groups added
+    const GROUPED = 'CaptchaLabTestFilterGradPerImageGrouped';
     before(function () {
       for (const backendName of ['cpu', WASM_BACKEND_NAME]) {
         tf.registerKernel({ kernelName: KERNEL, backendName, kernelFunc: (args) => conv2DBackpropFilterPerImage(args as KernelArgs, backendName) });
+        tf.registerKernel({ kernelName: GROUPED, backendName, kernelFunc: (args) => conv2DBackpropFilterPerImage(args as KernelArgs, backendName, 1) });
       }
     });
     after(function () {
-      for (const backendName of ['cpu', WASM_BACKEND_NAME]) tf.unregisterKernel(KERNEL, backendName);
+      for (const backendName of ['cpu', WASM_BACKEND_NAME]) [KERNEL, GROUPED].forEach((k) => tf.unregisterKernel(k, backendName));
     });
 
     CONV_CASES.forEach((c, index) => {
-      it(`matches the cpu backend's kernel on cpu and wasm for ${describeCase(c)}`, async function () {
+      it(`matches the cpu backend's kernel on cpu and wasm, whole and image by image, for ${describeCase(c)}`, async function () {
         const dataFormat = c.dataFormat ?? 'NHWC';
         const dyShape = await forwardShape(() =>
           tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad, dataFormat),
@@ -231,10 +234,12 @@ describe('wasm training kernels', function () {
           tf.engine().runKernel(name, { x: seededTensor(c.x, 10 + index), dy: seededTensor(dyShape, 20 + index) }, attrs) as tf.Tensor;
         const reference = await valuesOn('cpu', run('Conv2DBackpropFilter'));
         for (const backendName of ['cpu', WASM_BACKEND_NAME]) {
-          const ours = await valuesOn(backendName, run(KERNEL));
-          assert.deepStrictEqual(ours.shapes, reference.shapes, `${backendName}: shapes differ`);
-          const err = relativeError(ours.values[0], reference.values[0]);
-          assert.ok(err < 1e-4, `${backendName}: relative error ${err}`);
+          for (const kernel of [KERNEL, GROUPED]) {
+            const ours = await valuesOn(backendName, run(kernel));
+            assert.deepStrictEqual(ours.shapes, reference.shapes, `${backendName} ${kernel}: shapes differ`);
+            const err = relativeError(ours.values[0], reference.values[0]);
+            assert.ok(err < 1e-4, `${backendName} ${kernel}: relative error ${err}`);
+          }
         }
       });
     });
@@ -244,10 +249,13 @@ describe('wasm training kernels', function () {
         await tf.setBackend(backendName);
         const x = seededTensor([2, 6, 7, 3], 1);
         const dy = seededTensor([2, 6, 7, 4], 2);
-        const before = tf.backend().numDataIds();
-        const out = tf.engine().runKernel(KERNEL, { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        assert.strictEqual(tf.backend().numDataIds(), before + 1, backendName);
-        tf.dispose([x, dy, out]);
+        for (const kernel of [KERNEL, GROUPED]) {
+          const before = tf.backend().numDataIds();
+          const out = tf.engine().runKernel(kernel, { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          assert.strictEqual(tf.backend().numDataIds(), before + 1, `${backendName} ${kernel}`);
+          out.dispose();
+        }
+        tf.dispose([x, dy]);
       }
     });
   });
