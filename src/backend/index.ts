@@ -14,6 +14,7 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from './wasm-kernels';
+import { registerBroadcastGradients } from './gradients';
 import { applyTfjsFlags } from './tfjs-flags';
 import type { WebGpuAdapter } from './webgpu';
 
@@ -157,6 +158,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       skipped.push(`${kind}: ${describe(err)}`);
       continue;
     }
+    registerBroadcastGradients();
     log(`[backend] ${active.tfBackend} (${active.package})`);
     if (active.warning) log(`[backend] WARNING: ${active.warning}`);
     const flags = applyTfjsFlags();
@@ -168,6 +170,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 
 export { initWasmBackend, registerWasmTrainingKernels } from './wasm-kernels';
 export { applyTfjsFlags, parseTfjsFlags, TFJS_FLAGS_ENV_VAR } from './tfjs-flags';
+export { registerBroadcastGradients } from './gradients';
 export {
   activeWebGpuFastKernels,
   disableWebGpuFastKernels,
