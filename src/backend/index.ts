@@ -6,9 +6,9 @@
  * Automatic order: tfjs-node-gpu (when it loads and a GPU is visible; unverified) > tfjs-node
  * (native TensorFlow) > wasm (with the training kernels it lacks registered by us) > pure-JS cpu
  * (with a loud warning). webgpu (Dawn over Vulkan, see ./webgpu) runs only when asked for: on an
- * H200 it beat two CPU cores for the seed network only (811-944 against 133 img/s) and lost or
- * drew for the others (bench 135 against 317, seed-bn 65, crnn 110 against ~80), so it is not
- * known to be faster in general.
+ * H200 it beats two CPU cores for every network here (seed 878 against 133 img/s, bench 697
+ * against 317, crnn 358 against ~80), but probing for it would load the WebGPU path, and an
+ * integrated GPU may lose, so it is not known to be faster in general.
  * `CAPTCHA_LAB_BACKEND=gpu|webgpu|native|wasm|cpu` (or `--backend`) forces one choice.
  */
 import * as fs from 'fs';
