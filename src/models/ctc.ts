@@ -30,16 +30,9 @@ export interface CtcLossOptions {
    *   Faster on tfjs-node (see docs/notes/ctc.md for the measurement).
    * - `'autodiff'`: TensorFlow.js differentiates through the forward recursion. Slower; kept as
    *   an independent check of the closed form.
-   * - `'scaled'`: the same closed form, its recursions in probability space with every step
-   *   normalised to sum 1 (Rabiner's scaling) instead of in log space: a step is one batched
-   *   matrix product with the [S, S] transition matrix, a multiply, a sum and a divide, about a
-   *   quarter of the kernels of the log-space step. For backends where each kernel costs host
-   *   time (WebGPU). Equal to 'alpha-beta' within float32 rounding (tests) wherever the label's
-   *   emissions are above 1e-30 (e^-69); below that they are floored, so a step's cost is capped
-   *   at ~69 nats (log space: scores 200 apart cost 200).
    * @default 'alpha-beta'
    */
-  gradient: 'alpha-beta' | 'autodiff' | 'scaled';
+  gradient: 'alpha-beta' | 'autodiff';
   /**
    * Examples whose label cannot be aligned within their logit length (a label of length L with
    * R adjacent repeats needs L + R steps) have probability 0. Their loss is `Infinity`, or 0 when
@@ -299,107 +292,6 @@ function lossAlphaBeta(logits: tf.Tensor3D, e: Extended, options: CtcLossOptions
 }
 
 /**
- * Emission probabilities floor (about e^-69 = 1e-30): keeps every step's total above 0 when
- * logits are extremely peaked, so no 0/0 can appear; far below float32's resolution of the rest.
- */
-const LOG_FLOOR = -69;
-
-/** [B, S, S] transition matrix of the extended labels: stay (s -> s), advance (s -> s+1), skip a blank (s -> s+2) where allowed. */
-function transitionMatrix(e: Extended): tf.Tensor3D {
-  const band = new Float32Array(e.states * e.states);
-  const skip = new Float32Array(e.states * e.states);
-  for (let i = 0; i < e.states; i++) {
-    band[i * e.states + i] = 1;
-    if (i + 1 < e.states) band[i * e.states + i + 1] = 1;
-    if (i + 2 < e.states) skip[i * e.states + i + 2] = 1;
-  }
-  const allowed = tf.expandDims(tf.exp(e.skipAdd), 1); // [B, 1, S]: 1 where s may be entered by a skip
-  return tf.add(tf.tensor2d(band, [e.states, e.states]), tf.mul(tf.tensor2d(skip, [e.states, e.states]), allowed)) as tf.Tensor3D;
-}
-
-/** Per-step boolean [B, 1, 1] for the scaled recursions: does example b still run at step t? Undefined when all lengths agree. */
-function scaledActiveAt(e: Extended, t: number): tf.Tensor3D | undefined {
-  if (e.steps.every((n) => n === e.maxSteps)) return undefined;
-  return tf.tensor3d(e.steps.map((n) => (t < n ? 1 : 0)), [e.batch, 1, 1], 'bool');
-}
-
-/**
- * `'scaled'`: forward and backward recursions in probability space, each step normalised
- * (alpha-hat_t = alpha_t / c_t with c_t its sum), log p = sum_t log c_t + log Z where Z is the
- * last alpha-hat's mass on the final states; the posterior occupancy is alpha-hat * beta-hat / Z.
- * No c_t is 0: the floor keeps every valid state's emission above 0, and a path may always stay
- * in its state. Alphas are kept as [B, 1, S] and betas as [B, S, 1] so that each step is a batched
- * matrix product with the transitions and no reshapes.
- */
-function lossScaled(logits: tf.Tensor3D, e: Extended, options: CtcLossOptions): tf.Tensor1D {
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const lg = args[0] as tf.Tensor3D;
-    const save = args[1] as tf.GradSaveFunc;
-    const batch = lg.shape[0];
-    const valid = tf.expandDims(tf.exp(e.validAdd), 1); // [B, 1, S] 1/0
-    const emRaw = tf.matMul(tf.logSoftmax(lg), e.extOneHot, false, true) as tf.Tensor3D;
-    const probs = tf.mul(tf.exp(tf.maximum(emRaw, LOG_FLOOR)), valid) as tf.Tensor3D; // [B, T, S]
-    const trans = transitionMatrix(e);
-    const perStep = tf.split(probs, probs.shape[1], 1) as tf.Tensor3D[]; // [B, 1, S] each
-    let alpha = tf.mul<tf.Tensor3D>(perStep[0], tf.expandDims(tf.exp(e.initAdd), 1));
-    let scale = tf.sum<tf.Tensor3D>(alpha, 2, true); // [B, 1, 1]
-    alpha = tf.div(alpha, scale);
-    const alphas: tf.Tensor3D[] = [alpha];
-    const scales: tf.Tensor3D[] = [scale];
-    for (let t = 1; t < e.maxSteps; t++) {
-      const next = tf.mul<tf.Tensor3D>(tf.matMul(alpha, trans), perStep[t]);
-      let c = tf.sum<tf.Tensor3D>(next, 2, true);
-      let hat = tf.div<tf.Tensor3D>(next, c);
-      const active = scaledActiveAt(e, t);
-      if (active) {
-        hat = tf.where(active, hat, alpha) as tf.Tensor3D;
-        c = tf.where(active, c, tf.onesLike(c)) as tf.Tensor3D;
-      }
-      alpha = hat;
-      alphas.push(alpha);
-      scales.push(c);
-    }
-    const scaleStack = tf.reshape(tf.concat(scales, 1), [batch, scales.length]); // [B, T']
-    const z = tf.sum(tf.mul(tf.reshape(alpha, [batch, e.states]), tf.exp(e.finalAdd)), 1); // [B]
-    const logLik = tf.add(tf.sum(tf.log(scaleStack), 1), tf.log(z)) as tf.Tensor1D;
-    save([lg, probs, tf.concat(alphas, 1) as tf.Tensor3D, scaleStack, z, e.extOneHot, e.finalAdd, trans]);
-    return {
-      value: finishLoss(logLik, e, options),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [lgS, probsS, alphasS, scalesS, zS, extOneHot, finalAdd, transS] = saved as [
-          tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor3D, tf.Tensor2D, tf.Tensor3D,
-        ];
-        const es: Extended = { ...e, extOneHot, finalAdd };
-        const [b, time, classes] = lgS.shape;
-        const ok = possibleMask(es);
-        const pStep = tf.split(tf.transpose(probsS, [0, 2, 1]), time, 2) as tf.Tensor3D[]; // [B, S, 1] each
-        const cStep = tf.split(tf.expandDims(scalesS, 2), es.maxSteps, 1) as tf.Tensor3D[]; // [B, 1, 1] each
-        const finalS = tf.expandDims(tf.exp(finalAdd), 2) as tf.Tensor3D; // [B, S, 1]
-        let beta = finalS;
-        const betas: tf.Tensor3D[] = [beta];
-        for (let t = es.maxSteps - 2; t >= 0; t--) {
-          let next = tf.div<tf.Tensor3D>(tf.matMul(transS, tf.mul(beta, pStep[t + 1])), cStep[t + 1]);
-          const active = scaledActiveAt(es, t + 1);
-          if (active) next = tf.where(active, next, finalS) as tf.Tensor3D;
-          beta = next;
-          betas.push(beta);
-        }
-        const betasS = tf.transpose(tf.concat(betas.reverse(), 2), [0, 2, 1]); // [B, T', S]
-        const safeZ = tf.where(ok, zS, tf.onesLike(zS));
-        const post = tf.div(tf.mul(alphasS, betasS), tf.reshape(safeZ, [b, 1, 1]));
-        let occupancy = tf.matMul(post, extOneHot) as tf.Tensor3D;
-        if (es.maxSteps < time) occupancy = tf.pad(occupancy, [[0, 0], [0, time - es.maxSteps], [0, 0]]);
-        const stepMask = tf.tensor3d(es.steps.flatMap((n) => Array.from({ length: time }, (_, t) => (t < n ? 1 : 0))), [b, time, 1]);
-        const grad = tf.mul(tf.sub(tf.softmax(lgS), occupancy), tf.mul(stepMask, tf.reshape(dy, [b, 1, 1])));
-        // impossible examples: zero gradient (their posterior is 0/0 above)
-        return [tf.where(tf.broadcastTo(tf.reshape(ok, [b, 1, 1]), [b, time, classes]), grad, tf.zerosLike(grad))];
-      },
-    };
-  });
-  return f(logits) as tf.Tensor1D;
-}
-
-/**
  * CTC loss: the negative log-likelihood of each label sequence under the per-step class
  * distributions softmax(logits), summed over all alignments (paths that collapse to the label
  * after merging repeats and removing blanks).
@@ -433,10 +325,8 @@ export function ctcLoss(
         return tf.tidy(() => lossAlphaBeta(logits, e, opts));
       case 'autodiff':
         return tf.tidy(() => lossAutodiff(logits, e, opts));
-      case 'scaled':
-        return tf.tidy(() => lossScaled(logits, e, opts));
       default:
-        throw new Error(`ctcLoss: gradient '${String(opts.gradient)}' is not one of 'alpha-beta', 'autodiff', 'scaled'`);
+        throw new Error(`ctcLoss: gradient '${String(opts.gradient)}' is not one of 'alpha-beta', 'autodiff'`);
     }
   } finally {
     disposeExtended(e);
