@@ -57,6 +57,8 @@ function tinyCases(): ConvCase[] {
     { name: 'same s1 3x3 4->5', x: [3, 8, 7, 4], filter: [3, 3, 4, 5], strides: 1, pad: 'same' },
     { name: 'same s2 3x3 2->3', x: [2, 9, 10, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'same' },
     { name: 'valid s2 2x4 3->2', x: [1, 10, 13, 3], filter: [2, 4, 3, 2], strides: 2, pad: 'valid' },
+    // dy of 46x46 = 2,116 pixels: the by-size strategy computes this one per image
+    { name: 'valid s1 3x3 2->3 large', x: [2, 48, 48, 2], filter: [3, 3, 2, 3], strides: 1, pad: 'valid' },
   ];
 }
 

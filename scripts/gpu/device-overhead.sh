@@ -2,7 +2,7 @@
 # Runs on the GPU machine (see device-env.sh): where the time of the networks that are still slow
 # on webgpu goes (the CRNN's CTC loss and batch normalisation: many small kernels), and whether
 # tfjs-webgpu's flags for submitting and for small tensors change it; the seed network up to batch
-# 256. Seven output files (a device run returns at most 8); FLAGS=0 skips the flag comparisons.
+# 256. Six output files (a device run returns at most 8), four with FLAGS=0, which skips the flag comparisons.
 source "$(dirname "$0")/device-env.sh"
 run crnn 120 $B/bench-crnn.js --backend webgpu --heads conv1d --batch 64 --steps 5 --profile
 FLAG_SETS="WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=256 WEBGPU_CPU_FORWARD=false"; [[ ${FLAGS:-1} == 0 ]] && FLAG_SETS=

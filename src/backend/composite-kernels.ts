@@ -247,7 +247,13 @@ export function conv2DBackpropFilterPerImage(args: KernelArgs, backendName: stri
       [0, 0],
     ]);
     const perImageBytes = outH * outW * kh * kw * c * 4;
-    const group = Math.max(1, Math.min(n, Math.floor(maxPatchBytes / perImageBytes)));
+    if (perImageBytes > maxPatchBytes) {
+      throw new Error(
+        `conv2d filter gradient per image: one image's patches take ${perImageBytes} bytes, more than the ${maxPatchBytes} allowed ` +
+          `(the backend's binding limit); set CAPTCHA_LAB_WEBGPU_FILTER_GRAD=forward-conv for this network`,
+      );
+    }
+    const group = Math.min(n, Math.floor(maxPatchBytes / perImageBytes));
     let total: Info | undefined;
     for (let first = 0; first < n; first += group) {
       const g = Math.min(group, n - first);

@@ -15,7 +15,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { initWasmBackend } from './wasm-kernels';
 import { registerBroadcastGradients } from './gradients';
-import { applyTfjsFlags } from './tfjs-flags';
+import { applyTfjsFlags, parseTfjsFlags, TFJS_FLAGS_ENV_VAR } from './tfjs-flags';
 import type { WebGpuAdapter } from './webgpu';
 
 export type BackendKind = 'gpu' | 'webgpu' | 'native' | 'wasm' | 'cpu';
@@ -147,25 +147,31 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const log = options.log ?? ((line: string) => console.error(line));
   if (active) return active;
   const forced = options.force ?? parseForced(process.env[BACKEND_ENV_VAR]);
+  // A malformed CAPTCHA_LAB_TFJS_FLAGS fails now, before a backend takes time to load.
+  const flagSpec = process.env[TFJS_FLAGS_ENV_VAR] ?? '';
+  parseTfjsFlags(flagSpec);
   const candidates = forced ? [forced] : AUTOMATIC_ORDER;
   const skipped: string[] = [];
+  let info: BackendInfo | undefined;
   for (const kind of candidates) {
     try {
-      const info: BackendInfo = { ...(await tryBackend(kind)), skipped };
+      info = { ...(await tryBackend(kind)), skipped };
       await tf.ready();
-      active = info;
+      break;
     } catch (err) {
+      info = undefined;
       skipped.push(`${kind}: ${describe(err)}`);
-      continue;
     }
-    registerBroadcastGradients();
-    log(`[backend] ${active.tfBackend} (${active.package})`);
-    if (active.warning) log(`[backend] WARNING: ${active.warning}`);
-    const flags = applyTfjsFlags();
-    if (Object.keys(flags).length > 0) log(`[backend] tfjs flags ${Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(',')}`);
-    return active;
   }
-  throw new Error(`no TensorFlow.js backend could be started:\n  ${skipped.join('\n  ')}`);
+  if (!info) throw new Error(`no TensorFlow.js backend could be started:\n  ${skipped.join('\n  ')}`);
+  registerBroadcastGradients();
+  log(`[backend] ${info.tfBackend} (${info.package})`);
+  if (info.warning) log(`[backend] WARNING: ${info.warning}`);
+  // Outside the loop: a flag this backend does not know is the user's error, not a reason to try the next one.
+  const flags = applyTfjsFlags(flagSpec);
+  if (Object.keys(flags).length > 0) log(`[backend] tfjs flags ${Object.entries(flags).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  active = info;
+  return info;
 }
 
 export { initWasmBackend, registerWasmTrainingKernels } from './wasm-kernels';

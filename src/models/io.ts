@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { TextRules } from './ctc';
+import { INPUT_FITS, type InputShape } from '../data/tensors';
 import { listModels } from './registry';
 import './seeded-dropout'; // registers the custom layer class for deserialisation
 
@@ -16,7 +17,7 @@ export interface ModelMetadata {
   architecture: string;
   alphabet: string;
   /** `fit` (how other sizes are fitted, src/data/tensors) is absent on models saved before it: stretch. */
-  input: { height: number; width: number; channels: number; fit?: 'stretch' | 'letterbox' };
+  input: InputShape;
   /** Characters per text (the most, for a CTC model trained on several lengths). */
   length?: number;
   /** The fewest characters per text it was trained on; `length` when absent. */
@@ -174,8 +175,11 @@ export function readModelMetadata(dir: string): ModelMetadata {
         restoreHint(dir),
     );
   }
-  if (input.fit !== undefined && input.fit !== 'stretch' && input.fit !== 'letterbox') {
-    throw new Error(`${path.join(dir, METADATA_JSON)} has input.fit '${String(input.fit)}', not stretch or letterbox; ${restoreHint(dir)}`);
+  if (input.fit !== undefined && !(INPUT_FITS as readonly string[]).includes(input.fit)) {
+    throw new Error(
+      `${path.join(dir, METADATA_JSON)} has input.fit '${String(input.fit)}', not one of ${INPUT_FITS.join(', ')}: ` +
+        `a model of a newer captcha-lab (update it), or edited metadata (set input.fit to one of those, or remove it for stretch); ${restoreHint(dir)}`,
+    );
   }
   const known = listModels().map((spec) => spec.name);
   if (!known.includes(meta.architecture)) {

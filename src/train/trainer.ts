@@ -16,7 +16,7 @@ import type { InputShape } from '../data/tensors';
 import { predictTexts } from '../eval/predict';
 import { scorePredictions } from '../eval/metrics';
 import { createModel, getModelSpec } from '../models/registry';
-import { loadModel, writeFolderAtomically, modelToFiles, textRulesOf, type ModelMetadata } from '../models/io';
+import { loadModel, readModelMetadata, writeFolderAtomically, modelToFiles, textRulesOf, type ModelMetadata } from '../models/io';
 import type { TextRules } from '../models/ctc';
 import { setDropoutStep } from '../models/seeded-dropout';
 import type { HeadKind } from '../models/types';
@@ -292,11 +292,22 @@ function disposeBatch(batch: LabeledBatch): void {
 }
 
 /**
+ * A fine-tuning keeps the fit its starting model was trained with unless `fit` says otherwise
+ * (a letterbox model fine-tuned as stretch would silently read its images another way). Set in
+ * the config, so run.json records it and a resume needs no starting model.
+ */
+function withInheritedFit(config: TrainConfig): TrainConfig {
+  if (config.fit !== undefined || !config.initFrom) return config;
+  const fit = readModelMetadata(config.initFrom).input.fit;
+  return fit && fit !== 'stretch' ? { ...config, fit } : config;
+}
+
+/**
  * Trains a model as `config` says (validated first). Returns when all epochs are done or the
  * signal aborts; either way the run folder holds a consistent checkpoint and run record.
  */
 export async function train(configInput: Partial<TrainConfig>, options: TrainOptions = {}): Promise<TrainResult> {
-  const config = options.resume ? resumedConfig(configInput) : resolveTrainConfig(configInput);
+  const config = options.resume ? resumedConfig(configInput) : withInheritedFit(resolveTrainConfig(configInput));
   // checked, created and locked before anything is trained; unlocked however training ends
   const folder = openRunFolder(config, options);
   try {
@@ -314,7 +325,8 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     height: config.height ?? spec.defaultInput.height,
     width: config.width ?? spec.defaultInput.width,
     channels: config.channels ?? spec.defaultInput.channels,
-    ...(config.fit ? { fit: config.fit } : {}),
+    // stretch is what a model without `fit` does: saved as nothing, as before fits existed
+    ...(config.fit && config.fit !== 'stretch' ? { fit: config.fit } : {}),
   };
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;

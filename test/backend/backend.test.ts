@@ -113,19 +113,29 @@ describe('TensorFlow.js flags from CAPTCHA_LAB_TFJS_FLAGS', () => {
     } finally {
       tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', before);
     }
-    assert.throws(() => applyTfjsFlags('WEBGPU_NOT_A_FLAG=1'), /'WEBGPU_NOT_A_FLAG' is not a flag of this TensorFlow.js and backend; known: .*CHECK_COMPUTATION_FOR_ERRORS/);
+    assert.throws(() => applyTfjsFlags('WEBGPU_NOT_A_FLAG=1'), /'WEBGPU_NOT_A_FLAG' is not a flag of this TensorFlow.js and backend .*unset CAPTCHA_LAB_TFJS_FLAGS; known: .*CHECK_COMPUTATION_FOR_ERRORS/);
+    // nothing is set when one entry is refused, and a value must have the flag's type
+    assert.throws(() => applyTfjsFlags(`CHECK_COMPUTATION_FOR_ERRORS=${!before},NOPE=1`), /'NOPE' is not a flag/);
+    assert.equal(tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS'), before);
+    assert.throws(() => applyTfjsFlags('CHECK_COMPUTATION_FOR_ERRORS=3'), /CHECK_COMPUTATION_FOR_ERRORS takes a boolean \(now (true|false)\), not '3'/);
   });
 
   it('are applied and reported when the backend is chosen', () => {
     const script = `require(${JSON.stringify(path.join(__dirname, '..', '..', 'src', 'backend', 'index.js'))}).selectBackend({ force: 'cpu' })
       .then(() => console.log(require('@tensorflow/tfjs').env().getBool('CHECK_COMPUTATION_FOR_ERRORS')), (e) => { console.log(e.message); process.exit(3); })`;
     const run = (flags: string) => spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, CAPTCHA_LAB_TFJS_FLAGS: flags } });
-    const ok = run('CHECK_COMPUTATION_FOR_ERRORS=false');
+    // true: the flag's default (DEBUG) is false, so reading true shows it was set
+    const ok = run('CHECK_COMPUTATION_FOR_ERRORS=true');
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stderr, /\[backend\] tfjs flags CHECK_COMPUTATION_FOR_ERRORS=false/);
-    assert.equal(ok.stdout.trim().split('\n').pop(), 'false');
+    assert.match(ok.stderr, /\[backend\] tfjs flags CHECK_COMPUTATION_FOR_ERRORS=true/);
+    assert.equal(ok.stdout.trim().split('\n').pop(), 'true');
     const bad = run('NOPE=1');
     assert.equal(bad.status, 3);
     assert.match(bad.stdout, /'NOPE' is not a flag/);
+    // a malformed list fails before any backend loads
+    const malformed = run('NOPE');
+    assert.equal(malformed.status, 3);
+    assert.match(malformed.stdout, /'NOPE' is not NAME=value/);
+    assert.doesNotMatch(malformed.stderr, /\[backend\]/);
   });
 });

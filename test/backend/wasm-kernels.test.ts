@@ -211,12 +211,21 @@ describe('wasm training kernels', function () {
 
   describe('the filter gradient split by image (conv2DBackpropFilterPerImage, for webgpu)', function () {
     const KERNEL = 'CaptchaLabTestFilterGradPerImage';
-    // the same with its patches capped at one byte: every image its own group, the groups added
+    // the same with its patches capped at two images' worth: groups of 2 (and 1 for an odd batch), added
     const GROUPED = 'CaptchaLabTestFilterGradPerImageGrouped';
+    const twoImages = (args: KernelArgs) => {
+      const attrs = args.attrs as unknown as { filterShape: number[]; dataFormat?: string };
+      const nchw = attrs.dataFormat === 'NCHW';
+      const x = (args.inputs.x as tf.TensorInfo).shape;
+      const dy = (args.inputs.dy as tf.TensorInfo).shape;
+      const [c, outH, outW] = nchw ? [x[1], dy[2], dy[3]] : [x[3], dy[1], dy[2]];
+      const [kh, kw] = attrs.filterShape;
+      return 2 * outH * outW * kh * kw * c * 4;
+    };
     before(function () {
       for (const backendName of ['cpu', WASM_BACKEND_NAME]) {
         tf.registerKernel({ kernelName: KERNEL, backendName, kernelFunc: (args) => conv2DBackpropFilterPerImage(args as KernelArgs, backendName) });
-        tf.registerKernel({ kernelName: GROUPED, backendName, kernelFunc: (args) => conv2DBackpropFilterPerImage(args as KernelArgs, backendName, 1) });
+        tf.registerKernel({ kernelName: GROUPED, backendName, kernelFunc: (args) => conv2DBackpropFilterPerImage(args as KernelArgs, backendName, twoImages(args as KernelArgs)) });
       }
     });
     after(function () {
@@ -224,7 +233,7 @@ describe('wasm training kernels', function () {
     });
 
     CONV_CASES.forEach((c, index) => {
-      it(`matches the cpu backend's kernel on cpu and wasm, whole and image by image, for ${describeCase(c)}`, async function () {
+      it(`matches the cpu backend's kernel on cpu and wasm, whole and in groups of two images, for ${describeCase(c)}`, async function () {
         const dataFormat = c.dataFormat ?? 'NHWC';
         const dyShape = await forwardShape(() =>
           tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad, dataFormat),
@@ -257,6 +266,12 @@ describe('wasm training kernels', function () {
         }
         tf.dispose([x, dy]);
       }
+    });
+
+    it("refuses, naming the fix, when one image's patches pass the cap (a GPU would compute garbage)", () => {
+      const args = { inputs: { x: tf.zeros([1, 6, 7, 3]), dy: tf.zeros([1, 6, 7, 4]) }, backend: tf.backend(), attrs: { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4] } } as unknown as KernelArgs;
+      assert.throws(() => conv2DBackpropFilterPerImage(args, tf.getBackend(), 100), /one image's patches take 4536 bytes, more than the 100 allowed .*CAPTCHA_LAB_WEBGPU_FILTER_GRAD=forward-conv/);
+      tf.dispose(Object.values(args.inputs) as tf.Tensor[]);
     });
   });
 

@@ -138,7 +138,7 @@ describe('webgpu backend', () => {
         assert.match(out, new RegExp(`"filterGradient":"${strategy}"`), out);
         const rows = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
         const summary = rows.pop();
-        assert.equal(rows.length, 4, out);
+        assert.equal(rows.length, 5, out);
         for (const row of rows) {
           assert.ok(row.relErrFastVsCpu <= 1e-4, `${row.case}: ${row.relErrFastVsCpu}`);
           assert.ok(row.relErrFastVsPlain <= 1e-4, `${row.case}: ${row.relErrFastVsPlain}`);

@@ -85,7 +85,7 @@ describe('loadModel on damaged or incomplete folders', () => {
     );
     await assert.rejects(
       loadModel(damaged('bad-fit', write({ ...meta, input: { ...meta.input, fit: 'crop' } }))),
-      /metadata.json has input.fit 'crop', not stretch or letterbox/,
+      /metadata.json has input.fit 'crop', not one of stretch, letterbox: a model of a newer captcha-lab \(update it\), or edited metadata/,
     );
   });
 

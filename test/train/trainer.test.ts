@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, registerModel, SeededDropout } from '../../src/models';
+import { loadModel, readModelMetadata, registerModel, SeededDropout } from '../../src/models';
 import { createCaptchaStream } from '../../src/data';
 import { effectiveConfig, train, type TrainConfig } from '../../src/train';
 import { createStreamTrainingData, streamOptions } from '../../src/train/stream-source';
@@ -214,8 +214,14 @@ describe('train', function () {
     assert.ok(maxDiff(await weightsOf(fresh), original) > 1e-2, 'a fresh start matched the saved weights: the check cannot fail');
     // another fit of the same input is a fine-tuning like any other, and the model keeps it for predict
     const { runDir: letterboxed } = await train({ ...still, run: 'letterboxed', fit: 'letterbox', initFrom: source });
-    assert.deepEqual((await loadModel(letterboxed)).metadata.input, { height: 24, width: 40, channels: 1, fit: 'letterbox' });
-    assert.equal((await loadModel(source)).metadata.input.fit, undefined, 'a stretch model saves no fit (as models saved before it)');
+    assert.deepEqual(readModelMetadata(letterboxed).input, { height: 24, width: 40, channels: 1, fit: 'letterbox' });
+    assert.equal(readModelMetadata(source).input.fit, undefined, 'a stretch model saves no fit (as models saved before it)');
+    // fine-tuning a letterbox model keeps its fit unless told otherwise; `stretch` is saved as no fit
+    const { runDir: inherited, record } = await train({ ...still, run: 'inherited', initFrom: letterboxed });
+    assert.equal(readModelMetadata(inherited).input.fit, 'letterbox');
+    assert.equal(effectiveConfig(record).fit, 'letterbox', 'recorded in run.json, so a resume needs no starting model');
+    const { runDir: restretched } = await train({ ...still, run: 'restretched', fit: 'stretch', initFrom: letterboxed });
+    assert.equal(readModelMetadata(restretched).input.fit, undefined);
     await assert.rejects(train({ ...still, run: 'w', width: 48, resize: true, initFrom: source }), /--init-from '.*full' was trained on 40x24x1 input, this run has 48x24x1; pass --width 40 --height 24 --channels 1/);
     await assert.rejects(train({ ...still, run: 'a', alphabet: '0123456789', initFrom: source }), /--init-from '.*full' reads the alphabet '0123', this run '0123456789'; pass --alphabet '0123'/);
     await assert.rejects(train({ ...still, run: 'm', model: 'toy-ctc-test', initFrom: source }), /holds a 'toy-test' model, not 'toy-ctc-test'/);
