@@ -92,6 +92,12 @@ const DEFAULT_VERSION: CaptchaVersion = '0.7.0';
 /** `[min, max]`, inclusive for integers. */
 export type Range = readonly [number, number];
 
+/**
+ * Image sides the tools accept, px: from 8 (smaller holds no character) to 4096 (the largest
+ * image decoded, see src/data/image-file). The generator itself would draw any size.
+ */
+export const CAPTCHA_SIDE = { min: 8, max: 4096 } as const;
+
 export interface ImageCaptchaOptions {
   /** Image width, px. @default 160 */
   width?: number;

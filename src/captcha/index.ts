@@ -2,6 +2,7 @@
 export {
   ImageCaptcha,
   DEFAULT_IMAGE_CAPTCHA_OPTIONS,
+  CAPTCHA_SIDE,
   CAPTCHA_VERSIONS,
   CAPTCHA_VERSION_PROFILES,
   resolveImageCaptchaOptions,

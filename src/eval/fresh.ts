@@ -2,7 +2,7 @@
  * Freshly generated, labelled CAPTCHAs as evaluation batches: a test set no model has seen,
  * reproducible from its seed.
  */
-import type { CaptchaVersion } from '../captcha';
+import { CAPTCHA_SIDE, type CaptchaVersion } from '../captcha';
 import { createCaptchaStream } from '../data/captcha-stream';
 import type { InputShape } from '../data/tensors';
 import { pixelsToTensor } from '../data/tensors';
@@ -71,8 +71,9 @@ export interface ImageSize {
 export function parseImageSize(text: string): ImageSize {
   const m = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(text);
   const size = m ? { width: Number(m[1]), height: Number(m[2]) } : null;
-  if (!size || size.width < 8 || size.height < 8 || size.width > 4096 || size.height > 4096) {
-    throw new Error(`image size must be WIDTHxHEIGHT in pixels, 8 to 4096 each (e.g. 170x80), got '${text}'`);
+  const inRange = (n: number) => n >= CAPTCHA_SIDE.min && n <= CAPTCHA_SIDE.max;
+  if (!size || !inRange(size.width) || !inRange(size.height)) {
+    throw new Error(`image size must be WIDTHxHEIGHT in pixels, ${CAPTCHA_SIDE.min} to ${CAPTCHA_SIDE.max} each (e.g. 170x80), got '${text}'`);
   }
   return size;
 }

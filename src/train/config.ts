@@ -4,7 +4,7 @@
  * the CLI flags, a JSON config file and the notebooks all fill in this same object.
  */
 import { z } from 'zod';
-import { CAPTCHA_VERSIONS } from '../captcha';
+import { CAPTCHA_SIDE, CAPTCHA_VERSIONS } from '../captcha';
 import { DEFAULT_ALPHABET } from '../models/charset';
 import { INIT_SCHEMES } from '../models/init';
 import { INPUT_FITS } from '../data/tensors';
@@ -20,11 +20,14 @@ const RUN_NAME_RULE =
 const positiveInt = (what: string) =>
   z.number({ invalid_type_error: `${what} must be a number` }).int(`${what} must be a whole number`).positive(`${what} must be > 0`);
 
-/** `[min, max]` image pixels, as in a mix's width and height: 8 to 4096, as the generator draws them. */
+/** `[min, max]` image pixels, as in a mix's width and height: within CAPTCHA_SIDE (8 to 4096). */
 const pixelRange = (what: string) =>
   z
     .tuple([positiveInt(what), positiveInt(what)])
-    .refine(([min, max]) => min <= max && min >= 8 && max <= 4096, `${what} must be [min, max] in pixels, 8 <= min <= max <= 4096`);
+    .refine(
+      ([min, max]) => min <= max && min >= CAPTCHA_SIDE.min && max <= CAPTCHA_SIDE.max,
+      `${what} must be [min, max] in pixels, ${CAPTCHA_SIDE.min} <= min <= max <= ${CAPTCHA_SIDE.max}`,
+    );
 
 export const TrainConfigSchema = z
   .object({

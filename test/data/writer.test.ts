@@ -275,4 +275,14 @@ describe('generate command', () => {
       message: "error: option '--count <n>' argument '1e3' is invalid. count must be a positive integer, got '1e3'",
     });
   });
+
+  it('rejects an image side too small to hold a character, or too large to decode', async () => {
+    for (const [flag, value] of [['--width', '5'], ['--height', '5000'], ['--width', '1e2']]) {
+      const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
+      register(program);
+      await assert.rejects(program.parseAsync(['generate', '--out', 'x', flag, value], { from: 'user' }), {
+        message: `error: option '${flag} <px>' argument '${value}' is invalid. ${flag.slice(2)} must be whole pixels from 8 to 4096, got '${value}'`,
+      });
+    }
+  });
 });
