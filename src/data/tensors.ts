@@ -13,6 +13,10 @@ import * as tf from '@tensorflow/tfjs';
 export const INPUT_FITS = ['stretch', 'letterbox'] as const;
 export type InputFit = (typeof INPUT_FITS)[number];
 
+export function isInputFit(value: unknown): value is InputFit {
+  return (INPUT_FITS as readonly unknown[]).includes(value);
+}
+
 export interface InputShape {
   height: number;
   width: number;
@@ -45,7 +49,7 @@ export function pixelsToTensor(
   if (rgb.length !== count * height * width * 3) {
     throw new Error(`expected ${count}x${height}x${width}x3 RGB bytes, got ${rgb.length}`);
   }
-  if (target.fit !== undefined && !(INPUT_FITS as readonly string[]).includes(target.fit)) {
+  if (target.fit !== undefined && !isInputFit(target.fit)) {
     throw new Error(`input fit '${target.fit}' is not one of ${INPUT_FITS.join(', ')}`);
   }
   return tf.tidy(() => {

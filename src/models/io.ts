@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { TextRules } from './ctc';
-import { INPUT_FITS, type InputShape } from '../data/tensors';
+import { INPUT_FITS, isInputFit, type InputShape } from '../data/tensors';
 import { listModels } from './registry';
 import './seeded-dropout'; // registers the custom layer class for deserialisation
 
@@ -175,7 +175,7 @@ export function readModelMetadata(dir: string): ModelMetadata {
         restoreHint(dir),
     );
   }
-  if (input.fit !== undefined && !(INPUT_FITS as readonly string[]).includes(input.fit)) {
+  if (input.fit !== undefined && !isInputFit(input.fit)) {
     throw new Error(
       `${path.join(dir, METADATA_JSON)} has input.fit '${String(input.fit)}', not one of ${INPUT_FITS.join(', ')}: ` +
         `a model of a newer captcha-lab (update it), or edited metadata (set input.fit to one of those, or remove it for stretch); ${restoreHint(dir)}`,
