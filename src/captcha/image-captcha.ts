@@ -98,6 +98,11 @@ export type Range = readonly [number, number];
  */
 export const CAPTCHA_SIDE = { min: 8, max: 4096 } as const;
 
+/** Is `n` whole pixels within CAPTCHA_SIDE? */
+export function isCaptchaSide(n: number): boolean {
+  return Number.isInteger(n) && n >= CAPTCHA_SIDE.min && n <= CAPTCHA_SIDE.max;
+}
+
 export interface ImageCaptchaOptions {
   /** Image width, px. @default 160 */
   width?: number;

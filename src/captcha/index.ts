@@ -3,6 +3,7 @@ export {
   ImageCaptcha,
   DEFAULT_IMAGE_CAPTCHA_OPTIONS,
   CAPTCHA_SIDE,
+  isCaptchaSide,
   CAPTCHA_VERSIONS,
   CAPTCHA_VERSION_PROFILES,
   resolveImageCaptchaOptions,

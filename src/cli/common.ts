@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { CAPTCHA_SIDE, CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
+import { CAPTCHA_SIDE, CAPTCHA_VERSIONS, isCaptchaSide, type CaptchaVersion } from '../captcha';
 import { listLabeledFiles, type LabeledFile } from '../data/labeled-files';
 import { datasetImageLayout } from '../data/labels';
 import { selectBackend, BACKEND_ORDER, type BackendInfo, type BackendKind } from '../backend';
@@ -36,7 +36,7 @@ export function parseRangeArg(name: string) {
   return (value: string): [number, number] => {
     const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(value);
     const range: [number, number] | null = m ? [Number(m[1]), Number(m[2] ?? m[1])] : null;
-    if (!range || range[0] < CAPTCHA_SIDE.min || range[1] > CAPTCHA_SIDE.max || range[0] > range[1]) {
+    if (!range || !isCaptchaSide(range[0]) || !isCaptchaSide(range[1]) || range[0] > range[1]) {
       throw new InvalidArgumentError(
         `${name} must be MIN-MAX in whole pixels, ${CAPTCHA_SIDE.min} <= MIN <= MAX <= ${CAPTCHA_SIDE.max} (e.g. 140-170), or one number, got '${value}'`,
       );
@@ -49,7 +49,7 @@ export function parseRangeArg(name: string) {
 export function parseSideArg(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\s*\d+\s*$/.test(value) || n < CAPTCHA_SIDE.min || n > CAPTCHA_SIDE.max) {
+    if (!/^\s*\d+\s*$/.test(value) || !isCaptchaSide(n)) {
       throw new InvalidArgumentError(`${name} must be whole pixels from ${CAPTCHA_SIDE.min} to ${CAPTCHA_SIDE.max}, got '${value}'`);
     }
     return n;

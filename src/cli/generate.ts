@@ -2,7 +2,7 @@
 import * as os from 'os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { CAPTCHA_VERSION_PROFILES, CAPTCHA_VERSIONS, IMAGE_FORMATS, type CaptchaVersion, type ImageFormat } from '../captcha';
+import { CAPTCHA_SIDE, CAPTCHA_VERSION_PROFILES, CAPTCHA_VERSIONS, IMAGE_FORMATS, type CaptchaVersion, type ImageFormat } from '../captcha';
 import { MAX_DATASET_IMAGES, writeDataset, type WriteDatasetOptions, type WriteDatasetResult } from '../data';
 import { parseIntArg, parseSideArg, stageLogger } from './common';
 
@@ -116,8 +116,8 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'dataset folder (created; must be empty or hold the same dataset; locked while generating)')
     .option('--count <n>', `number of images (at most ${MAX_DATASET_IMAGES.toLocaleString('en-US')} per folder)`, parseIntArg('count', 1), 1000)
     .option('--seed <seed>', 'seed of the dataset (integer or string)', '0')
-    .option('--width <px>', 'image width (8 to 4096)', parseSideArg('width'), 160)
-    .option('--height <px>', 'image height (8 to 4096)', parseSideArg('height'), 60)
+    .option('--width <px>', `image width (${CAPTCHA_SIDE.min} to ${CAPTCHA_SIDE.max})`, parseSideArg('width'), 160)
+    .option('--height <px>', `image height (${CAPTCHA_SIDE.min} to ${CAPTCHA_SIDE.max})`, parseSideArg('height'), 60)
     .addOption(new Option('--format <fmt>', 'image file format').choices([...IMAGE_FORMATS]).default('jpg'))
     .option('--quality <q>', 'JPEG quality 1-100', parseIntArg('quality', 1), 75)
     .option(

@@ -2,7 +2,7 @@
  * Freshly generated, labelled CAPTCHAs as evaluation batches: a test set no model has seen,
  * reproducible from its seed.
  */
-import { CAPTCHA_SIDE, type CaptchaVersion } from '../captcha';
+import { CAPTCHA_SIDE, isCaptchaSide, type CaptchaVersion } from '../captcha';
 import { createCaptchaStream } from '../data/captcha-stream';
 import type { InputShape } from '../data/tensors';
 import { pixelsToTensor } from '../data/tensors';
@@ -71,8 +71,7 @@ export interface ImageSize {
 export function parseImageSize(text: string): ImageSize {
   const m = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(text);
   const size = m ? { width: Number(m[1]), height: Number(m[2]) } : null;
-  const inRange = (n: number) => n >= CAPTCHA_SIDE.min && n <= CAPTCHA_SIDE.max;
-  if (!size || !inRange(size.width) || !inRange(size.height)) {
+  if (!size || !isCaptchaSide(size.width) || !isCaptchaSide(size.height)) {
     throw new Error(`image size must be WIDTHxHEIGHT in pixels, ${CAPTCHA_SIDE.min} to ${CAPTCHA_SIDE.max} each (e.g. 170x80), got '${text}'`);
   }
   return size;

@@ -4,7 +4,7 @@
  * the CLI flags, a JSON config file and the notebooks all fill in this same object.
  */
 import { z } from 'zod';
-import { CAPTCHA_SIDE, CAPTCHA_VERSIONS } from '../captcha';
+import { CAPTCHA_SIDE, CAPTCHA_VERSIONS, isCaptchaSide } from '../captcha';
 import { DEFAULT_ALPHABET } from '../models/charset';
 import { INIT_SCHEMES } from '../models/init';
 import { INPUT_FITS } from '../data/tensors';
@@ -25,7 +25,7 @@ const pixelRange = (what: string) =>
   z
     .tuple([positiveInt(what), positiveInt(what)])
     .refine(
-      ([min, max]) => min <= max && min >= CAPTCHA_SIDE.min && max <= CAPTCHA_SIDE.max,
+      ([min, max]) => min <= max && isCaptchaSide(min) && isCaptchaSide(max),
       `${what} must be [min, max] in pixels, ${CAPTCHA_SIDE.min} <= min <= max <= ${CAPTCHA_SIDE.max}`,
     );
 
