@@ -38,21 +38,21 @@ async function main(): Promise<void> {
     const model = createCrnnNet({ head, filters, headUnits });
     const optimizer = tf.train.adam(1e-3);
     const times: number[] = [];
+    // One training step; reading the loss waits for it (asynchronously: the read every backend allows).
+    const stepOnce = async (): Promise<number> => {
+      const l = optimizer.minimize(() => crnnLoss(model, xs, labels, { gradient }), true) as tf.Scalar;
+      const value = (await l.data())[0];
+      l.dispose();
+      return value;
+    };
     let loss = NaN;
     for (let i = 0; i < steps + 2; i++) {
       const t0 = process.hrtime.bigint();
-      const l = optimizer.minimize(() => crnnLoss(model, xs, labels, { gradient }), true) as tf.Scalar;
-      // reading the loss waits for the step (asynchronously: the read every backend allows)
-      loss = (await l.data())[0];
-      l.dispose();
+      loss = await stepOnce();
       if (i >= 2) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
     }
     if (process.argv.includes('--profile')) {
-      const profile = await profileKernels(async () => {
-        const l = optimizer.minimize(() => crnnLoss(model, xs, labels, { gradient }), true) as tf.Scalar;
-        await l.data();
-        l.dispose();
-      });
+      const profile = await profileKernels(stepOnce);
       for (const line of formatKernelProfile(`${head} batch ${batch}`, profile)) console.log(line);
     }
     const s = median(times);

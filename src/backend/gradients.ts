@@ -12,8 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** dy with the reduced axes put back as 1s, broadcast to x's shape. */
-function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axis: number | number[]): tf.Tensor {
-  const axes = tf.util.parseAxisParam(axis, x.shape);
+function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axes: number[]): tf.Tensor {
   const expanded = x.shape.map((size, i) => (axes.includes(i) ? 1 : size));
   return tf.broadcastTo(tf.reshape(tf.cast(dy, 'float32'), expanded), x.shape);
 }
@@ -27,7 +26,7 @@ const GRADIENTS: tf.GradConfig[] = [
       const { axis } = attrs as unknown as tf.MeanAttrs;
       const axes = tf.util.parseAxisParam(axis, x.shape);
       const reduceSize = axes.reduce((n, a) => n * x.shape[a], 1);
-      return { x: () => tf.div(broadcastBack(dy as tf.Tensor, x, axis), reduceSize) };
+      return { x: () => tf.div(broadcastBack(dy as tf.Tensor, x, axes), reduceSize) };
     },
   },
   {
@@ -36,7 +35,7 @@ const GRADIENTS: tf.GradConfig[] = [
     gradFunc: (dy, saved, attrs) => {
       const [x] = saved;
       const { axis } = attrs as unknown as tf.SumAttrs;
-      return { x: () => broadcastBack(dy as tf.Tensor, x, axis) };
+      return { x: () => broadcastBack(dy as tf.Tensor, x, tf.util.parseAxisParam(axis, x.shape)) };
     },
   },
 ];
