@@ -5,12 +5,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createFolder, writeFileAtomic } from '../files';
 import { FolderDataset } from '../data/loader';
 import { splitIndices } from '../data/split';
-import { decodingRules, evaluateModel, formatReport, formatTextLength, freshTextLength, type TextBatch } from '../eval';
+import { decodingRules, evaluateModel, formatReport, logitShiftOf, formatTextLength, freshTextLength, type TextBatch } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches, parseImageSize, type ImageSize } from '../eval/fresh';
 import { COMMON_CAPTCHA_SIZES } from '../eval/matrix';
 import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
-import { getModelSpec, loadModel, type HeadKind, type TextRules } from '../models';
+import { getModelSpec, loadModel, type HeadKind, type LogitShift, type TextRules } from '../models';
 import { findRunRecord, type RunRecord } from '../train';
 import { checkModelFolder } from '../models/io';
 import { checkReportTarget, reportFileName, type EvaluatedImages } from '../eval/report-file';
@@ -69,11 +69,15 @@ export function trainedImageKinds(modelDir: string, input: { width: number; heig
   return [...new Set(mix.versions)].flatMap((version) => chosen.map((s) => ({ version, width: s.width, height: s.height })));
 }
 
-export function describeDecoding(head: HeadKind, textRules: TextRules | undefined): string {
+export function describeDecoding(head: HeadKind, textRules: TextRules | undefined, logitShift?: LogitShift): string {
   if (head !== 'ctc') return 'one character per head';
-  if (!textRules) return 'CTC greedy, any length';
+  // The corner values are part of the name: a report of another calibration is not reused.
+  const calibrated = logitShift
+    ? `, ${logitShift.raise}/${logitShift.lower} calibrated by image size (shifts ${JSON.stringify(logitShift.shifts)} at ${logitShift.widths.join('-')} x ${logitShift.heights.join('-')} px)`
+    : '';
+  if (!textRules) return `CTC greedy, any length${calibrated}`;
   const { min, max, distinct } = textRules;
-  return `CTC best path with ${formatTextLength([min, max])}${distinct ? ' distinct' : ''} characters`;
+  return `CTC best path with ${formatTextLength([min, max])}${distinct ? ' distinct' : ''} characters${calibrated}`;
 }
 
 /** A folder as written in a report's source line: without a trailing separator. */
@@ -117,7 +121,8 @@ export function register(program: Command): void {
     .option('--min-length <n>', 'fresh CAPTCHAs of --min-length to --length characters, drawn per image', parseIntArg('min-length', 1))
     .addOption(new Option('--captcha-version <v>', "generator algorithm of the fresh CAPTCHAs (default: the model's training images')").choices(CAPTCHA_VERSIONS))
     .option('--size <WxH>', "size the fresh CAPTCHAs are drawn at, e.g. 170x80; they are fitted to the model input as predict fits files: resized, or letterboxed where the model was trained so (default: the input's)", parseSizeArg)
-    .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts')
+    .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts (and no 0/O calibration)')
+    .option('--uncalibrated', "CTC models: ignore the model's 0/O calibration by image size (metadata logitShift)")
     .option(
       '--out <file>',
       'report JSON (default <model-dir>/evaluation-<what was evaluated>.json, e.g. evaluation-fresh-2000-seed-424242-v0.7.0-4ch.json; ' +
@@ -142,6 +147,7 @@ export function register(program: Command): void {
     const { alphabet, input } = metadata;
     const greedy = head === 'ctc' && Boolean(opts.greedy);
     const textRules = decodingRules(metadata, head, greedy);
+    const logitShift = opts.uncalibrated ? undefined : logitShiftOf(metadata, head, greedy);
     let batches: AsyncIterable<TextBatch>;
     let source: string;
     let images: EvaluatedImages;
@@ -171,12 +177,12 @@ export function register(program: Command): void {
         batches = fileBatches(files, input);
       }
     }
-    const decoding = describeDecoding(head, textRules);
+    const decoding = describeDecoding(head, textRules, logitShift);
     const out = reportPath(opts.out, modelDir, reportFileName(images, greedy));
     checkReportTarget(out, { model: modelDir, source, decoding });
     createReportFolder(out);
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);
-    const report = await evaluateModel(model, batches, { alphabet, head, textRules });
+    const report = await evaluateModel(model, batches, { alphabet, head, textRules, logitShift });
     const { predictions, actual, ...rest } = report;
     const json = JSON.stringify({ model: modelDir, source, decoding, ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
     writeFileAtomic(out, json);

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { register as registerDemo } from './demo';
 import { register as registerEvaluate } from './evaluate';
 import { register as registerMatrix } from './matrix';
+import { register as registerCalibrate } from './calibrate';
 import { register as registerGenerate } from './generate';
 import { register as registerPredict } from './predict';
 import { register as registerTrain } from './train';
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
   const program = new Command('captcha-lab')
     .description('Generate text CAPTCHAs, train CNNs to read them, evaluate and predict.')
     .showHelpAfterError();
-  for (const register of [registerDemo, registerGenerate, registerTrain, registerReplicate, registerEvaluate, registerMatrix, registerPredict, registerModels, registerInspect, registerRobustness]) {
+  for (const register of [registerDemo, registerGenerate, registerTrain, registerReplicate, registerEvaluate, registerMatrix, registerCalibrate, registerPredict, registerModels, registerInspect, registerRobustness]) {
     register(program);
   }
   return program;

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CaptchaVersion } from '../captcha';
 import { writeFileAtomic } from '../files';
-import { decodingRules, DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, loadMatrixReport, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
+import { decodingRules, logitShiftOf, DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, loadMatrixReport, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
 import { getModelSpec, loadModel } from '../models';
 import { addBackendOptions, parseIntArg, parseVersionListArg, pct, stageLogger, startBackend } from './common';
 import { createReportFolder, describeDecoding, resolveModelDir } from './evaluate';
@@ -64,6 +64,7 @@ export function register(program: Command): void {
     .option('--sizes <list>', `image sizes WxH (default ${d.sizes.map((s) => `${s.width}x${s.height}`).join(',')})`, listArg(parseImageSize))
     .option('--count <n>', `fresh images per cell (default ${d.count})`, parseIntArg('count', 1))
     .option('--seed <n>', `seed of the images (default ${d.seed}: not a training seed)`, parseIntArg('seed'))
+    .option('--uncalibrated', "ignore the model's 0/O calibration by image size (metadata logitShift)")
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json; a Markdown table is written beside it, .md)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
@@ -72,7 +73,8 @@ export function register(program: Command): void {
     const { model, metadata } = await loadModel(modelDir);
     const head = getModelSpec(metadata.architecture).head;
     const textRules = decodingRules(metadata, head, false);
-    const decoding = describeDecoding(head, textRules);
+    const logitShift = opts.uncalibrated ? undefined : logitShiftOf(metadata, head);
+    const decoding = describeDecoding(head, textRules, logitShift);
     const out: string = opts.out ?? path.join(modelDir, 'evaluation-matrix.json');
     const table = out.replace(/\.json$/i, '') + '.md';
     const weights = weightsDigest(modelDir);
@@ -89,7 +91,7 @@ export function register(program: Command): void {
       writeFileAtomic(out, JSON.stringify(report, null, 1));
       writeFileAtomic(table, `${formatMatrixTable(report)}\n`);
     };
-    const report = await evaluateMatrix({ model, metadata, head, textRules }, options, previous ?? { model: modelDir, decoding, weights, cells: [] }, (r, c) => {
+    const report = await evaluateMatrix({ model, metadata, head, textRules, logitShift }, options, previous ?? { model: modelDir, decoding, weights, cells: [] }, (r, c) => {
       save(r);
       log(`v${c.version} ${c.width}x${c.height}: whole ${pct(c.wholeAccuracy)}, character ${pct(c.characterAccuracy)}, ${c.errors} errors (${c.zeroOErrors} only 0/O), ${c.seconds.toFixed(0)} s`);
     });

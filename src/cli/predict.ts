@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { checkImageFile } from '../data/image-file';
 import { expandImagePaths } from '../data/labeled-files';
 import { fileBatches } from '../eval/image-batches';
-import { decodingRules, predictTexts } from '../eval';
+import { decodingRules, logitShiftOf, predictTexts } from '../eval';
 import { getModelSpec, loadModel } from '../models';
 import { addBackendOptions, startBackend } from './common';
 import { DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
@@ -14,20 +14,23 @@ export function register(program: Command): void {
     .description('read CAPTCHA images with a saved model and print their text')
     .argument('<paths...>', "image files (.png, .jpg; whole, at most 16.8 megapixels, at least a quarter of the model's input per side) or folders of them")
     .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`)
-    .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts');
+    .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts (and no 0/O calibration)')
+    .option('--uncalibrated', "CTC models: ignore the model's 0/O calibration by image size (metadata logitShift)");
   addBackendOptions(cmd).action(async (paths: string[], opts) => {
     await startBackend(opts);
     const modelDir = resolveModelDir(opts.modelDir);
     const { model, metadata } = await loadModel(modelDir);
     const head = getModelSpec(metadata.architecture).head;
     const textRules = decodingRules(metadata, head, Boolean(opts.greedy));
+    const logitShift = opts.uncalibrated ? undefined : logitShiftOf(metadata, head, Boolean(opts.greedy));
     const files = expandImagePaths(paths).map((file) => ({ file, label: '' }));
     // Every file is checked (PNG/JPEG, not too big or too small for the model, whole) before the
     // first answer, so a bad file stops the run by name before any output rather than midway.
     for (const { file } of files) checkImageFile(file, { input: metadata.input });
     let i = 0;
     for await (const batch of fileBatches(files, metadata.input)) {
-      const texts = await predictTexts(model, batch.xs, metadata.alphabet, head, textRules);
+      const calibration = logitShift ? { logitShift, sizes: batch.sizes! } : undefined; // fileBatches gives every size
+      const texts = await predictTexts(model, batch.xs, metadata.alphabet, head, textRules, calibration);
       batch.xs.dispose();
       for (const text of texts) console.log(`${files[i++].file}\t${text}`);
     }

@@ -29,6 +29,8 @@ export interface LabeledBatch {
   ys: tf.Tensor2D;
   texts: string[];
   indices: number[];
+  /** Each image's size on disk, before fitting to the input. */
+  sizes: { width: number; height: number }[];
 }
 
 /**
@@ -109,7 +111,7 @@ export class FolderDataset {
     const texts = indices.map((i) => this.texts[i]);
     const xs = pixelsToTensor(rgb, indices.length, height, width, this.options.input);
     const ys = tf.tensor2d(encodeLabels(texts, this.options.alphabet, texts[0].length), [indices.length, texts[0].length], 'int32');
-    return { xs, ys, texts, indices: [...indices] };
+    return { xs, ys, texts, indices: [...indices], sizes: indices.map(() => ({ width, height })) };
   }
 
   /**

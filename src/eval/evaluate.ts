@@ -3,6 +3,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TextRules } from '../models/ctc';
+import type { LogitShift, SourceSize } from '../models/logit-shift';
 import type { HeadKind } from '../models/types';
 import { scorePredictions, type EvaluationReport } from './metrics';
 import { predictTexts } from './predict';
@@ -13,6 +14,8 @@ export interface TextBatch {
   texts: string[];
   /** Other tensors of the batch (labels); disposed with it. */
   ys?: tf.Tensor;
+  /** Each image's size before it was fitted to the model input (needed by a calibrated model). */
+  sizes?: SourceSize[];
 }
 
 export interface EvaluateOptions {
@@ -20,6 +23,8 @@ export interface EvaluateOptions {
   head: HeadKind;
   /** CTC models: decode only texts that follow these rules (`textRulesOf(metadata)`); greedy when unset. */
   textRules?: TextRules;
+  /** CTC models: the 0/O calibration by image size (`logitShiftOf(metadata, head)`); batches must carry `sizes`. */
+  logitShift?: LogitShift;
   /** Called after each batch with the number of images read so far. */
   onProgress?: (done: number) => void;
 }
@@ -34,7 +39,12 @@ export async function evaluateModel(
   const predicted: string[] = [];
   for await (const batch of batches) {
     try {
-      predicted.push(...(await predictTexts(model, batch.xs, options.alphabet, options.head, options.textRules)));
+      const { logitShift } = options;
+      if (logitShift && !batch.sizes) {
+        throw new Error('a calibrated model (logitShift) needs the size of each image before fitting, and these batches carry none; give batches with sizes (fileBatches, freshBatches, the loader), or leave logitShift out');
+      }
+      const calibration = logitShift ? { logitShift, sizes: batch.sizes! } : undefined;
+      predicted.push(...(await predictTexts(model, batch.xs, options.alphabet, options.head, options.textRules, calibration)));
       actual.push(...batch.texts);
     } finally {
       batch.xs.dispose();

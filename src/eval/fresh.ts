@@ -107,7 +107,8 @@ export async function* freshBatches(options: FreshSetOptions): AsyncGenerator<Te
       const b = await stream.next();
       const keep = Math.min(left, b.batchSize);
       const pixels = b.pixels.subarray(0, keep * b.height * b.width * 3);
-      yield { xs: pixelsToTensor(pixels, keep, b.height, b.width, input), texts: b.texts.slice(0, keep) };
+      const sizes = Array.from({ length: keep }, () => ({ width: b.width, height: b.height }));
+      yield { xs: pixelsToTensor(pixels, keep, b.height, b.width, input), texts: b.texts.slice(0, keep), sizes };
     }
   } finally {
     await stream.close();

@@ -12,18 +12,19 @@ export async function* fileBatches(files: readonly LabeledFile[], input: InputSh
     const chunk = files.slice(i, i + batchSize);
     const images = await Promise.all(chunk.map((f) => decodeImageFile(f.file, { input })));
     // Decoded images may differ in size: convert each, then stack.
+    const sizes = images.map(({ width, height }) => ({ width, height }));
     const { height, width } = images[0];
     const same = images.every((im) => im.height === height && im.width === width);
     if (same) {
       const rgb = new Uint8Array(chunk.length * height * width * 3);
       images.forEach((im, k) => rgb.set(im.data, k * height * width * 3));
-      yield { xs: pixelsToTensor(rgb, chunk.length, height, width, input), texts: chunk.map((f) => f.label) };
+      yield { xs: pixelsToTensor(rgb, chunk.length, height, width, input), texts: chunk.map((f) => f.label), sizes };
     } else {
       const tf = await import('@tensorflow/tfjs');
       const parts = images.map((im) => pixelsToTensor(im.data, 1, im.height, im.width, input));
       const xs = tf.concat(parts) as typeof parts[0];
       parts.forEach((p) => p.dispose());
-      yield { xs, texts: chunk.map((f) => f.label) };
+      yield { xs, texts: chunk.map((f) => f.label), sizes };
     }
   }
 }

@@ -1,6 +1,7 @@
 export { scorePredictions, formatReport, formatConfusionPairs } from './metrics';
 export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
-export { predictTexts, decodingRules } from './predict';
+export { predictTexts, decodingRules, logitShiftOf } from './predict';
+export type { SizedLogitShift } from './predict';
 export { evaluateModel } from './evaluate';
 export { evaluateHeldOut, DEFAULT_EVALUATE_HELD_OUT_OPTIONS } from './held-out';
 export type { HeldOutEvaluation, EvaluateHeldOutOptions } from './held-out';
@@ -13,5 +14,7 @@ export { formatTextLength, freshBatches, freshTextLength, parseImageSize, traine
 export type { FreshLengthRequest, FreshSetOptions, ImageSize } from './fresh';
 export { evaluateMatrix, formatMatrixTable, loadMatrixReport, COMMON_CAPTCHA_SIZES, DEFAULT_MATRIX_OPTIONS } from './matrix';
 export type { MatrixCell, MatrixOptions, MatrixReport } from './matrix';
+export { calibrationTables, fitLogitShift, DEFAULT_CALIBRATION_OPTIONS } from './calibration';
+export type { CalibrationFit, CalibrationOptions, CalibrationTable } from './calibration';
 export { predictTextsEnsemble, decodeMeanProbabilities, memberProbabilities, shiftImages } from './ensemble';
 export type { EnsembleMember } from './ensemble';

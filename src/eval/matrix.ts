@@ -9,6 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { CaptchaVersion } from '../captcha';
 import type { ModelMetadata } from '../models/io';
 import type { TextRules } from '../models/ctc';
+import type { LogitShift } from '../models/logit-shift';
 import type { HeadKind } from '../models/types';
 import { evaluateModel } from './evaluate';
 import { freshBatches, trainedTextLength, type ImageSize } from './fresh';
@@ -70,6 +71,8 @@ export interface MatrixModel {
   metadata: ModelMetadata;
   head: HeadKind;
   textRules?: TextRules;
+  /** The 0/O calibration by image size, if it is read with one. */
+  logitShift?: LogitShift;
 }
 
 /** True when `predicted` differs from `actual` only by 0 <-> O swaps. */
@@ -91,7 +94,7 @@ export async function evaluateMatrix(
   report: MatrixReport,
   onCell?: (report: MatrixReport, cell: MatrixCell) => void,
 ): Promise<MatrixReport> {
-  const { model, metadata, head, textRules } = reader;
+  const { model, metadata, head, textRules, logitShift } = reader;
   const wanted = options.versions.flatMap((version) => options.sizes.map((size) => ({ version, ...size, count: options.count, seed: options.seed })));
   const cells = [...report.cells];
   for (const cell of wanted) {
@@ -106,7 +109,7 @@ export async function evaluateMatrix(
       length: trainedTextLength(metadata),
       captchaVersion: cell.version,
     });
-    const r = await evaluateModel(model, batches, { alphabet: metadata.alphabet, head, textRules });
+    const r = await evaluateModel(model, batches, { alphabet: metadata.alphabet, head, textRules, logitShift });
     const done: MatrixCell = {
       ...cell,
       wholeAccuracy: r.wholeAccuracy,

@@ -2,8 +2,8 @@
  * From model outputs to texts, for both kinds of heads, in batches with no tensor left behind.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { HeadKind, ModelMetadata, TextRules } from '../models';
-import { ctcGreedyDecode, ctcConstrainedDecode, textRulesOf } from '../models';
+import type { HeadKind, LogitShift, ModelMetadata, SourceSize, TextRules } from '../models';
+import { ctcGreedyDecode, ctcConstrainedDecode, shiftLogits, textRulesOf } from '../models';
 
 /**
  * How to decode a saved model's output: CTC models read texts like those they were trained on
@@ -14,10 +14,25 @@ export function decodingRules(metadata: ModelMetadata, head: HeadKind, greedy = 
 }
 
 /**
+ * The 0-against-O calibration a saved model's CTC output is read with (`metadata.logitShift`,
+ * written by `captcha-lab calibrate`), or undefined: per-position models, uncalibrated models, and
+ * `greedy` (the raw output) have none.
+ */
+export function logitShiftOf(metadata: ModelMetadata, head: HeadKind, greedy = false): LogitShift | undefined {
+  return head === 'ctc' && !greedy ? metadata.logitShift : undefined;
+}
+
+/** A calibration and the size each image of the batch had before it was fitted to the input. */
+export interface SizedLogitShift {
+  logitShift: LogitShift;
+  sizes: readonly SourceSize[];
+}
+
+/**
  * Reads a batch of images. Per-position models: argmax of each head. CTC models: the best path
  * whose text follows `textRules` (length range, distinct characters: those of the model's
  * training texts, see `textRulesOf`), or greedy decoding (collapse repeats, drop blanks) when it
- * is not given.
+ * is not given; with `calibration`, after shifting the logits by each image's original size.
  * @param xs float32 [B, H, W, C]
  */
 export async function predictTexts(
@@ -26,10 +41,16 @@ export async function predictTexts(
   alphabet: string,
   head: HeadKind,
   textRules?: TextRules,
+  calibration?: SizedLogitShift,
 ): Promise<string[]> {
   if (head === 'ctc') {
-    const logits = model.predict(xs) as tf.Tensor3D;
+    const raw = model.predict(xs) as tf.Tensor3D;
+    let logits = raw;
     try {
+      if (calibration) {
+        logits = shiftLogits(raw, calibration.logitShift, calibration.sizes, alphabet);
+        raw.dispose();
+      }
       const sequences = await (textRules ? ctcConstrainedDecode(logits, textRules) : ctcGreedyDecode(logits));
       return sequences.map((seq) => seq.map((k) => alphabet[k]).join(''));
     } finally {

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { TextRules } from './ctc';
+import { logitShiftProblem, type LogitShift } from './logit-shift';
 import { INPUT_FITS, isInputFit, type InputShape } from '../data/tensors';
 import { listModels } from './registry';
 import './seeded-dropout'; // registers the custom layer class for deserialisation
@@ -24,6 +25,8 @@ export interface ModelMetadata {
   minLength?: number;
   /** Every text it was trained on had distinct characters (the experiment's rule). */
   distinctCharacters?: boolean;
+  /** CTC models: the 0-against-O calibration by image size (`captcha-lab calibrate`), used when decoding. */
+  logitShift?: LogitShift;
   [key: string]: unknown;
 }
 
@@ -179,6 +182,13 @@ export function readModelMetadata(dir: string): ModelMetadata {
     throw new Error(
       `${path.join(dir, METADATA_JSON)} has input.fit '${String(input.fit)}', not one of ${INPUT_FITS.join(', ')}: ` +
         `a model of a newer captcha-lab (update it), or edited metadata (set input.fit to one of those, or remove it for stretch); ${restoreHint(dir)}`,
+    );
+  }
+  const shiftProblem = meta.logitShift === undefined ? null : logitShiftProblem(meta.logitShift, meta.alphabet);
+  if (shiftProblem) {
+    throw new Error(
+      `${path.join(dir, METADATA_JSON)} has a logitShift that cannot be used (${shiftProblem}): ` +
+        `fit it again with \`captcha-lab calibrate --model-dir ${dir}\`, or remove logitShift to read without calibration; ${restoreHint(dir)}`,
     );
   }
   const known = listModels().map((spec) => spec.name);
