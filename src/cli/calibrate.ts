@@ -7,10 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { writeFileAtomic } from '../files';
-import { calibrationTables, decodingRules, DEFAULT_CALIBRATION_OPTIONS, fitLogitShift, type CalibrationOptions } from '../eval';
-import { getModelSpec, loadModel } from '../models';
-import { addBackendOptions, parseIntArg, parseVersionListArg, pct, stageLogger, startBackend } from './common';
-import { resolveModelDir } from './evaluate';
+import { calibrationTables, DEFAULT_CALIBRATION_OPTIONS, fitLogitShift, type CalibrationOptions } from '../eval';
+import { addBackendOptions, parseIntArg, parseVersionListArg, pct, stageLogger } from './common';
+import { openModelReader } from './evaluate';
 
 export function register(program: Command): void {
   const d = DEFAULT_CALIBRATION_OPTIONS;
@@ -24,10 +23,8 @@ export function register(program: Command): void {
     .option('--dry-run', 'fit and print, but leave metadata.json as it is');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
-    const modelDir = resolveModelDir(opts.modelDir);
-    await startBackend(opts);
-    const { model, metadata } = await loadModel(modelDir);
-    const head = getModelSpec(metadata.architecture).head;
+    // the fit reads the raw output: no calibration the model already has
+    const { modelDir, model, metadata, head, textRules } = await openModelReader({ ...opts, uncalibrated: true });
     if (head !== 'ctc') throw new Error(`${metadata.architecture} reads one character per head, not CTC: calibrate works on CTC models (crnn, crnn-wide)`);
     const options: CalibrationOptions = {
       ...d,
@@ -35,7 +32,6 @@ export function register(program: Command): void {
       count: opts.count ?? d.count,
       seed: opts.seed ?? d.seed,
     };
-    const textRules = decodingRules(metadata, head);
     const sizes = options.widths.length * options.heights.length;
     log(`reading ${options.count} fresh CAPTCHAs of ${options.versions.length} versions at ${sizes} sizes (seed '${options.seed}') under ${options.grid.length} shifts`);
     const tables = await calibrationTables(model, metadata, textRules, options, (t) => {

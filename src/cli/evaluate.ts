@@ -10,6 +10,7 @@ import { fileBatches } from '../eval/image-batches';
 import { freshBatches, parseImageSize, type ImageSize } from '../eval/fresh';
 import { COMMON_CAPTCHA_SIZES } from '../eval/matrix';
 import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
+import type { BackendKind } from '../backend';
 import { getModelSpec, loadModel, type HeadKind, type LogitShift, type TextRules } from '../models';
 import { findRunRecord, type RunRecord } from '../train';
 import { checkModelFolder } from '../models/io';
@@ -34,6 +35,32 @@ export function resolveModelDir(dir: string | undefined): string {
   const chosen = dir ?? DEFAULT_MODEL_DIR;
   checkModelFolder(chosen);
   return chosen;
+}
+
+/** What a reading command asked for: the model folder and how to decode its output. */
+export interface ReaderRequest {
+  modelDir?: string;
+  /** CTC models: greedy decoding, any length and repeats (and no calibration). */
+  greedy?: boolean;
+  /** CTC models: ignore the model's 0/O calibration. */
+  uncalibrated?: boolean;
+  backend?: BackendKind;
+  gpu?: boolean;
+}
+
+/**
+ * What every command that reads images starts with: the model folder (checked), the backend,
+ * the model, and how its output is decoded (text rules, 0/O calibration).
+ */
+export async function openModelReader(request: ReaderRequest) {
+  const modelDir = resolveModelDir(request.modelDir);
+  await startBackend(request);
+  const { model, metadata } = await loadModel(modelDir);
+  const head = getModelSpec(metadata.architecture).head;
+  const greedy = head === 'ctc' && Boolean(request.greedy);
+  const textRules = decodingRules(metadata, head, greedy);
+  const logitShift = request.uncalibrated ? undefined : logitShiftOf(metadata, head, greedy);
+  return { modelDir, model, metadata, head, greedy, textRules, logitShift };
 }
 
 /** The run record beside a saved model, if any; a damaged one is named with the fix. */
@@ -140,14 +167,8 @@ export function register(program: Command): void {
     } else if (opts.split !== undefined) {
       throw new Error('--split chooses images of --data-dir; drop it with --fresh');
     }
-    const modelDir = resolveModelDir(opts.modelDir);
-    await startBackend(opts);
-    const { model, metadata } = await loadModel(modelDir);
-    const head = getModelSpec(metadata.architecture).head;
+    const { modelDir, model, metadata, head, greedy, textRules, logitShift } = await openModelReader(opts);
     const { alphabet, input } = metadata;
-    const greedy = head === 'ctc' && Boolean(opts.greedy);
-    const textRules = decodingRules(metadata, head, greedy);
-    const logitShift = opts.uncalibrated ? undefined : logitShiftOf(metadata, head, greedy);
     let batches: AsyncIterable<TextBatch>;
     let source: string;
     let images: EvaluatedImages;

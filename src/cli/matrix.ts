@@ -8,10 +8,9 @@ import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { CaptchaVersion } from '../captcha';
 import { writeFileAtomic } from '../files';
-import { decodingRules, logitShiftOf, DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, loadMatrixReport, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
-import { getModelSpec, loadModel } from '../models';
-import { addBackendOptions, parseIntArg, parseVersionListArg, pct, stageLogger, startBackend } from './common';
-import { createReportFolder, describeDecoding, resolveModelDir } from './evaluate';
+import { DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, loadMatrixReport, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
+import { addBackendOptions, parseIntArg, parseVersionListArg, pct, stageLogger } from './common';
+import { createReportFolder, describeDecoding, openModelReader } from './evaluate';
 
 /** A comma-separated list, each item parsed by `parse` (its error becomes commander's). */
 function listArg<T>(parse: (item: string) => T) {
@@ -68,12 +67,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json; a Markdown table is written beside it, .md)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
-    const modelDir = resolveModelDir(opts.modelDir);
-    await startBackend(opts);
-    const { model, metadata } = await loadModel(modelDir);
-    const head = getModelSpec(metadata.architecture).head;
-    const textRules = decodingRules(metadata, head, false);
-    const logitShift = opts.uncalibrated ? undefined : logitShiftOf(metadata, head);
+    const { modelDir, model, metadata, head, textRules, logitShift } = await openModelReader(opts);
     const decoding = describeDecoding(head, textRules, logitShift);
     const out: string = opts.out ?? path.join(modelDir, 'evaluation-matrix.json');
     const table = out.replace(/\.json$/i, '') + '.md';

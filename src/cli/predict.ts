@@ -3,10 +3,9 @@ import { Command } from 'commander';
 import { checkImageFile } from '../data/image-file';
 import { expandImagePaths } from '../data/labeled-files';
 import { fileBatches } from '../eval/image-batches';
-import { decodingRules, logitShiftOf, predictTexts } from '../eval';
-import { getModelSpec, loadModel } from '../models';
-import { addBackendOptions, startBackend } from './common';
-import { DEFAULT_MODEL_DIR, resolveModelDir } from './evaluate';
+import { predictTexts } from '../eval';
+import { addBackendOptions } from './common';
+import { DEFAULT_MODEL_DIR, openModelReader } from './evaluate';
 
 export function register(program: Command): void {
   const cmd = program
@@ -17,12 +16,7 @@ export function register(program: Command): void {
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts (and no 0/O calibration)')
     .option('--uncalibrated', "CTC models: ignore the model's 0/O calibration by image size (metadata logitShift)");
   addBackendOptions(cmd).action(async (paths: string[], opts) => {
-    await startBackend(opts);
-    const modelDir = resolveModelDir(opts.modelDir);
-    const { model, metadata } = await loadModel(modelDir);
-    const head = getModelSpec(metadata.architecture).head;
-    const textRules = decodingRules(metadata, head, Boolean(opts.greedy));
-    const logitShift = opts.uncalibrated ? undefined : logitShiftOf(metadata, head, Boolean(opts.greedy));
+    const { model, metadata, head, textRules, logitShift } = await openModelReader(opts);
     const files = expandImagePaths(paths).map((file) => ({ file, label: '' }));
     // Every file is checked (PNG/JPEG, not too big or too small for the model, whole) before the
     // first answer, so a bad file stops the run by name before any output rather than midway.

@@ -1,7 +1,7 @@
 /** `captcha-lab train`: every hyperparameter from flags or a JSON config. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSIONS } from '../captcha';
 import { INIT_SCHEMES } from '../models';
