@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { encode } from '../src/captcha';
 import { createCaptchaStream } from '../src/data';
-import { DEFAULT_MATRIX_OPTIONS, decodingRules, logitShiftOf, predictTexts, type TextBatch } from '../src/eval';
+import { batchCalibration, DEFAULT_MATRIX_OPTIONS, decodingRules, logitShiftOf, predictTexts, type TextBatch } from '../src/eval';
 import { fileBatches } from '../src/eval/image-batches';
 import { getModelSpec, loadModel } from '../src/models';
 import { pixelsToTensor } from '../src/data/tensors';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const textRules = decodingRules(metadata, head, false);
   const logitShift = logitShiftOf(metadata, head);
   // As predict reads files: with the model's 0/O calibration, when it has one.
-  const readBatch = (b: TextBatch) => predictTexts(model, b.xs, metadata.alphabet, head, textRules, logitShift && { logitShift, sizes: b.sizes! });
+  const readBatch = (b: TextBatch) => predictTexts(model, b.xs, metadata.alphabet, head, textRules, batchCalibration(logitShift, b));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'captcha-lab-bench-predict-'));
   try {
     const files = await writeCellImages(dir, count);

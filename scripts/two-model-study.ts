@@ -3,12 +3,13 @@
  * CAPTCHAs (fitted its own way), and where they disagree the text with the smaller summed CTC
  * loss under both models wins (their frames do not line up, so probabilities cannot be averaged).
  * Prints, per (version x size) cell: each model alone, the oracle (either right) and the
- * rescored pair. Use a seed no test set uses.
+ * rescored pair, each model with its text rules and without a 0/O calibration. Use a seed no test
+ * set uses.
  *
  *   node dist/scripts/two-model-study.js [--models models/pretrained,models/pretrained-mix] [--count 500] [--seed ensemble-study]
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MATRIX_OPTIONS, freshBatches, type TextBatch } from '../src/eval';
+import { DEFAULT_MATRIX_OPTIONS, freshBatches, trainedTextLength, type TextBatch } from '../src/eval';
 import { ctcConstrainedDecode, ctcLoss, loadModel, textRulesOf, textsToCtcLabels, type LoadedModel } from '../src/models';
 import { startBackend } from '../src/cli/common';
 
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     for (const size of DEFAULT_MATRIX_OPTIONS.sizes) {
       const cell = { images: 0, a: 0, b: 0, oracle: 0, rescored: 0 };
       const batchesOf = (m: LoadedModel) =>
-        freshBatches({ count: args.count, seed: args.seed, input: m.metadata.input, imageSize: size, alphabet, length: 4, captchaVersion: version })[Symbol.asyncIterator]();
+        freshBatches({ count: args.count, seed: args.seed, input: m.metadata.input, imageSize: size, alphabet, length: trainedTextLength(a.metadata), captchaVersion: version })[Symbol.asyncIterator]();
       const [ia, ib] = [batchesOf(a), batchesOf(b)];
       for (;;) {
         const [na, nb] = [await ia.next(), await ib.next()];

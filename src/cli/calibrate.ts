@@ -16,16 +16,20 @@ export function register(program: Command): void {
   const cmd = program
     .command('calibrate')
     .description("fit a CTC model's 0-against-O calibration by image size on fresh CAPTCHAs and save it in its metadata.json")
-    .option('--model-dir <dir>', 'saved CTC model (default models/pretrained)')
+    .option('--model-dir <dir>', 'saved CTC model whose metadata.json gets the fit (e.g. a copy of models/pretrained)')
     .option('--versions <list>', `lepture versions drawn (default ${d.versions.join(',')})`, parseVersionListArg('versions'))
     .option('--count <n>', `fresh images per version and size (default ${d.count}; sizes ${d.widths.join('/')} x ${d.heights.join('/')} px)`, parseIntArg('count', 1))
     .option('--seed <text>', `seed of the calibration images (default '${d.seed}': no training run or test set uses it)`)
-    .option('--dry-run', 'fit and print, but leave metadata.json as it is');
+    .option('--report-only', 'write the fit to calibration.json only, leaving metadata.json (and so every reading) as it is');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
+    // no default: a bare `calibrate` must not change the shipped model by accident
+    if (!opts.modelDir) throw new Error('calibrate needs --model-dir <folder>: the model whose metadata.json gets the fit (calibrate a copy of models/pretrained, not the shipped model itself)');
     // the fit reads the raw output: no calibration the model already has
     const { modelDir, model, metadata, head, textRules } = await openModelReader({ ...opts, uncalibrated: true });
     if (head !== 'ctc') throw new Error(`${metadata.architecture} reads one character per head, not CTC: calibrate works on CTC models (crnn, crnn-wide)`);
+    const missing = [d.raise, d.lower].filter((c) => !metadata.alphabet.includes(c));
+    if (missing.length) throw new Error(`the model's alphabet '${metadata.alphabet}' lacks ${missing.map((c) => `'${c}'`).join(' and ')}: there is no ${d.raise}/${d.lower} confusion to calibrate`);
     const options: CalibrationOptions = {
       ...d,
       versions: opts.versions ?? d.versions,
@@ -41,12 +45,19 @@ export function register(program: Command): void {
     const fit = fitLogitShift(tables, options);
     const { shifts, widths, heights } = fit.logitShift;
     log(`fitted shifts (${options.raise} against ${options.lower}): ${JSON.stringify(shifts)} at widths ${widths.join(', ')} and heights ${heights.join(', ')} px`);
-    log(`calibration images read right: ${pct(fit.uncalibratedCorrect / fit.images)} unshifted, ${pct(fit.correct / fit.images)} calibrated (${fit.images} images)`);
-    if (opts.dryRun) return;
+    log(
+      `calibration images read right: ${pct(fit.uncalibratedCorrect / fit.images)} unshifted, about ${pct(fit.correct / fit.images)} calibrated ` +
+        `(${fit.images} images; the calibrated figure is estimated on the same images, so test it on others: matrix --seed 31337)`,
+    );
+    const report = path.join(modelDir, 'calibration.json');
+    writeFileAtomic(report, JSON.stringify({ options, fit, tables }, null, 1));
+    if (opts.reportOnly) {
+      log(`fit written to ${report}; metadata.json left as it was (--report-only)`);
+      return;
+    }
     const metadataFile = path.join(modelDir, 'metadata.json');
     const saved = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
-    writeFileAtomic(path.join(modelDir, 'calibration.json'), JSON.stringify({ options, fit, tables }, null, 1));
     writeFileAtomic(metadataFile, `${JSON.stringify({ ...saved, logitShift: fit.logitShift }, null, 2)}\n`);
-    log(`saved in ${metadataFile} (logitShift; read without it: --uncalibrated) and ${path.join(modelDir, 'calibration.json')}`);
+    log(`saved in ${metadataFile} (logitShift; read without it: --uncalibrated) and ${report}`);
   });
 }

@@ -199,7 +199,7 @@ export function register(program: Command): void {
       }
     }
     const decoding = describeDecoding(head, textRules, logitShift);
-    const out = reportPath(opts.out, modelDir, reportFileName(images, greedy));
+    const out = reportPath(opts.out, modelDir, reportFileName(images, greedy, logitShift !== undefined));
     checkReportTarget(out, { model: modelDir, source, decoding });
     createReportFolder(out);
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { checkImageFile } from '../data/image-file';
 import { expandImagePaths } from '../data/labeled-files';
 import { fileBatches } from '../eval/image-batches';
-import { predictTexts } from '../eval';
+import { batchCalibration, predictTexts } from '../eval';
 import { addBackendOptions } from './common';
 import { DEFAULT_MODEL_DIR, openModelReader } from './evaluate';
 
@@ -23,8 +23,7 @@ export function register(program: Command): void {
     for (const { file } of files) checkImageFile(file, { input: metadata.input });
     let i = 0;
     for await (const batch of fileBatches(files, metadata.input)) {
-      const calibration = logitShift ? { logitShift, sizes: batch.sizes! } : undefined; // fileBatches gives every size
-      const texts = await predictTexts(model, batch.xs, metadata.alphabet, head, textRules, calibration);
+      const texts = await predictTexts(model, batch.xs, metadata.alphabet, head, textRules, batchCalibration(logitShift, batch));
       batch.xs.dispose();
       for (const text of texts) console.log(`${files[i++].file}\t${text}`);
     }

@@ -5,6 +5,7 @@
  *
  * Messages in:  {type:'files', indices}  -> writes `<i>.<ext>` for each, replies {type:'written', count}
  *               {type:'batch', k, start, size, variant?} -> replies {type:'batch', k, pixels, texts} (pixels transferred)
+ *               {type:'close'} -> closes its port after the requests before it, so the thread ends by itself
  * Errors are replied as {type:'error', message}.
  */
 import { parentPort, workerData } from 'worker_threads';
@@ -25,7 +26,8 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | { type: 'files'; indices: number[] }
-  | { type: 'batch'; k: number; start: number; size: number; variant?: BatchVariant };
+  | { type: 'batch'; k: number; start: number; size: number; variant?: BatchVariant }
+  | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'written'; count: number }
@@ -39,7 +41,9 @@ if (parentPort && init?.captchaLabGenerator) {
   const variants = new Map<string, ItemGenerator>();
   port.on('message', (msg: WorkerRequest) => {
     try {
-      if (msg.type === 'files') {
+      if (msg.type === 'close') {
+        port.close();
+      } else if (msg.type === 'files') {
         for (const i of msg.indices) writeItem(gen, i, init.out!, init.format!, init.quality!);
         port.postMessage({ type: 'written', count: msg.indices.length } satisfies WorkerReply);
       } else {

@@ -89,8 +89,12 @@ export async function calibrationTables(
           try {
             for (const [k, value] of options.grid.entries()) {
               const shifted = shiftLogits(logits, uniformShift(options, value), batch.sizes!, alphabet);
-              const paths = await (textRules ? ctcConstrainedDecode(shifted, textRules) : ctcGreedyDecode(shifted));
-              shifted.dispose();
+              let paths: number[][];
+              try {
+                paths = await (textRules ? ctcConstrainedDecode(shifted, textRules) : ctcGreedyDecode(shifted));
+              } finally {
+                shifted.dispose();
+              }
               paths.forEach((path, i) => {
                 if (path.map((c) => alphabet[c]).join('') === batch.texts[i]) table.correct[k]++;
               });
@@ -121,7 +125,10 @@ function correctAt(table: CalibrationTable, grid: readonly number[], value: numb
 
 export interface CalibrationFit {
   logitShift: LogitShift;
-  /** Images read right (interpolated on the grid) with the fitted shift, and with none. */
+  /**
+   * Images read right with the fitted shift (an estimate on the fit's own images: each size's
+   * count interpolated between the two shifts of the grid around its shift), and with none (exact).
+   */
   correct: number;
   uncalibratedCorrect: number;
   images: number;

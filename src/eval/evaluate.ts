@@ -6,7 +6,7 @@ import type { TextRules } from '../models/ctc';
 import type { LogitShift, SourceSize } from '../models/logit-shift';
 import type { HeadKind } from '../models/types';
 import { scorePredictions, type EvaluationReport } from './metrics';
-import { predictTexts } from './predict';
+import { batchCalibration, predictTexts } from './predict';
 
 export interface TextBatch {
   /** float32 [B, H, W, C] */
@@ -39,11 +39,7 @@ export async function evaluateModel(
   const predicted: string[] = [];
   for await (const batch of batches) {
     try {
-      const { logitShift } = options;
-      if (logitShift && !batch.sizes) {
-        throw new Error('a calibrated model (logitShift) needs the size of each image before fitting, and these batches carry none; give batches with sizes (fileBatches, freshBatches, the loader), or leave logitShift out');
-      }
-      const calibration = logitShift ? { logitShift, sizes: batch.sizes! } : undefined;
+      const calibration = batchCalibration(options.logitShift, batch);
       predicted.push(...(await predictTexts(model, batch.xs, options.alphabet, options.head, options.textRules, calibration)));
       actual.push(...batch.texts);
     } finally {

@@ -94,7 +94,9 @@ export interface FreshSetOptions {
 }
 
 export async function* freshBatches(options: FreshSetOptions): AsyncGenerator<TextBatch> {
-  const { count, seed, input, alphabet, length, captchaVersion, batchSize = 128, imageSize = input } = options;
+  const { count, seed, input, alphabet, length, captchaVersion, imageSize = input } = options;
+  // never more than asked for: items are seeded by their index, so the batch size changes no image
+  const batchSize = options.batchSize ?? Math.min(128, count);
   if (!Number.isInteger(count) || count <= 0) throw new Error(`fresh image count must be a positive integer, got ${count}`);
   const stream = createCaptchaStream({
     batchSize,

@@ -1,6 +1,6 @@
 export { scorePredictions, formatReport, formatConfusionPairs } from './metrics';
 export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
-export { predictTexts, decodingRules, logitShiftOf } from './predict';
+export { predictTexts, decodingRules, logitShiftOf, batchCalibration } from './predict';
 export type { SizedLogitShift } from './predict';
 export { evaluateModel } from './evaluate';
 export { evaluateHeldOut, DEFAULT_EVALUATE_HELD_OUT_OPTIONS } from './held-out';

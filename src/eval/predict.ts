@@ -29,6 +29,21 @@ export interface SizedLogitShift {
 }
 
 /**
+ * The calibration to read one batch with: `logitShift` and the batch's image sizes, or undefined
+ * without a shift. A batch that does not say its images' sizes cannot be calibrated: refused.
+ */
+export function batchCalibration(logitShift: LogitShift | undefined, batch: { sizes?: readonly SourceSize[] }): SizedLogitShift | undefined {
+  if (!logitShift) return undefined;
+  if (!batch.sizes) {
+    throw new Error(
+      'a calibrated model (logitShift) needs the size of each image before fitting, and this batch carries none; ' +
+        'give batches with sizes (fileBatches, freshBatches, the loader), or read without the calibration',
+    );
+  }
+  return { logitShift, sizes: batch.sizes };
+}
+
+/**
  * Reads a batch of images. Per-position models: argmax of each head. CTC models: the best path
  * whose text follows `textRules` (length range, distinct characters: those of the model's
  * training texts, see `textRulesOf`), or greedy decoding (collapse repeats, drop blanks) when it

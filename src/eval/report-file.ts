@@ -34,13 +34,13 @@ function folderPart(dir: string): string {
  * The default report file name: `evaluation-fresh-<n>-seed-<s>-v<version>-<length>ch[-<W>x<H>].json` or
  * `evaluation-<folder name>-<split>.json`, with `-greedy` for greedy CTC decoding.
  */
-export function reportFileName(images: EvaluatedImages, greedy: boolean): string {
+export function reportFileName(images: EvaluatedImages, greedy: boolean, calibrated = false): string {
   const what =
     images.kind === 'fresh'
       ? `fresh-${images.count}-seed-${safeChars(String(images.seed))}-v${safeChars(images.captchaVersion)}-${formatTextLength(images.length)}ch` +
         (images.size ? `-${images.size.width}x${images.size.height}` : '')
       : `${folderPart(images.dir)}-${images.split}`;
-  return `evaluation-${what}${greedy ? '-greedy' : ''}.json`;
+  return `evaluation-${what}${greedy ? '-greedy' : ''}${calibrated ? '-calibrated' : ''}.json`;
 }
 
 /** Describes a report for messages: its images and decoding. */

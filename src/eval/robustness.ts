@@ -166,7 +166,8 @@ export interface FreshViewsOptions {
 
 /**
  * {@link evaluateViews} of a loaded model on fresh CAPTCHAs like its training images (size,
- * alphabet, length from its metadata), decoded as `evaluate` decodes them.
+ * alphabet, length from its metadata), decoded with the model's text rules as `evaluate` decodes
+ * them, but without a 0/O calibration (`logitShift`): a moved copy is not an image of another size.
  */
 export async function evaluateViewsOnFresh(loaded: LoadedModel, options: FreshViewsOptions = {}): Promise<ViewAccuracy[]> {
   const { count = 2000, seed = 424242, views = DEFAULT_IMAGE_VIEWS, greedy = false, captchaVersion = '0.7.0' } = options;

@@ -188,7 +188,7 @@ export function readModelMetadata(dir: string): ModelMetadata {
   if (shiftProblem) {
     throw new Error(
       `${path.join(dir, METADATA_JSON)} has a logitShift that cannot be used (${shiftProblem}): ` +
-        `fit it again with \`captcha-lab calibrate --model-dir ${dir}\`, or remove logitShift to read without calibration; ${restoreHint(dir)}`,
+        `remove logitShift from it to read without calibration (then \`captcha-lab calibrate --model-dir ${dir}\` fits a new one); ${restoreHint(dir)}`,
     );
   }
   const known = listModels().map((spec) => spec.name);

@@ -55,6 +55,7 @@ export function shiftLogits(logits: tf.Tensor3D, shift: LogitShift, sizes: reado
   if (sizes.length !== batch) throw new Error(`shiftLogits: ${sizes.length} image sizes for a batch of ${batch}; give one size per image`);
   const raise = alphabet.indexOf(shift.raise);
   const lower = alphabet.indexOf(shift.lower);
+  if (raise < 0 || lower < 0) throw new Error(`shiftLogits: the alphabet '${alphabet}' lacks '${raise < 0 ? shift.raise : shift.lower}'; a shift only applies to a model that reads both characters`);
   const offsets = new Float32Array(batch * classes);
   sizes.forEach((size, b) => {
     const half = logitShiftAt(shift, size) / 2;

@@ -2,8 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildProgram } from '../../src/cli/main';
-import { calibrationTables, evaluateModel, fitLogitShift, freshBatches, type CalibrationTable } from '../../src/eval';
-import { loadModel, readModelMetadata, textRulesOf } from '../../src/models';
+import { batchCalibration, calibrationTables, evaluateModel, fitLogitShift, freshBatches, predictTexts, type CalibrationTable, type TextBatch } from '../../src/eval';
+import { loadModel, readModelMetadata, textRulesOf, type LogitShift } from '../../src/models';
 import { tempDir, useNativeBackend } from '../helpers';
 
 const SHIPPED = path.join(__dirname, '..', '..', '..', 'models', 'pretrained');
@@ -64,15 +64,40 @@ describe('0/O calibration by image size', function () {
     assert.throws(() => fitLogitShift([peakedTable(140, 60, 1)], { grid: [1, 2], ...PAIR }), /must hold 0/);
   });
 
-  it('counts, under the shift 0, exactly what evaluate reads without calibration', async () => {
+  it('counts, under the shift 0, what evaluate reads without calibration, and under large shifts no O (or no 0)', async () => {
     const { model, metadata } = await loadModel(SHIPPED);
     const rules = textRulesOf(metadata);
-    const options = { versions: ['0.2.2-pillow4' as const], widths: [140], heights: [80], count: 6, seed: 'calibration-test', grid: [-2, 0, 2], ...PAIR };
+    const count = 40;
+    const options = { versions: ['0.2.2-pillow4' as const], widths: [140], heights: [80], count, seed: 'calibration-test', grid: [-40, 0, 40], ...PAIR };
     const [table] = await calibrationTables(model, metadata, rules, options);
-    assert.equal(table.images, 6);
-    const batches = freshBatches({ count: 6, seed: 'calibration-test/0.2.2-pillow4/140x80', input: metadata.input, imageSize: { width: 140, height: 80 }, alphabet: metadata.alphabet, length: 4, captchaVersion: '0.2.2-pillow4' });
+    assert.equal(table.images, count);
+    const batches = freshBatches({ count, seed: 'calibration-test/0.2.2-pillow4/140x80', input: metadata.input, imageSize: { width: 140, height: 80 }, alphabet: metadata.alphabet, length: 4, captchaVersion: '0.2.2-pillow4' });
     const plain = await evaluateModel(model, batches, { alphabet: metadata.alphabet, head: 'ctc', textRules: rules });
-    assert.equal(table.correct[1], Math.round(plain.wholeAccuracy * 6));
+    assert.equal(table.correct[1], Math.round(plain.wholeAccuracy * count));
+    // +40 favours 0 so much that no O is read: every text holding an O is wrong (and -40 likewise for 0)
+    const withO = plain.actual.filter((t) => t.includes('O')).length;
+    const withZero = plain.actual.filter((t) => t.includes('0')).length;
+    assert.ok(withO > 0 && withZero > 0 && withO !== withZero, `the draw needs texts with O and with 0 (${withO}, ${withZero})`);
+    assert.ok(table.correct[2] <= count - withO, `+40: ${table.correct[2]} right, but ${withO} of ${count} texts hold an O`);
+    assert.ok(table.correct[0] <= count - withZero, `-40: ${table.correct[0]} right, but ${withZero} of ${count} texts hold a 0`);
+    model.dispose();
+  });
+
+  it("reads with the shift each image's own size asks for", async () => {
+    const { model, metadata } = await loadModel(SHIPPED);
+    const rules = textRulesOf(metadata);
+    const big = (value: number): LogitShift => ({ ...PAIR, widths: [140, 170], heights: [60, 80], shifts: [[value, value], [-value, -value]] });
+    const batches = freshBatches({ count: 60, seed: 'calibration-sizes', input: metadata.input, imageSize: { width: 150, height: 60 }, alphabet: metadata.alphabet, length: 4, captchaVersion: '0.7.1' });
+    const batch = (await batches.next()).value as TextBatch;
+    await batches.return(undefined);
+    // at 60 px high the shift is +40 (0 wins), at 80 px -40 (O wins): only the sizes differ
+    const at60 = await predictTexts(model, batch.xs, metadata.alphabet, 'ctc', rules, { logitShift: big(40), sizes: batch.sizes! });
+    const at80 = await predictTexts(model, batch.xs, metadata.alphabet, 'ctc', rules, { logitShift: big(40), sizes: batch.sizes!.map(() => ({ width: 150, height: 80 })) });
+    assert.ok(batch.texts.some((t) => t.includes('O')) && batch.texts.some((t) => t.includes('0')));
+    assert.ok(at60.every((t) => !t.includes('O')), at60.join(' '));
+    assert.ok(at80.every((t) => !t.includes('0')), at80.join(' '));
+    assert.throws(() => batchCalibration(big(1), {}), /needs the size of each image before fitting/);
+    batch.xs.dispose();
     model.dispose();
   });
 
@@ -91,6 +116,10 @@ describe('0/O calibration by image size', function () {
     const { dir, cleanup } = tempDir();
     try {
       const model = copyShipped(dir);
+      await assert.rejects(runCli(['calibrate', '--count', '1']), /calibrate needs --model-dir <folder>/);
+      await runCli(['calibrate', '--model-dir', model, '--count', '1', '--versions', '0.7.1', '--report-only']);
+      assert.equal(readModelMetadata(model).logitShift, undefined, '--report-only leaves metadata.json alone');
+      assert.ok(fs.existsSync(path.join(model, 'calibration.json')));
       await runCli(['calibrate', '--model-dir', model, '--count', '1', '--versions', '0.7.1']);
       const saved = readModelMetadata(model).logitShift!;
       assert.deepEqual(saved.widths, [140, 170]);
@@ -99,8 +128,8 @@ describe('0/O calibration by image size', function () {
       assert.equal(report.tables.length, 12);
       assert.deepEqual(report.fit.logitShift, saved);
 
-      const out = path.join(dir, 'fresh.json');
-      await runCli(['evaluate', '--model-dir', model, '--fresh', '4', '--seed', '5', '--out', out]);
+      await runCli(['evaluate', '--model-dir', model, '--fresh', '4', '--seed', '5']);
+      const out = path.join(model, 'evaluation-fresh-4-seed-5-v0.7.0-4ch-calibrated.json');
       assert.match(JSON.parse(fs.readFileSync(out, 'utf8')).decoding, /0\/O calibrated by image size \(shifts \[\[/);
       const plainOut = path.join(dir, 'fresh-plain.json');
       await runCli(['evaluate', '--model-dir', model, '--fresh', '4', '--seed', '5', '--uncalibrated', '--out', plainOut]);
@@ -116,7 +145,7 @@ describe('0/O calibration by image size', function () {
       const model = copyShipped(dir);
       const file = path.join(model, 'metadata.json');
       fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), logitShift: { raise: '0', lower: 'O', widths: [170, 140], heights: [60, 80], shifts: [[0, 0], [0, 0]] } }));
-      assert.throws(() => readModelMetadata(model), /logitShift that cannot be used \(widths must be two sizes in px, smaller first.*captcha-lab calibrate --model-dir/);
+      assert.throws(() => readModelMetadata(model), /logitShift that cannot be used \(widths must be two sizes in px, smaller first.*remove logitShift from it to read without calibration/);
     } finally {
       cleanup();
     }

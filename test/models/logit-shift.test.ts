@@ -32,6 +32,7 @@ describe('0/O logit shift by image size', () => {
       assert.equal(v[0][t].filter((x) => x !== 0).length, 2, 'no other class moves');
     }
     assert.throws(() => shiftLogits(logits, SHIFT, [{ width: 140, height: 60 }], ALPHABET), /1 image sizes for a batch of 2; give one size per image/);
+    assert.throws(() => shiftLogits(logits, SHIFT, [{ width: 140, height: 60 }, { width: 140, height: 60 }], '0123456789ABCDEFGHIJKLMN'), /lacks 'O'/);
     tf.dispose([logits, shifted]);
   });
 
