@@ -14,7 +14,7 @@ mkdir -p .dev/bundle .dev/gl
 [[ -f .dev/dawn.node.xz ]] || xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > .dev/dawn.node.xz
 # Without libglvnd the NVIDIA Vulkan ICD fails with "Could not get 'vkCreateInstance'".
 (cd .dev/gl && [[ -n "$(ls ./*.deb 2>/dev/null)" ]] || apt-get download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
-for s in webgpu-check bench-train bench-crnn; do
+for s in webgpu-check bench-train bench-crnn cpu-profile-summary; do
   # --main-fields=module,main keeps one copy of tfjs-core; the native packages are never loaded there.
   npx --yes esbuild@0.25.12 "dist/scripts/$s.js" --bundle --minify --platform=node --main-fields=module,main \
     --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu --external:canvas \
