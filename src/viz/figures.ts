@@ -498,3 +498,54 @@ export function matrixHeatmapFigure(cells: readonly MatrixFigureCell[], title = 
     },
   };
 }
+
+/** A matrix cell with its most frequent confusions, as the report keeps them (`confusionPairs`). */
+export interface LeanFigureCell extends MatrixFigureCell {
+  confusionPairs: ReadonlyArray<{ predicted: string; actual: string; count: number }>;
+}
+
+/**
+ * Which way the 0/O errors lean in each cell of a matrix: (O read as 0 - 0 read as O) / both,
+ * from -1 (every such error reads 0 as O) to +1 (every one reads O as 0); the label gives both
+ * counts. A report keeps each cell's 5 most frequent confusions, so a direction not among them
+ * counts as 0 (the label then says so). A lean that changes sign between versions at one size is
+ * why a correction by image size alone cannot remove it (docs/pretrained.md).
+ */
+export function zeroOLeanFigure(cells: readonly LeanFigureCell[], title = 'Which way the 0/O errors lean'): PlotlyFigure {
+  if (cells.length === 0) throw new Error('the matrix has no cells; run captcha-lab matrix first');
+  const versions = [...new Set(cells.map((c) => c.version))];
+  const sizes = [...new Set(cells.map((c) => `${c.width}x${c.height}`))];
+  const at = (v: string, s: string) => cells.find((c) => c.version === v && `${c.width}x${c.height}` === s);
+  const count = (c: LeanFigureCell, predicted: string, actual: string) => c.confusionPairs.find((p) => p.predicted === predicted && p.actual === actual)?.count;
+  const lean = (c: LeanFigureCell | undefined): { z: number | null; text: string } => {
+    if (!c) return { z: null, text: '' };
+    const [oAsZero, zeroAsO] = [count(c, '0', 'O'), count(c, 'O', '0')];
+    const total = (oAsZero ?? 0) + (zeroAsO ?? 0);
+    const shown = (n: number | undefined) => (n === undefined ? '≤5th' : String(n));
+    return { z: total === 0 ? 0 : ((oAsZero ?? 0) - (zeroAsO ?? 0)) / total, text: `O→0 ${shown(oAsZero)}<br>0→O ${shown(zeroAsO)}` };
+  };
+  const grid = versions.map((v) => sizes.map((s) => lean(at(v, s))));
+  return {
+    data: [
+      {
+        type: 'heatmap',
+        x: sizes,
+        y: versions.map((v) => `v${v}`),
+        z: grid.map((row) => row.map((g) => g.z)),
+        text: grid.map((row) => row.map((g) => g.text)),
+        texttemplate: '%{text}',
+        hovertemplate: '%{y} at %{x}: lean %{z:.2f}<extra></extra>',
+        colorscale: 'RdBu',
+        zmin: -1,
+        zmax: 1,
+        colorbar: { title: { text: 'O→0 (+) vs 0→O (−)' } },
+      },
+    ],
+    layout: {
+      title: { text: title },
+      height: 120 + 60 * versions.length,
+      xaxis: { title: { text: 'image size' }, type: 'category' },
+      yaxis: { title: { text: 'lepture version' }, type: 'category', autorange: 'reversed' },
+    },
+  };
+}

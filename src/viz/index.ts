@@ -11,6 +11,7 @@ export {
   viewAccuracyFigure,
   deadFractionFigure,
   matrixHeatmapFigure,
+  zeroOLeanFigure,
   HEAD_COLORS,
   DEFAULT_TRAINING_CURVES_OPTIONS,
   DEFAULT_CONFUSION_HEATMAP_OPTIONS,
@@ -34,6 +35,7 @@ export type {
   DeadFractionSeries,
   DeadFractionFigureOptions,
   MatrixFigureCell,
+  LeanFigureCell,
 } from './figures';
 export { renderGrid, gridLayout, sampleGridItems, predictionGridItems, misreadGridItems, DEFAULT_GRID_OPTIONS } from './grid';
 export type { GridItem, GridOptions, GridLayout, RgbImage } from './grid';

@@ -13,7 +13,7 @@ describe('src/viz exports', () => {
       'folderImageBytes', 'formatBatchProgress', 'formatEpochSummary', 'forwardPassRows', 'gridLayout', 'headAccuracyFigure',
       'historyTimePoints', 'lossFigure', 'matrixHeatmapFigure', 'misreadGridItems', 'modelRegistryRows', 'plateauExamples', 'plotlyBundle', 'plotlyCdnUrl', 'plotlyHtml',
       'pngBundle', 'pngSize', 'predictionGridItems', 'renderGrid', 'runTimePoints', 'sampleGridItems',
-      'settingsRows', 'tableBundle', 'tableCells', 'tableHtml', 'tableText', 'trainingCurvesFigure', 'tslabSink', 'viewAccuracyFigure',
+      'settingsRows', 'tableBundle', 'tableCells', 'tableHtml', 'tableText', 'trainingCurvesFigure', 'tslabSink', 'viewAccuracyFigure', 'zeroOLeanFigure',
     ]);
   });
 });

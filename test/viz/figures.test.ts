@@ -3,6 +3,7 @@ import {
   accuracyOverTimeFigure,
   deadFractionFigure,
   matrixHeatmapFigure,
+  zeroOLeanFigure,
   characterFrequencyFigure,
   viewAccuracyFigure,
   confusionHeatmapFigure,
@@ -180,5 +181,25 @@ describe('matrixHeatmapFigure', () => {
     assert.equal(trace.customdata[1][1], 'not evaluated');
     assert.equal(trace.zmin, 90);
     assert.throws(() => matrixHeatmapFigure([]), /the matrix has no cells; run captcha-lab matrix first/);
+  });
+});
+
+describe('zeroOLeanFigure', () => {
+  it('colours each cell by which way its 0/O errors go, and says when a direction was not kept', () => {
+    const pairs = (oAsZero: number | null, zeroAsO: number | null) =>
+      [
+        ...(oAsZero === null ? [] : [{ predicted: '0', actual: 'O', count: oAsZero }]),
+        ...(zeroAsO === null ? [] : [{ predicted: 'O', actual: '0', count: zeroAsO }]),
+        { predicted: 'B', actual: '8', count: 9 },
+      ];
+    const cell = (version: string, width: number, height: number, oAsZero: number | null, zeroAsO: number | null) =>
+      ({ version, width, height, wholeAccuracy: 0.97, errors: 50, zeroOErrors: 40, confusionPairs: pairs(oAsZero, zeroAsO) });
+    const fig = zeroOLeanFigure([cell('0.7.1', 160, 60, 30, 10), cell('0.7.1', 170, 80, 5, 15), cell('0.2.2', 160, 60, null, 8), cell('0.2.2', 170, 80, 0, 0)]);
+    const trace = fig.data[0] as unknown as { z: number[][]; text: string[][]; zmin: number; zmax: number };
+    assert.deepEqual(trace.z, [[0.5, -0.5], [-1, 0]]);
+    assert.equal(trace.text[0][0], 'O→0 30<br>0→O 10');
+    assert.equal(trace.text[1][0], 'O→0 ≤5th<br>0→O 8');
+    assert.deepEqual([trace.zmin, trace.zmax], [-1, 1]);
+    assert.throws(() => zeroOLeanFigure([]), /no cells/);
   });
 });
