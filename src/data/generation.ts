@@ -21,6 +21,7 @@ import {
   type Seed,
 } from '../captcha';
 import { writeFileAtomic } from '../files';
+import { GLYPH_CACHE_ENV, readCachedAtlas, writeCachedAtlas } from './glyph-cache';
 
 /** Bumped whenever the same options would give different pixels. Recorded in manifests. */
 export const GENERATOR_VERSION = 1;
@@ -40,7 +41,11 @@ export interface GeneratorSpec {
 export function createGeneratorSpec(seed: Seed, captcha: ImageCaptchaOptions = {}, text: RandomTextOptions = {}): GeneratorSpec {
   createRng(seed); // validates the seed
   const t = resolveTextOptions(text);
-  const generator = new ImageCaptcha({ ...captcha, alphabet: captcha.alphabet ?? t.alphabet });
+  const options = { ...captcha, alphabet: captcha.alphabet ?? t.alphabet };
+  // With CAPTCHA_LAB_GLYPH_CACHE, a cached atlas spares node-canvas and the font files (GPU machines).
+  const cacheDir = process.env[GLYPH_CACHE_ENV];
+  const cached = cacheDir ? readCachedAtlas(cacheDir, options) : undefined;
+  const generator = new ImageCaptcha({ ...options, glyphAtlas: cached });
   for (const c of t.chars) {
     if (!generator.alphabet.includes(c)) {
       throw new Error(`text alphabet '${t.alphabet}' has '${c}', which the captcha alphabet '${generator.options.alphabet}' lacks`);
@@ -48,6 +53,7 @@ export function createGeneratorSpec(seed: Seed, captcha: ImageCaptchaOptions = {
   }
   const atlas = generator.glyphAtlas();
   checkInk(atlas, t.chars);
+  if (cacheDir && !cached) writeCachedAtlas(cacheDir, options, atlas);
   return {
     seed,
     captcha: generator.options,
