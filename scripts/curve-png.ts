@@ -2,9 +2,10 @@
  * Renders the accuracy-versus-training-time curves of finished runs (run.json `curve`) to a PNG
  * for docs/pretrained.md, with the same plotly figure the notebooks show, drawn by headless Chromium.
  *
- *   node dist/scripts/curve-png.js [--out docs/accuracy-vs-time.png] [--title T] <label>=<run dir>[@<minutes>] ...
+ *   node dist/scripts/curve-png.js [--out docs/accuracy-vs-time.png] [--title T] [--y-min 0.9] <label>=<run dir>[@<minutes>] ...
  *   e.g. crnn=models/pretrained seed=models/seed-replication
  * `@<minutes>` starts a run's curve that late: a run fine-tuned from another starts where that one ended.
+ * `--y-min` starts the accuracy axis there (a fraction), to show runs that differ by tenths of a point.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -18,7 +19,10 @@ async function main(): Promise<void> {
   const out = outIndex >= 0 ? args.splice(outIndex, 2)[1] : path.join('docs', 'accuracy-vs-time.png');
   const titleIndex = args.indexOf('--title');
   const title = titleIndex >= 0 ? args.splice(titleIndex, 2)[1] : 'Whole-image accuracy on held-out images vs. training time (2 CPU cores)';
-  if (args.length === 0) throw new Error('usage: curve-png [--out file.png] [--title T] <label>=<run dir>[@<minutes>] ...');
+  const yMinIndex = args.indexOf('--y-min');
+  const yMin = yMinIndex >= 0 ? Number(args.splice(yMinIndex, 2)[1]) : 0;
+  if (!(yMin >= 0 && yMin < 1)) throw new Error(`--y-min must be a fraction from 0 to below 1 (e.g. 0.9), got ${args[yMinIndex]}`);
+  if (args.length === 0) throw new Error('usage: curve-png [--out file.png] [--title T] [--y-min F] <label>=<run dir>[@<minutes>] ...');
   const series = args.map((arg) => {
     const m = /^([^=]+)=(.+?)(?:@(\d+(?:\.\d+)?))?$/.exec(arg);
     if (!m) throw new Error(`'${arg}': pass <label>=<run dir>[@<start minutes>] of a trained run`);
@@ -31,6 +35,8 @@ async function main(): Promise<void> {
     return { name, points: offset === 0 ? [{ minutes: 0, wholeAccuracy: 0 }, ...points] : points };
   });
   const figure = accuracyOverTimeFigure(series, { title });
+  const yaxis = (figure.layout as { yaxis?: { range?: number[]; tickformat?: string } }).yaxis;
+  if (yaxis?.range && yMin > 0) Object.assign(yaxis, { range: [yMin, yaxis.range[1]], tickformat: '.1%' });
   const plotly = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
