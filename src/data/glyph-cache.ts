@@ -8,7 +8,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { expandAlphabet, resolveImageCaptchaOptions, type GlyphAtlas, type ImageCaptchaOptions } from '../captcha';
+import { expandAlphabet, resolveImageCaptchaOptions, type GlyphAtlas, type GlyphBitmap, type ImageCaptchaOptions } from '../captcha';
 import { writeFileAtomic } from '../files';
 
 /** The environment variable naming the cache folder. */
@@ -26,16 +26,8 @@ export function glyphCacheFile(dir: string, captcha: ImageCaptchaOptions): strin
   return path.join(dir, `atlas-${crypto.createHash('sha256').update(key).digest('hex').slice(0, 16)}.json`);
 }
 
-interface StoredGlyph {
-  boxWidth: number;
-  boxHeight: number;
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-  /** base64 of the coverage bytes */
-  coverage: string;
-}
+/** A glyph as stored: its coverage bytes in base64. */
+type StoredGlyph = Omit<GlyphBitmap, 'coverage'> & { coverage: string };
 
 /** The atlas cached for `captcha` in `dir`, or undefined when there is none; a damaged file is named with the fix. */
 export function readCachedAtlas(dir: string, captcha: ImageCaptchaOptions): GlyphAtlas | undefined {
