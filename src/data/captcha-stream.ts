@@ -8,6 +8,7 @@ import { Worker } from 'worker_threads';
 import { CAPTCHA_VERSIONS, createRng, deriveSeed, type CaptchaVersion, type ImageCaptchaOptions, type RandomTextOptions, type Seed } from '../captcha';
 import { createGeneratorSpec, generateBatch, ItemGenerator, variantGenerator, workerScript, type BatchVariant, type GeneratorSpec } from './generation';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
+import { stopWorker } from './worker-stop';
 import { withDefaults } from '../options';
 
 export interface CaptchaStreamOptions {
@@ -112,26 +113,6 @@ function checkNonNegInt(name: string, v: unknown, min: number): number {
  * await stream.close();
  * ```
  */
-/** How long a closing worker may take to finish the batches already asked of it before it is terminated. */
-const WORKER_CLOSE_MS = 3000;
-
-/**
- * Ends a generator worker by asking it to close its port, so that its thread ends by itself; it
- * is terminated only if it has not within WORKER_CLOSE_MS. Why not terminate() at once: Node 20
- * can abort the whole process (`NodePlatform::ForIsolate: Assertion failed`) when a worker is
- * terminated while V8 still compiles its code, as happened to streams opened and closed within
- * a second (the calibrate test).
- */
-async function stopWorker(worker: Worker): Promise<void> {
-  if (worker.threadId < 0) return; // already ended
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.postMessage({ type: 'close' } satisfies WorkerRequest);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), WORKER_CLOSE_MS)));
-  if ((await Promise.race([exited, late])) === 'late') await worker.terminate();
-  clearTimeout(timer);
-}
-
 export function createCaptchaStream(options: CaptchaStreamOptions = {}): CaptchaStream {
   const o = withDefaults(DEFAULT_CAPTCHA_STREAM_OPTIONS, options);
   const batchSize = checkNonNegInt('batchSize', o.batchSize, 1);

@@ -24,6 +24,7 @@ import { isIntactImage } from './image-file';
 import type { ImageHeader } from './image-format';
 import { LABELS_FILE } from './labels';
 import { withDefaults } from '../options';
+import { stopWorker } from './worker-stop';
 
 export interface WriteDatasetOptions {
   /** Dataset folder; created if missing. Must be empty, or hold a dataset made with the same options. */
@@ -245,7 +246,7 @@ async function runPool(init: WorkerInit, indices: number[], workers: number, onD
       ),
     );
   } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+    await Promise.all(pool.map((w) => stopWorker(w)));
   }
 }
 
