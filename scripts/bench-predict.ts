@@ -60,9 +60,12 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'captcha-lab-bench-predict-'));
   try {
     const files = await writeCellImages(dir, count);
-    // warm-up: the first call builds the kernels; its batch (64 real CAPTCHAs of every cell) is kept
-    // for timing the model alone (a blank batch would time the decoder's search for distinct texts instead)
-    const warm = await fileBatches(files.slice(0, 64).map((file) => ({ file, label: '' })), metadata.input).next();
+    // warm-up: the first call builds the kernels; its batch (64 real CAPTCHAs spread over every cell:
+    // files are written cell after cell) is kept for timing the model alone (a blank batch would time
+    // the decoder's search for distinct texts instead)
+    const step = Math.max(1, Math.floor(files.length / 64));
+    const spread = files.filter((_, i) => i % step === 0).slice(0, 64);
+    const warm = await fileBatches(spread.map((file) => ({ file, label: '' })), metadata.input).next();
     const ready = warm.value as TextBatch;
     await readBatch(ready);
 

@@ -20,8 +20,9 @@ async function main(): Promise<void> {
   const titleIndex = args.indexOf('--title');
   const title = titleIndex >= 0 ? args.splice(titleIndex, 2)[1] : 'Whole-image accuracy on held-out images vs. training time (2 CPU cores)';
   const yMinIndex = args.indexOf('--y-min');
-  const yMin = yMinIndex >= 0 ? Number(args.splice(yMinIndex, 2)[1]) : 0;
-  if (!(yMin >= 0 && yMin < 1)) throw new Error(`--y-min must be a fraction from 0 to below 1 (e.g. 0.9), got ${args[yMinIndex]}`);
+  const yMinText = yMinIndex >= 0 ? args.splice(yMinIndex, 2)[1] : '0';
+  const yMin = Number(yMinText);
+  if (!(yMin >= 0 && yMin < 1)) throw new Error(`--y-min must be a fraction from 0 to below 1 (e.g. 0.9), got '${yMinText}'`);
   if (args.length === 0) throw new Error('usage: curve-png [--out file.png] [--title T] [--y-min F] <label>=<run dir>[@<minutes>] ...');
   const series = args.map((arg) => {
     const m = /^([^=]+)=(.+?)(?:@(\d+(?:\.\d+)?))?$/.exec(arg);

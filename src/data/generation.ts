@@ -43,9 +43,10 @@ export function createGeneratorSpec(seed: Seed, captcha: ImageCaptchaOptions = {
   const t = resolveTextOptions(text);
   const options = { ...captcha, alphabet: captcha.alphabet ?? t.alphabet };
   // With CAPTCHA_LAB_GLYPH_CACHE, a cached atlas spares node-canvas and the font files (GPU machines).
-  const cacheDir = process.env[GLYPH_CACHE_ENV];
+  // (An atlas the caller gives wins; the cache is neither read nor written then.)
+  const cacheDir = captcha.glyphAtlas ? undefined : process.env[GLYPH_CACHE_ENV];
   const cached = cacheDir ? readCachedAtlas(cacheDir, options) : undefined;
-  const generator = new ImageCaptcha({ ...options, glyphAtlas: cached });
+  const generator = new ImageCaptcha({ ...options, glyphAtlas: captcha.glyphAtlas ?? cached });
   for (const c of t.chars) {
     if (!generator.alphabet.includes(c)) {
       throw new Error(`text alphabet '${t.alphabet}' has '${c}', which the captcha alphabet '${generator.options.alphabet}' lacks`);

@@ -3,7 +3,9 @@
  * GPU machine has no node-canvas and no fonts, but the atlas (the only thing canvas draws for a
  * stream) can be rendered here and carried there. Opt-in: `CAPTCHA_LAB_GLYPH_CACHE=<folder>`.
  * With it, a generator whose atlas is in the folder reads it (no canvas, no font file); one that
- * is not renders it as usual and saves it there.
+ * is not renders it as usual and saves it there. Each file records the sha256 of its font files:
+ * where a font file is present and differs (another version at the same path), the atlas is
+ * rendered again; only where it is absent (the GPU machine) is the cache taken on trust.
  */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -29,12 +31,32 @@ export function glyphCacheFile(dir: string, captcha: ImageCaptchaOptions): strin
 /** A glyph as stored: its coverage bytes in base64. */
 type StoredGlyph = Omit<GlyphBitmap, 'coverage'> & { coverage: string };
 
-/** The atlas cached for `captcha` in `dir`, or undefined when there is none; a damaged file is named with the fix. */
+/** sha256 of each font file that exists here, by path. */
+function fontDigests(atlas: { faces: ReadonlyArray<{ font: string }> }): Record<string, string> {
+  const digests: Record<string, string> = {};
+  for (const font of new Set(atlas.faces.map((f) => f.font))) {
+    if (fs.existsSync(font)) digests[font] = crypto.createHash('sha256').update(fs.readFileSync(font)).digest('hex');
+  }
+  return digests;
+}
+
+/**
+ * The atlas cached for `captcha` in `dir`, or undefined when there is none or when a font file
+ * present here differs from the one it was rendered from; a damaged file is named with the fix.
+ */
 export function readCachedAtlas(dir: string, captcha: ImageCaptchaOptions): GlyphAtlas | undefined {
   const file = glyphCacheFile(dir, captcha);
   if (!fs.existsSync(file)) return undefined;
+  let stored: { fonts?: Record<string, string>; faces: Array<{ font: string; size: number; glyphs: Record<string, StoredGlyph> }> };
   try {
-    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { faces: Array<{ font: string; size: number; glyphs: Record<string, StoredGlyph> }> };
+    stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!Array.isArray(stored?.faces)) throw new Error('no faces');
+  } catch (err) {
+    throw new Error(`glyph cache file '${file}' is damaged (${(err as Error).message}); delete it, and it is rendered again where node-canvas is installed`);
+  }
+  const here = fontDigests(stored);
+  if (Object.entries(here).some(([font, digest]) => stored.fonts?.[font] !== digest)) return undefined;
+  try {
     return {
       faces: stored.faces.map((face) => ({
         font: face.font,
@@ -58,6 +80,6 @@ export function writeCachedAtlas(dir: string, captcha: ImageCaptchaOptions, atla
     size: face.size,
     glyphs: Object.fromEntries(Object.entries(face.glyphs).map(([c, g]) => [c, { ...g, coverage: Buffer.from(g.coverage).toString('base64') }])),
   }));
-  writeFileAtomic(file, JSON.stringify({ faces }));
+  writeFileAtomic(file, JSON.stringify({ fonts: fontDigests(atlas), faces }));
   return file;
 }

@@ -36,8 +36,15 @@ describe('glyph atlas cache (CAPTCHA_LAB_GLYPH_CACHE)', function () {
       assert.equal(glyphCacheFile(dir, { alphabet: '0BA' }), file);
       assert.notEqual(glyphCacheFile(dir, { alphabet: 'AB0', version: '0.2.2' }), file, "0.2.2's bigger fonts are another atlas");
       assert.notEqual(glyphCacheFile(dir, { alphabet: 'AB01' }), file);
+      // a font file that differs from the one the atlas was drawn with: drawn again
+      const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+      assert.equal(Object.keys(stored.fonts).length, 1, 'the font file is recorded by its sha256');
+      fs.writeFileSync(file, JSON.stringify({ ...stored, fonts: { [Object.keys(stored.fonts)[0]]: 'another' } }));
+      assert.equal(readCachedAtlas(dir, { alphabet: 'AB0' }), undefined);
       fs.writeFileSync(file, '{"faces": [');
       assert.throws(() => readCachedAtlas(dir, { alphabet: 'AB0' }), /is damaged .*delete it/);
+      fs.writeFileSync(file, '{"fonts": {}}');
+      assert.throws(() => readCachedAtlas(dir, { alphabet: 'AB0' }), /is damaged \(no faces\)/);
     } finally {
       cleanup();
     }
@@ -50,6 +57,12 @@ describe('glyph atlas cache (CAPTCHA_LAB_GLYPH_CACHE)', function () {
       process.env[GLYPH_CACHE_ENV] = dir;
       assert.equal(await firstBatchDigest('0.7.1'), expected['0.7.1'], 'rendered and cached');
       assert.equal(await firstBatchDigest('0.2.2'), expected['0.2.2']);
+      assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length, 2);
+      // an atlas the caller gives wins: the cache is neither read nor written
+      const own = new ImageCaptcha({ alphabet: 'XY' }).glyphAtlas();
+      const stream = createCaptchaStream({ batchSize: 1, seed: 1, workers: 0, text: { alphabet: 'XY', length: 2 }, captcha: { alphabet: 'XY', glyphAtlas: own } });
+      await stream.next();
+      await stream.close();
       assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length, 2);
       // a child process in which require('canvas') fails, as on the GPU machine
       const block = path.join(dir, 'block-canvas.js');
