@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MATRIX_OPTIONS, freshBatches, trainedTextLength, type TextBatch } from '../src/eval';
-import { ctcConstrainedDecode, ctcLoss, loadModel, textRulesOf, textsToCtcLabels, type LoadedModel } from '../src/models';
+import { ctcConstrainedDecode, ctcIndicesToText, ctcLoss, loadModel, textRulesOf, textsToCtcLabels, type LoadedModel } from '../src/models';
 import { startBackend } from '../src/cli/common';
 
 function parseArgs(argv: string[]): { models: [string, string]; count: number; seed: string } {
@@ -30,7 +30,7 @@ async function read(loaded: LoadedModel, batch: TextBatch) {
   const logits = loaded.model.predict(batch.xs) as tf.Tensor3D;
   const rules = textRulesOf(loaded.metadata);
   const { alphabet } = loaded.metadata;
-  const texts = (await ctcConstrainedDecode(logits, rules!)).map((p) => p.map((k) => alphabet[k]).join(''));
+  const texts = ctcIndicesToText(await ctcConstrainedDecode(logits, rules!), alphabet);
   const loss = async (candidates: string[]) => {
     const l = ctcLoss(textsToCtcLabels(candidates, alphabet), logits);
     const values = Array.from(await l.data());

@@ -5,9 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CaptchaVersion } from '../captcha';
-import { ctcConstrainedDecode, ctcGreedyDecode, type TextRules } from '../models/ctc';
+import { ctcConstrainedDecode, ctcGreedyDecode, ctcIndicesToText, type TextRules } from '../models/ctc';
 import type { ModelMetadata } from '../models/io';
-import { logitShiftAt, shiftLogits, type LogitShift } from '../models/logit-shift';
+import { logitShiftAt, shiftLogitPair, type LogitShift } from '../models/logit-shift';
 import { freshBatches, trainedTextLength } from './fresh';
 
 export interface CalibrationOptions {
@@ -51,11 +51,6 @@ export interface CalibrationTable {
   correct: number[];
 }
 
-/** One shift for every image: the same value at all four corners. */
-function uniformShift(options: Pick<CalibrationOptions, 'raise' | 'lower'>, value: number): LogitShift {
-  return { raise: options.raise, lower: options.lower, widths: [1, 1], heights: [1, 1], shifts: [[value, value], [value, value]] };
-}
-
 /**
  * Reads `options.count` fresh images of every version at every size with `model` and counts,
  * per size, the images read right under each shift of `options.grid` (decoded with `textRules`,
@@ -88,15 +83,16 @@ export async function calibrationTables(
           batch.xs.dispose();
           try {
             for (const [k, value] of options.grid.entries()) {
-              const shifted = shiftLogits(logits, uniformShift(options, value), batch.sizes!, alphabet);
+              // every image of a table has the same size: one shift for the whole batch
+              const shifted = shiftLogitPair(logits, options, batch.texts.map(() => value), alphabet);
               let paths: number[][];
               try {
                 paths = await (textRules ? ctcConstrainedDecode(shifted, textRules) : ctcGreedyDecode(shifted));
               } finally {
                 shifted.dispose();
               }
-              paths.forEach((path, i) => {
-                if (path.map((c) => alphabet[c]).join('') === batch.texts[i]) table.correct[k]++;
+              ctcIndicesToText(paths, alphabet).forEach((text, i) => {
+                if (text === batch.texts[i]) table.correct[k]++;
               });
             }
           } finally {

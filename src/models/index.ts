@@ -11,7 +11,7 @@ export { summarizeModel, formatSummary } from './summary';
 export type { ModelSummary, LayerSummaryRow } from './summary';
 export { saveModel, loadModel, readModelMetadata, textRulesOf } from './io';
 export type { ModelMetadata, LoadedModel } from './io';
-export { logitShiftAt, logitShiftProblem, shiftLogits } from './logit-shift';
+export { logitShiftAt, logitShiftProblem, shiftLogitPair, shiftLogits } from './logit-shift';
 export type { LogitShift, SourceSize } from './logit-shift';
 export {
   ctcLoss, ctcGreedyDecode, ctcConstrainedDecode, ctcIndicesToText, encodeCtcLabels, readCtcLabels, textsToCtcLabels, DEFAULT_CTC_LOSS_OPTIONS,

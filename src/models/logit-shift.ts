@@ -47,22 +47,32 @@ export function logitShiftAt(shift: LogitShift, size: SourceSize): number {
 }
 
 /**
- * `logits` [B, T, C] with each example's shift applied (`sizes[b]`: its image's size before
- * fitting). The alphabet's index k is class k (the blank is last).
+ * `logits` [B, T, C] with `amounts[b] / 2` added to the `pair.raise` logit of example b and
+ * subtracted from its `pair.lower` logit, in every frame. The alphabet's index k is class k (the
+ * blank is last).
  */
-export function shiftLogits(logits: tf.Tensor3D, shift: LogitShift, sizes: readonly SourceSize[], alphabet: string): tf.Tensor3D {
+export function shiftLogitPair(logits: tf.Tensor3D, pair: Pick<LogitShift, 'raise' | 'lower'>, amounts: readonly number[], alphabet: string): tf.Tensor3D {
   const [batch, , classes] = logits.shape;
-  if (sizes.length !== batch) throw new Error(`shiftLogits: ${sizes.length} image sizes for a batch of ${batch}; give one size per image`);
-  const raise = alphabet.indexOf(shift.raise);
-  const lower = alphabet.indexOf(shift.lower);
-  if (raise < 0 || lower < 0) throw new Error(`shiftLogits: the alphabet '${alphabet}' lacks '${raise < 0 ? shift.raise : shift.lower}'; a shift only applies to a model that reads both characters`);
+  if (amounts.length !== batch) throw new Error(`shiftLogitPair: ${amounts.length} shift amounts for a batch of ${batch}; give one amount per example`);
+  const raise = alphabet.indexOf(pair.raise);
+  const lower = alphabet.indexOf(pair.lower);
+  if (raise < 0 || lower < 0) throw new Error(`shiftLogits: the alphabet '${alphabet}' lacks '${raise < 0 ? pair.raise : pair.lower}'; a shift only applies to a model that reads both characters`);
   const offsets = new Float32Array(batch * classes);
-  sizes.forEach((size, b) => {
-    const half = logitShiftAt(shift, size) / 2;
-    offsets[b * classes + raise] += half;
-    offsets[b * classes + lower] -= half;
+  amounts.forEach((amount, b) => {
+    offsets[b * classes + raise] += amount / 2;
+    offsets[b * classes + lower] -= amount / 2;
   });
   return tf.tidy(() => tf.add(logits, tf.tensor3d(offsets, [batch, 1, classes])));
+}
+
+/**
+ * `logits` [B, T, C] with each example's shift applied (`sizes[b]`: its image's size before
+ * fitting; see {@link shiftLogitPair}).
+ */
+export function shiftLogits(logits: tf.Tensor3D, shift: LogitShift, sizes: readonly SourceSize[], alphabet: string): tf.Tensor3D {
+  const batch = logits.shape[0];
+  if (sizes.length !== batch) throw new Error(`shiftLogits: ${sizes.length} image sizes for a batch of ${batch}; give one size per image`);
+  return shiftLogitPair(logits, shift, sizes.map((size) => logitShiftAt(shift, size)), alphabet);
 }
 
 const isPair = (v: unknown, ok: (x: unknown) => boolean): boolean => Array.isArray(v) && v.length === 2 && v.every(ok);
