@@ -462,17 +462,36 @@ export interface MatrixFigureCell {
 }
 
 /**
+ * The cells of a matrix laid out as a heatmap's rows (versions, in order of appearance) and
+ * columns (sizes): `rows[v][s]` is the cell, or undefined where it was not evaluated.
+ */
+function versionSizeGrid<C extends MatrixFigureCell>(cells: readonly C[]): { versions: string[]; sizes: string[]; rows: Array<Array<C | undefined>> } {
+  if (cells.length === 0) throw new Error('the matrix has no cells; run captcha-lab matrix first');
+  const versions = [...new Set(cells.map((c) => c.version))];
+  const sizes = [...new Set(cells.map((c) => `${c.width}x${c.height}`))];
+  const rows = versions.map((v) => sizes.map((s) => cells.find((c) => c.version === v && `${c.width}x${c.height}` === s)));
+  return { versions, sizes, rows };
+}
+
+/** The layout of a version x size heatmap. */
+function versionSizeLayout(title: string, versions: readonly string[], xTitle: string): PlotlyFigure['layout'] {
+  return {
+    title: { text: title },
+    height: 120 + 60 * versions.length,
+    xaxis: { title: { text: xTitle }, type: 'category' },
+    yaxis: { title: { text: 'lepture version' }, type: 'category', autorange: 'reversed' },
+  };
+}
+
+/**
  * The evaluation matrix as a heatmap: a row per lepture version, a column per image size, the
  * colour and label the whole-image accuracy; hover shows the errors and how many are only 0/O.
  */
 export function matrixHeatmapFigure(cells: readonly MatrixFigureCell[], title = 'Whole-image accuracy by lepture version and image size'): PlotlyFigure {
-  if (cells.length === 0) throw new Error('the matrix has no cells; run captcha-lab matrix first');
-  const versions = [...new Set(cells.map((c) => c.version))];
-  const sizes = [...new Set(cells.map((c) => `${c.width}x${c.height}`))];
-  const at = (v: string, s: string) => cells.find((c) => c.version === v && `${c.width}x${c.height}` === s);
-  const z = versions.map((v) => sizes.map((s) => (at(v, s) ? 100 * at(v, s)!.wholeAccuracy : null)));
-  const text = versions.map((v) => sizes.map((s) => (at(v, s) ? `${(100 * at(v, s)!.wholeAccuracy).toFixed(2)}%` : '')));
-  const hover = versions.map((v) => sizes.map((s) => (at(v, s) ? `${at(v, s)!.errors} errors, ${at(v, s)!.zeroOErrors} only 0/O` : 'not evaluated')));
+  const { versions, sizes, rows } = versionSizeGrid(cells);
+  const z = rows.map((row) => row.map((c) => (c ? 100 * c.wholeAccuracy : null)));
+  const text = rows.map((row) => row.map((c) => (c ? `${(100 * c.wholeAccuracy).toFixed(2)}%` : '')));
+  const hover = rows.map((row) => row.map((c) => (c ? `${c.errors} errors, ${c.zeroOErrors} only 0/O` : 'not evaluated')));
   return {
     data: [
       {
@@ -490,12 +509,7 @@ export function matrixHeatmapFigure(cells: readonly MatrixFigureCell[], title = 
         colorbar: { title: { text: 'whole %' } },
       },
     ],
-    layout: {
-      title: { text: title },
-      height: 120 + 60 * versions.length,
-      xaxis: { title: { text: 'image size (fitted to the model input)' }, type: 'category' },
-      yaxis: { title: { text: 'lepture version' }, type: 'category', autorange: 'reversed' },
-    },
+    layout: versionSizeLayout(title, versions, 'image size (fitted to the model input)'),
   };
 }
 
@@ -512,10 +526,7 @@ export interface LeanFigureCell extends MatrixFigureCell {
  * why a correction by image size alone cannot remove it (docs/pretrained.md).
  */
 export function zeroOLeanFigure(cells: readonly LeanFigureCell[], title = 'Which way the 0/O errors lean'): PlotlyFigure {
-  if (cells.length === 0) throw new Error('the matrix has no cells; run captcha-lab matrix first');
-  const versions = [...new Set(cells.map((c) => c.version))];
-  const sizes = [...new Set(cells.map((c) => `${c.width}x${c.height}`))];
-  const at = (v: string, s: string) => cells.find((c) => c.version === v && `${c.width}x${c.height}` === s);
+  const { versions, sizes, rows } = versionSizeGrid(cells);
   const count = (c: LeanFigureCell, predicted: string, actual: string) => c.confusionPairs.find((p) => p.predicted === predicted && p.actual === actual)?.count;
   const lean = (c: LeanFigureCell | undefined): { z: number | null; text: string } => {
     if (!c) return { z: null, text: '' };
@@ -524,7 +535,7 @@ export function zeroOLeanFigure(cells: readonly LeanFigureCell[], title = 'Which
     const shown = (n: number | undefined) => (n === undefined ? '≤5th' : String(n));
     return { z: total === 0 ? 0 : ((oAsZero ?? 0) - (zeroAsO ?? 0)) / total, text: `O→0 ${shown(oAsZero)}<br>0→O ${shown(zeroAsO)}` };
   };
-  const grid = versions.map((v) => sizes.map((s) => lean(at(v, s))));
+  const grid = rows.map((row) => row.map(lean));
   return {
     data: [
       {
@@ -541,11 +552,6 @@ export function zeroOLeanFigure(cells: readonly LeanFigureCell[], title = 'Which
         colorbar: { title: { text: 'O→0 (+) vs 0→O (−)' } },
       },
     ],
-    layout: {
-      title: { text: title },
-      height: 120 + 60 * versions.length,
-      xaxis: { title: { text: 'image size' }, type: 'category' },
-      yaxis: { title: { text: 'lepture version' }, type: 'category', autorange: 'reversed' },
-    },
+    layout: versionSizeLayout(title, versions, 'image size'),
   };
 }
