@@ -35,9 +35,7 @@ async function main(): Promise<void> {
     const points = run.curve.map((p) => ({ ...p, minutes: p.minutes + offset }));
     return { name, points: offset === 0 ? [{ minutes: 0, wholeAccuracy: 0 }, ...points] : points };
   });
-  const figure = accuracyOverTimeFigure(series, { title });
-  const yaxis = (figure.layout as { yaxis?: { range?: number[]; tickformat?: string } }).yaxis;
-  if (yaxis?.range && yMin > 0) Object.assign(yaxis, { range: [yMin, yaxis.range[1]], tickformat: '.1%' });
+  const figure = accuracyOverTimeFigure(series, { title, yMin });
   const plotly = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -269,11 +269,14 @@ export interface AccuracyOverTimeOptions {
   title?: string;
   /** Figure height in pixels. @default 380 */
   height?: number;
+  /** Where the accuracy axis starts (a fraction), to show runs that differ by tenths of a point. @default 0 */
+  yMin?: number;
 }
 
 export const DEFAULT_ACCURACY_OVER_TIME_OPTIONS: Required<AccuracyOverTimeOptions> = {
   title: 'Whole-image accuracy over training time',
   height: 380,
+  yMin: 0,
 };
 
 /**
@@ -291,26 +294,28 @@ export function accuracyOverTimeFigure(series: readonly TimeSeries[] | readonly 
   return linesFigure(
     list.map((s) => ({ name: s.name, x: s.points.map((p) => p.minutes), y: s.points.map((p) => p.wholeAccuracy) })),
     opts,
-    { x: 'training time (minutes)', y: 'whole-image accuracy', yMax: 1 },
+    { x: 'training time (minutes)', y: 'whole-image accuracy', yMin: opts.yMin, yMax: 1 },
   );
 }
 
 /**
  * One lines+markers trace per named series against an x axis from 0 and a percentage y axis from
- * 0 to `yMax` (the shared body of the accuracy-over-time and dead-fraction figures).
+ * `yMin` (0 unless given; tenths of a percent shown when above 0) to `yMax` (the shared body of
+ * the accuracy-over-time and dead-fraction figures).
  */
 function linesFigure(
   lines: readonly { name: string; x: number[]; y: number[] }[],
   opts: { title: string; height: number },
-  axes: { x: string; y: string; yMax: number },
+  axes: { x: string; y: string; yMin?: number; yMax: number },
 ): PlotlyFigure {
+  const yMin = axes.yMin ?? 0;
   return {
     data: lines.map((line) => ({ type: 'scatter', mode: 'lines+markers', name: line.name, x: line.x, y: line.y })),
     layout: {
       title: { text: opts.title },
       height: opts.height,
       xaxis: { title: { text: axes.x }, rangemode: 'tozero' },
-      yaxis: { title: { text: axes.y }, range: [0, axes.yMax], tickformat: '.0%' },
+      yaxis: { title: { text: axes.y }, range: [yMin, axes.yMax], tickformat: yMin > 0 ? '.1%' : '.0%' },
     },
   };
 }

@@ -203,3 +203,13 @@ describe('zeroOLeanFigure', () => {
     assert.throws(() => zeroOLeanFigure([]), /no cells/);
   });
 });
+
+describe('accuracyOverTimeFigure yMin', () => {
+  it('starts the accuracy axis at yMin, with tenths of a percent, and at 0 by default', () => {
+    const points = [{ minutes: 0, wholeAccuracy: 0.95 }, { minutes: 5, wholeAccuracy: 0.97 }];
+    const axis = (fig: { layout: Record<string, unknown> }) => fig.layout.yaxis as { range: number[]; tickformat: string };
+    assert.deepEqual(axis(accuracyOverTimeFigure(points, { yMin: 0.94 })), { title: { text: 'whole-image accuracy' }, range: [0.94, 1], tickformat: '.1%' });
+    assert.deepEqual(axis(accuracyOverTimeFigure(points)).range, [0, 1]);
+    assert.equal(axis(accuracyOverTimeFigure(points)).tickformat, '.0%');
+  });
+});
