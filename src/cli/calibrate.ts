@@ -3,7 +3,6 @@
  * calibration CAPTCHAs and saves it in the model's metadata.json, which predict, evaluate, matrix
  * and the demo then read with (see src/models/logit-shift.ts for why).
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { Command } from 'commander';
 import { writeFileAtomic } from '../files';
@@ -55,9 +54,9 @@ export function register(program: Command): void {
       log(`fit written to ${report}; metadata.json left as it was (--report-only)`);
       return;
     }
+    // `metadata` is the file as read when the model was loaded (every key kept)
     const metadataFile = path.join(modelDir, 'metadata.json');
-    const saved = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as Record<string, unknown>;
-    writeFileAtomic(metadataFile, `${JSON.stringify({ ...saved, logitShift: fit.logitShift }, null, 2)}\n`);
+    writeFileAtomic(metadataFile, `${JSON.stringify({ ...metadata, logitShift: fit.logitShift }, null, 2)}\n`);
     log(`saved in ${metadataFile} (logitShift; read without it: --uncalibrated) and ${report}`);
   });
 }
