@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { encode } from '../src/captcha';
 import { createCaptchaStream } from '../src/data';
-import { batchCalibration, DEFAULT_MATRIX_OPTIONS, decodingRules, logitShiftOf, predictTexts, type TextBatch } from '../src/eval';
+import { batchCalibration, batchSecondLook, DEFAULT_MATRIX_OPTIONS, decodingRules, logitShiftOf, predictTexts, type TextBatch } from '../src/eval';
 import { fileBatches } from '../src/eval/image-batches';
 import { getModelSpec, loadModel } from '../src/models';
 import { startBackend } from '../src/cli/common';
@@ -51,12 +51,14 @@ async function writeCellImages(dir: string, count: number): Promise<string[]> {
 async function main(): Promise<void> {
   const { modelDir, count } = parseArgs(process.argv.slice(2));
   const backend = await startBackend({});
-  const { model, metadata } = await loadModel(modelDir);
+  const { model, metadata, zeroOReader } = await loadModel(modelDir);
   const head = getModelSpec(metadata.architecture).head;
   const textRules = decodingRules(metadata, head, false);
   const logitShift = logitShiftOf(metadata, head);
-  // As predict reads files: with the model's 0/O calibration, when it has one.
-  const readBatch = (b: TextBatch) => predictTexts(model, b.xs, metadata.alphabet, head, textRules, batchCalibration(logitShift, b));
+  const secondLook = zeroOReader && head === 'ctc' ? { reader: zeroOReader, input: metadata.input } : undefined;
+  // As predict reads files: with the model's 0/O calibration and second look, when it has them.
+  const readBatch = (b: TextBatch) =>
+    predictTexts(model, b.xs, metadata.alphabet, head, textRules, batchCalibration(logitShift, b), batchSecondLook(secondLook, b));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'captcha-lab-bench-predict-'));
   try {
     const files = await writeCellImages(dir, count);

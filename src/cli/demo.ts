@@ -74,10 +74,11 @@ export function register(program: Command): void {
       log(`5. no pretrained model in ${opts.modelDir}; skipping the prediction demo`);
       return;
     }
-    const { model, metadata } = await loadModel(opts.modelDir);
+    const { model, metadata, zeroOReader } = await loadModel(opts.modelDir);
     const head = getModelSpec(metadata.architecture).head;
     const textRules = decodingRules(metadata, head);
     const logitShift = logitShiftOf(metadata, head);
+    const secondLook = zeroOReader && head === 'ctc' ? { reader: zeroOReader, input: metadata.input } : undefined;
     // As many of each kind the model was trained on (versions x common sizes) as 12 allow, at least one each.
     const kinds = trainedImageKinds(opts.modelDir, metadata.input);
     const each = Math.max(1, Math.floor(12 / kinds.length));
@@ -88,14 +89,14 @@ export function register(program: Command): void {
         model,
         // a seed per kind: the same seed would draw the same texts in every kind
         freshBatches({ count: each, seed: `${seed}/${k}`, input: metadata.input, imageSize: kind, alphabet: metadata.alphabet, length: trainedTextLength(metadata), captchaVersion: kind.version }),
-        { alphabet: metadata.alphabet, head, textRules, logitShift },
+        { alphabet: metadata.alphabet, head, textRules, logitShift, secondLook },
       );
       const label = `v${kind.version} ${kind.width}x${kind.height}`.padEnd(22);
       fresh.actual.forEach((t, i) => console.log(`   ${label} true ${t}  predicted ${fresh.predictions[i]}${t === fresh.predictions[i] ? '' : '   <- misread'}`));
     }
     if (fs.existsSync(REFERENCE_SAMPLE)) {
       const files = listLabeledFiles(REFERENCE_SAMPLE, metadata.alphabet);
-      const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, textRules, logitShift });
+      const real = await evaluateModel(model, fileBatches(files, metadata.input), { alphabet: metadata.alphabet, head, textRules, logitShift, secondLook });
       log(`   on the ${files.length} images made by the real Python library:`);
       console.log(formatReport(real).replace(/^/gm, '   '));
     }

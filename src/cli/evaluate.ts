@@ -14,6 +14,7 @@ import type { BackendKind } from '../backend';
 import { getModelSpec, loadModel, type HeadKind, type LogitShift, type TextRules } from '../models';
 import { findRunRecord, type RunRecord } from '../train';
 import { checkModelFolder } from '../models/io';
+import { weightsDigest } from '../models';
 import { checkReportTarget, reportFileName, type EvaluatedImages } from '../eval/report-file';
 import { addBackendOptions, checkLabeledFolder, listLabeledImages, parseIntArg, stageLogger, startBackend } from './common';
 
@@ -44,6 +45,8 @@ export interface ReaderRequest {
   greedy?: boolean;
   /** CTC models: ignore the model's 0/O calibration. */
   uncalibrated?: boolean;
+  /** CTC models: false (`--no-second-look`) reads without the model's 0/O reader. */
+  secondLook?: boolean;
   backend?: BackendKind;
   gpu?: boolean;
 }
@@ -55,12 +58,15 @@ export interface ReaderRequest {
 export async function openModelReader(request: ReaderRequest) {
   const modelDir = resolveModelDir(request.modelDir);
   await startBackend(request);
-  const { model, metadata } = await loadModel(modelDir);
+  const { model, metadata, zeroOReader } = await loadModel(modelDir);
   const head = getModelSpec(metadata.architecture).head;
   const greedy = head === 'ctc' && Boolean(request.greedy);
   const textRules = decodingRules(metadata, head, greedy);
   const logitShift = request.uncalibrated ? undefined : logitShiftOf(metadata, head, greedy);
-  return { modelDir, model, metadata, head, greedy, textRules, logitShift };
+  // The reader answers for a lone 0/O of a text that follows the training rules: not with greedy decoding.
+  const useReader = zeroOReader && head === 'ctc' && !greedy && request.secondLook !== false;
+  const secondLook = useReader ? { reader: zeroOReader, input: metadata.input, weights: weightsDigest(path.join(modelDir, metadata.zeroOReader!)) } : undefined;
+  return { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, hasReader: zeroOReader !== undefined };
 }
 
 /** The run record beside a saved model, if any; a damaged one is named with the fix. */
@@ -96,15 +102,17 @@ export function trainedImageKinds(modelDir: string, input: { width: number; heig
   return [...new Set(mix.versions)].flatMap((version) => chosen.map((s) => ({ version, width: s.width, height: s.height })));
 }
 
-export function describeDecoding(head: HeadKind, textRules: TextRules | undefined, logitShift?: LogitShift): string {
+export function describeDecoding(head: HeadKind, textRules: TextRules | undefined, logitShift?: LogitShift, secondLook?: { weights: string }): string {
   if (head !== 'ctc') return 'one character per head';
+  // The reader's weights are part of the name too.
+  const again = secondLook ? `, then a second look at a lone 0/O (reader weights ${secondLook.weights})` : '';
   // The corner values are part of the name: a report of another calibration is not reused.
   const calibrated = logitShift
     ? `, ${logitShift.raise}/${logitShift.lower} calibrated by image size (shifts ${JSON.stringify(logitShift.shifts)} at ${logitShift.widths.join('-')} x ${logitShift.heights.join('-')} px)`
     : '';
   if (!textRules) return `CTC greedy, any length${calibrated}`;
   const { min, max, distinct } = textRules;
-  return `CTC best path with ${formatTextLength([min, max])}${distinct ? ' distinct' : ''} characters${calibrated}`;
+  return `CTC best path with ${formatTextLength([min, max])}${distinct ? ' distinct' : ''} characters${calibrated}${again}`;
 }
 
 /** A folder as written in a report's source line: without a trailing separator. */
@@ -150,6 +158,7 @@ export function register(program: Command): void {
     .option('--size <WxH>', "size the fresh CAPTCHAs are drawn at, e.g. 170x80; they are fitted to the model input as predict fits files: resized, or letterboxed where the model was trained so (default: the input's)", parseSizeArg)
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts (and no 0/O calibration)')
     .option('--uncalibrated', "CTC models: ignore the model's 0/O calibration by image size (metadata logitShift)")
+    .option('--no-second-look', "CTC models: read without the model's second look at a lone 0/O (metadata zeroOReader)")
     .option(
       '--out <file>',
       'report JSON (default <model-dir>/evaluation-<what was evaluated>.json, e.g. evaluation-fresh-2000-seed-424242-v0.7.0-4ch.json; ' +
@@ -167,7 +176,7 @@ export function register(program: Command): void {
     } else if (opts.split !== undefined) {
       throw new Error('--split chooses images of --data-dir; drop it with --fresh');
     }
-    const { modelDir, model, metadata, head, greedy, textRules, logitShift } = await openModelReader(opts);
+    const { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, hasReader } = await openModelReader(opts);
     const { alphabet, input } = metadata;
     let batches: AsyncIterable<TextBatch>;
     let source: string;
@@ -198,12 +207,13 @@ export function register(program: Command): void {
         batches = fileBatches(files, input);
       }
     }
-    const decoding = describeDecoding(head, textRules, logitShift);
-    const out = reportPath(opts.out, modelDir, reportFileName(images, greedy, logitShift !== undefined));
+    const decoding = describeDecoding(head, textRules, logitShift, secondLook);
+    const firstLookOnly = hasReader && !greedy && !secondLook;
+    const out = reportPath(opts.out, modelDir, reportFileName(images, greedy, logitShift !== undefined, firstLookOnly));
     checkReportTarget(out, { model: modelDir, source, decoding });
     createReportFolder(out);
     log(`evaluating ${metadata.architecture} from ${modelDir} on ${source}`);
-    const report = await evaluateModel(model, batches, { alphabet, head, textRules, logitShift });
+    const report = await evaluateModel(model, batches, { alphabet, head, textRules, logitShift, secondLook });
     const { predictions, actual, ...rest } = report;
     const json = JSON.stringify({ model: modelDir, source, decoding, ...rest, misreads: rest.misreads.slice(0, 500) }, null, 1);
     writeFileAtomic(out, json);

@@ -2,7 +2,6 @@
  * `captcha-lab matrix`: a saved model scored on fresh CAPTCHAs of every (version x size) cell,
  * saved after each cell so that an interrupted matrix continues where it stopped.
  */
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -11,6 +10,7 @@ import { writeFileAtomic } from '../files';
 import { DEFAULT_MATRIX_OPTIONS, evaluateMatrix, formatMatrixTable, loadMatrixReport, parseImageSize, type ImageSize, type MatrixReport } from '../eval';
 import { addBackendOptions, parseIntArg, parseVersionListArg, pct, stageLogger } from './common';
 import { createReportFolder, describeDecoding, openModelReader } from './evaluate';
+import { weightsDigest } from '../models';
 
 /** A comma-separated list, each item parsed by `parse` (its error becomes commander's). */
 function listArg<T>(parse: (item: string) => T) {
@@ -23,11 +23,6 @@ function listArg<T>(parse: (item: string) => T) {
       throw new InvalidArgumentError((err as Error).message);
     }
   };
-}
-
-/** sha256 of the model's weights file, 16 hex digits: tells a retrained model from the one a report scored. */
-export function weightsDigest(modelDir: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(path.join(modelDir, 'weights.bin'))).digest('hex').slice(0, 16);
 }
 
 /**
@@ -64,11 +59,12 @@ export function register(program: Command): void {
     .option('--count <n>', `fresh images per cell (default ${d.count})`, parseIntArg('count', 1))
     .option('--seed <n>', `seed of the images (default ${d.seed}: not a training seed)`, parseIntArg('seed'))
     .option('--uncalibrated', "ignore the model's 0/O calibration by image size (metadata logitShift)")
+    .option('--no-second-look', "read without the model's second look at a lone 0/O (metadata zeroOReader)")
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json; a Markdown table is written beside it, .md)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
-    const { modelDir, model, metadata, head, textRules, logitShift } = await openModelReader(opts);
-    const decoding = describeDecoding(head, textRules, logitShift);
+    const { modelDir, model, metadata, head, textRules, logitShift, secondLook } = await openModelReader(opts);
+    const decoding = describeDecoding(head, textRules, logitShift, secondLook);
     const out: string = opts.out ?? path.join(modelDir, 'evaluation-matrix.json');
     const table = out.replace(/\.json$/i, '') + '.md';
     const weights = weightsDigest(modelDir);
@@ -85,7 +81,7 @@ export function register(program: Command): void {
       writeFileAtomic(out, JSON.stringify(report, null, 1));
       writeFileAtomic(table, `${formatMatrixTable(report)}\n`);
     };
-    const report = await evaluateMatrix({ model, metadata, head, textRules, logitShift }, options, previous ?? { model: modelDir, decoding, weights, cells: [] }, (r, c) => {
+    const report = await evaluateMatrix({ model, metadata, head, textRules, logitShift, secondLook }, options, previous ?? { model: modelDir, decoding, weights, cells: [] }, (r, c) => {
       save(r);
       log(`v${c.version} ${c.width}x${c.height}: whole ${pct(c.wholeAccuracy)}, character ${pct(c.characterAccuracy)}, ${c.errors} errors (${c.zeroOErrors} only 0/O), ${c.seconds.toFixed(0)} s`);
     });

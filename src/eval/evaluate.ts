@@ -5,8 +5,10 @@ import type * as tf from '@tensorflow/tfjs';
 import type { TextRules } from '../models/ctc';
 import type { LogitShift, SourceSize } from '../models/logit-shift';
 import type { HeadKind } from '../models/types';
+import type { RgbImage } from '../captcha';
+import type { InputShape } from '../data/tensors';
 import { scorePredictions, type EvaluationReport } from './metrics';
-import { batchCalibration, predictTexts } from './predict';
+import { batchCalibration, batchSecondLook, predictTexts } from './predict';
 
 export interface TextBatch {
   /** float32 [B, H, W, C] */
@@ -16,6 +18,8 @@ export interface TextBatch {
   ys?: tf.Tensor;
   /** Each image's size before it was fitted to the model input (needed by a calibrated model). */
   sizes?: SourceSize[];
+  /** The images themselves before fitting (needed by a model's second look at 0/O). */
+  images?: RgbImage[];
 }
 
 export interface EvaluateOptions {
@@ -25,6 +29,8 @@ export interface EvaluateOptions {
   textRules?: TextRules;
   /** CTC models: the 0/O calibration by image size (`logitShiftOf(metadata, head)`); batches must carry `sizes`. */
   logitShift?: LogitShift;
+  /** CTC models: the second look at 0/O (`LoadedModel.zeroOReader`) and the model's input; batches must carry `images`. */
+  secondLook?: { reader: tf.LayersModel; input: InputShape };
   /** Called after each batch with the number of images read so far. */
   onProgress?: (done: number) => void;
 }
@@ -40,7 +46,8 @@ export async function evaluateModel(
   for await (const batch of batches) {
     try {
       const calibration = batchCalibration(options.logitShift, batch);
-      predicted.push(...(await predictTexts(model, batch.xs, options.alphabet, options.head, options.textRules, calibration)));
+      const secondLook = batchSecondLook(options.secondLook, batch);
+      predicted.push(...(await predictTexts(model, batch.xs, options.alphabet, options.head, options.textRules, calibration, secondLook)));
       actual.push(...batch.texts);
     } finally {
       batch.xs.dispose();

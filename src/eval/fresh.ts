@@ -110,7 +110,9 @@ export async function* freshBatches(options: FreshSetOptions): AsyncGenerator<Te
       const keep = Math.min(left, b.batchSize);
       const pixels = b.pixels.subarray(0, keep * b.height * b.width * 3);
       const sizes = Array.from({ length: keep }, () => ({ width: b.width, height: b.height }));
-      yield { xs: pixelsToTensor(pixels, keep, b.height, b.width, input), texts: b.texts.slice(0, keep), sizes };
+      const bytes = b.height * b.width * 3;
+      const images = sizes.map((size, i) => ({ ...size, data: pixels.subarray(i * bytes, (i + 1) * bytes) }));
+      yield { xs: pixelsToTensor(pixels, keep, b.height, b.width, input), texts: b.texts.slice(0, keep), sizes, images };
     }
   } finally {
     await stream.close();

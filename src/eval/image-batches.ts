@@ -18,13 +18,13 @@ export async function* fileBatches(files: readonly LabeledFile[], input: InputSh
     if (same) {
       const rgb = new Uint8Array(chunk.length * height * width * 3);
       images.forEach((im, k) => rgb.set(im.data, k * height * width * 3));
-      yield { xs: pixelsToTensor(rgb, chunk.length, height, width, input), texts: chunk.map((f) => f.label), sizes };
+      yield { xs: pixelsToTensor(rgb, chunk.length, height, width, input), texts: chunk.map((f) => f.label), sizes, images };
     } else {
       const tf = await import('@tensorflow/tfjs');
       const parts = images.map((im) => pixelsToTensor(im.data, 1, im.height, im.width, input));
       const xs = tf.concat(parts) as typeof parts[0];
       parts.forEach((p) => p.dispose());
-      yield { xs, texts: chunk.map((f) => f.label), sizes };
+      yield { xs, texts: chunk.map((f) => f.label), sizes, images };
     }
   }
 }

@@ -1,7 +1,10 @@
 export { scorePredictions, formatReport, formatConfusionPairs } from './metrics';
 export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
-export { predictTexts, decodingRules, logitShiftOf, batchCalibration } from './predict';
-export type { SizedLogitShift } from './predict';
+export { predictTexts, decodingRules, logitShiftOf, batchCalibration, batchSecondLook } from './predict';
+export type { SizedLogitShift, BatchSecondLook } from './predict';
+export { secondLookAtZeroO, createZeroOReader, cropAround, roundGlyphFrame, frameToSourceX, ZERO_O_CROP, ROUND_PAIR } from './zero-o-reader';
+export { isolatedGlyphs, isolatedGlyphTensor, ISOLATED_GLYPH_CANVAS } from './glyph-separability';
+export type { IsolatedGlyphOptions, IsolatedGlyphBatch } from './glyph-separability';
 export { evaluateModel } from './evaluate';
 export { evaluateHeldOut, DEFAULT_EVALUATE_HELD_OUT_OPTIONS } from './held-out';
 export type { HeldOutEvaluation, EvaluateHeldOutOptions } from './held-out';

@@ -11,6 +11,7 @@ import type { ModelMetadata } from '../models/io';
 import type { TextRules } from '../models/ctc';
 import type { LogitShift } from '../models/logit-shift';
 import type { HeadKind } from '../models/types';
+import type { InputShape } from '../data/tensors';
 import { evaluateModel } from './evaluate';
 import { freshBatches, trainedTextLength, type ImageSize } from './fresh';
 import type { ConfusionPair } from './metrics';
@@ -73,6 +74,8 @@ export interface MatrixModel {
   textRules?: TextRules;
   /** The 0/O calibration by image size, if it is read with one. */
   logitShift?: LogitShift;
+  /** The second look at a lone 0/O, if it is read with one. */
+  secondLook?: { reader: tf.LayersModel; input: InputShape };
 }
 
 /** True when `predicted` differs from `actual` only by 0 <-> O swaps. */
@@ -94,7 +97,7 @@ export async function evaluateMatrix(
   report: MatrixReport,
   onCell?: (report: MatrixReport, cell: MatrixCell) => void,
 ): Promise<MatrixReport> {
-  const { model, metadata, head, textRules, logitShift } = reader;
+  const { model, metadata, head, textRules, logitShift, secondLook } = reader;
   const wanted = options.versions.flatMap((version) => options.sizes.map((size) => ({ version, ...size, count: options.count, seed: options.seed })));
   const cells = [...report.cells];
   for (const cell of wanted) {
@@ -109,7 +112,7 @@ export async function evaluateMatrix(
       length: trainedTextLength(metadata),
       captchaVersion: cell.version,
     });
-    const r = await evaluateModel(model, batches, { alphabet: metadata.alphabet, head, textRules, logitShift });
+    const r = await evaluateModel(model, batches, { alphabet: metadata.alphabet, head, textRules, logitShift, secondLook });
     const done: MatrixCell = {
       ...cell,
       wholeAccuracy: r.wholeAccuracy,

@@ -4,6 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { HeadKind, LogitShift, ModelMetadata, SourceSize, TextRules } from '../models';
 import { ctcGreedyDecode, ctcConstrainedDecode, shiftLogits, textRulesOf } from '../models';
+import type { RgbImage } from '../captcha';
+import type { InputShape } from '../data/tensors';
+import { secondLookAtZeroO } from './zero-o-reader';
 
 /**
  * How to decode a saved model's output: CTC models read texts like those they were trained on
@@ -43,11 +46,37 @@ export function batchCalibration(logitShift: LogitShift | undefined, batch: { si
   return { logitShift, sizes: batch.sizes };
 }
 
+/** A model's 0/O reader, its input, and the batch's images before fitting. */
+export interface BatchSecondLook {
+  reader: tf.LayersModel;
+  input: InputShape;
+  images: readonly RgbImage[];
+}
+
+/**
+ * The second look at 0/O for one batch, or undefined without a reader. A batch that does not carry
+ * its original images cannot have one: refused, with the fix.
+ */
+export function batchSecondLook(
+  secondLook: { reader: tf.LayersModel; input: InputShape } | undefined,
+  batch: { images?: readonly RgbImage[] },
+): BatchSecondLook | undefined {
+  if (!secondLook) return undefined;
+  if (!batch.images) {
+    throw new Error(
+      "a model with a second look at 0/O (zeroOReader) needs each batch's original images, and this batch carries none; " +
+        'give batches with images (fileBatches, freshBatches), or read without it (--no-second-look)',
+    );
+  }
+  return { ...secondLook, images: batch.images };
+}
+
 /**
  * Reads a batch of images. Per-position models: argmax of each head. CTC models: the best path
  * whose text follows `textRules` (length range, distinct characters: those of the model's
  * training texts, see `textRulesOf`), or greedy decoding (collapse repeats, drop blanks) when it
- * is not given; with `calibration`, after shifting the logits by each image's original size.
+ * is not given; with `calibration`, after shifting the logits by each image's original size; with
+ * `secondLook`, a lone 0 or O is then read again from the original image (src/eval/zero-o-reader.ts).
  * @param xs float32 [B, H, W, C]
  */
 export async function predictTexts(
@@ -57,6 +86,7 @@ export async function predictTexts(
   head: HeadKind,
   textRules?: TextRules,
   calibration?: SizedLogitShift,
+  secondLook?: BatchSecondLook,
 ): Promise<string[]> {
   if (head === 'ctc') {
     const raw = model.predict(xs) as tf.Tensor3D;
@@ -67,7 +97,9 @@ export async function predictTexts(
         raw.dispose();
       }
       const sequences = await (textRules ? ctcConstrainedDecode(logits, textRules) : ctcGreedyDecode(logits));
-      return sequences.map((seq) => seq.map((k) => alphabet[k]).join(''));
+      const texts = sequences.map((seq) => seq.map((k) => alphabet[k]).join(''));
+      if (!secondLook) return texts;
+      return await secondLookAtZeroO(texts, logits, secondLook.images, secondLook.input, alphabet, secondLook.reader);
     } finally {
       logits.dispose();
     }

@@ -32,15 +32,16 @@ function folderPart(dir: string): string {
 
 /**
  * The default report file name: `evaluation-fresh-<n>-seed-<s>-v<version>-<length>ch[-<W>x<H>].json` or
- * `evaluation-<folder name>-<split>.json`, with `-greedy` for greedy CTC decoding.
+ * `evaluation-<folder name>-<split>.json`, with `-greedy` for greedy CTC decoding, `-calibrated` for a 0/O calibration,
+ * and `-first-look` for a model with a 0/O reader read without it (`--no-second-look`).
  */
-export function reportFileName(images: EvaluatedImages, greedy: boolean, calibrated = false): string {
+export function reportFileName(images: EvaluatedImages, greedy: boolean, calibrated = false, firstLookOnly = false): string {
   const what =
     images.kind === 'fresh'
       ? `fresh-${images.count}-seed-${safeChars(String(images.seed))}-v${safeChars(images.captchaVersion)}-${formatTextLength(images.length)}ch` +
         (images.size ? `-${images.size.width}x${images.size.height}` : '')
       : `${folderPart(images.dir)}-${images.split}`;
-  return `evaluation-${what}${greedy ? '-greedy' : ''}${calibrated ? '-calibrated' : ''}.json`;
+  return `evaluation-${what}${greedy ? '-greedy' : ''}${calibrated ? '-calibrated' : ''}${firstLookOnly ? '-first-look' : ''}.json`;
 }
 
 /** Describes a report for messages: its images and decoding. */

@@ -4,6 +4,7 @@
  * handler exists only with tfjs-node). Saves are atomic: everything is written to a temporary
  * sibling folder that replaces the target in one rename, so a crash never leaves half a model.
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -27,6 +28,11 @@ export interface ModelMetadata {
   distinctCharacters?: boolean;
   /** CTC models: the 0-against-O calibration by image size (`captcha-lab calibrate`), used when decoding. */
   logitShift?: LogitShift;
+  /**
+   * CTC models: the subfolder holding a second look at 0 and O (src/eval/zero-o-reader.ts), used
+   * when decoding unless turned off (`--no-second-look`).
+   */
+  zeroOReader?: string;
   [key: string]: unknown;
 }
 
@@ -191,6 +197,12 @@ export function readModelMetadata(dir: string): ModelMetadata {
         `remove logitShift from it to read without calibration (then \`captcha-lab calibrate --model-dir ${dir}\` fits a new one); ${restoreHint(dir)}`,
     );
   }
+  if (meta.zeroOReader !== undefined && (typeof meta.zeroOReader !== 'string' || !/^[\w.-]+$/.test(meta.zeroOReader) || /^\.+$/.test(meta.zeroOReader))) {
+    throw new Error(
+      `${path.join(dir, METADATA_JSON)} has zeroOReader ${JSON.stringify(meta.zeroOReader)}, which is not the name of a subfolder: ` +
+        `set it to the reader's folder inside the model folder (e.g. "zero-o-reader") or remove it to read without the second look; ${restoreHint(dir)}`,
+    );
+  }
   const known = listModels().map((spec) => spec.name);
   if (!known.includes(meta.architecture)) {
     throw new Error(
@@ -218,6 +230,8 @@ export function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[]
 export interface LoadedModel {
   model: tf.LayersModel;
   metadata: ModelMetadata;
+  /** The 0/O reader saved with a CTC model (`metadata.zeroOReader`), if any: src/eval/zero-o-reader.ts. */
+  zeroOReader?: tf.LayersModel;
 }
 
 /**
@@ -231,6 +245,13 @@ export async function loadModel(dir: string, expectArchitecture?: string): Promi
       `'${dir}' holds a '${metadata.architecture}' model, not '${expectArchitecture}'; pick the matching --model or another folder`,
     );
   }
+  const model = await readLayersModel(dir);
+  if (metadata.zeroOReader === undefined) return { model, metadata };
+  return { model, metadata, zeroOReader: await readLayersModel(path.join(dir, metadata.zeroOReader)) };
+}
+
+/** The layers model in `dir`'s model.json and weights.bin, checked; errors name the fix. */
+async function readLayersModel(dir: string): Promise<tf.LayersModel> {
   const modelFile = path.join(dir, MODEL_JSON);
   const modelJson = readModelJsonFile(dir, MODEL_JSON) as { modelTopology?: unknown; weightsManifest?: Array<{ weights?: tf.io.WeightsManifestEntry[] }> };
   if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest) || !modelJson.weightsManifest.every((g) => Array.isArray(g?.weights))) {
@@ -248,15 +269,19 @@ export async function loadModel(dir: string, expectArchitecture?: string): Promi
     );
   }
   try {
-    const model = await tf.loadLayersModel(
+    return await tf.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
         weightSpecs,
         weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
       }),
     );
-    return { model, metadata };
   } catch (err) {
     throw new Error(`cannot build the model of '${dir}' from ${MODEL_JSON} and ${WEIGHTS_BIN} (${(err as Error).message}); ${restoreHint(dir)}`);
   }
+}
+
+/** sha256 of the model's weights file, 16 hex digits: tells a retrained model from the one a report scored. */
+export function weightsDigest(modelDir: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(path.join(modelDir, WEIGHTS_BIN))).digest('hex').slice(0, 16);
 }

@@ -1,0 +1,125 @@
+/**
+ * How often would even a dedicated reader confuse 0 and O? For each lepture version, trains a small
+ * CNN to tell the two apart on isolated glyphs (src/eval/glyph-separability.ts: no neighbours, no
+ * noise, no squeeze; fresh glyphs every step, so it cannot overfit) and reports its error on held-out
+ * glyphs as training goes on. A flat tail means the classifier has reached what the glyphs allow;
+ * its error is then an estimate of the best any reader can do on that character, of one version,
+ * at that scale (`--scale 0.75`: as an 80-px-high CAPTCHA is seen through a 60-px input).
+ *
+ *   node dist/scripts/glyph-separability.js [--versions 0.7.0,0.7.1,0.2.2,0.2.2-pillow4] \
+ *     [--scale 1] [--steps 1500] [--test 8000] [--pair 0O] [--out docs/glyph-separability.json]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../src/captcha';
+import { isolatedGlyphTensor, isolatedGlyphs, type IsolatedGlyphOptions } from '../src/eval/glyph-separability';
+import { writeFileAtomic } from '../src/files';
+import { startBackend } from '../src/cli/common';
+
+interface Args {
+  versions: CaptchaVersion[];
+  scale: number;
+  steps: number;
+  test: number;
+  pair: [string, string];
+  out?: string;
+}
+
+const BATCH = 64;
+const TRAIN_SEED = 'glyph-separability-train';
+const TEST_SEED = 'glyph-separability-test';
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { versions: [...CAPTCHA_VERSIONS], scale: 1, steps: 1500, test: 8000, pair: ['0', 'O'] };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, v] = [argv[i], argv[i + 1]];
+    if (v === undefined) throw new Error(`${flag} needs a value; see the comment at the top of scripts/glyph-separability.ts`);
+    if (flag === '--versions') {
+      args.versions = v.split(',').map((x) => {
+        if (!(CAPTCHA_VERSIONS as readonly string[]).includes(x)) throw new Error(`--versions: '${x}' is not one of ${CAPTCHA_VERSIONS.join(', ')}`);
+        return x as CaptchaVersion;
+      });
+    } else if (flag === '--scale') args.scale = Number(v);
+    else if (flag === '--steps') args.steps = Number(v);
+    else if (flag === '--test') args.test = Number(v);
+    else if (flag === '--pair') args.pair = [...v] as [string, string];
+    else if (flag === '--out') args.out = v;
+    else throw new Error(`unknown argument '${flag}'; see the comment at the top of scripts/glyph-separability.ts`);
+  }
+  if (!(args.steps >= 1 && Number.isInteger(args.steps))) throw new Error(`--steps must be a whole number >= 1, got ${args.steps}`);
+  if (!(args.test >= 100 && Number.isInteger(args.test))) throw new Error(`--test must be a whole number >= 100, got ${args.test}`);
+  if (args.pair.length !== 2) throw new Error(`--pair must be two characters, e.g. 0O`);
+  return args;
+}
+
+/** A small VGG-like binary classifier: four 3x3 conv + pool stages, one hidden dense layer. */
+function classifier(height: number, width: number): tf.LayersModel {
+  const model = tf.sequential();
+  const filters = [24, 48, 96, 96];
+  filters.forEach((f, i) => {
+    model.add(tf.layers.conv2d({ ...(i === 0 ? { inputShape: [height, width, 1] } : {}), filters: f, kernelSize: 3, padding: 'same', activation: 'relu' }));
+    model.add(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }));
+  });
+  model.add(tf.layers.flatten());
+  model.add(tf.layers.dense({ units: 96, activation: 'relu' }));
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid' }));
+  return model;
+}
+
+/** Ink as 1 on a 0 background: what the network gets. */
+function glyphInput(options: IsolatedGlyphOptions, seed: string, first: number, count: number, scale: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  const batch = isolatedGlyphs(options, seed, first, count);
+  return tf.tidy(() => {
+    const grey = isolatedGlyphTensor(batch, scale);
+    return { x: tf.sub(1, grey).div(0.5) as tf.Tensor4D, y: tf.tensor2d(batch.labels, [count, 1], 'float32') };
+  });
+}
+
+async function errorRate(model: tf.LayersModel, test: { x: tf.Tensor4D; y: tf.Tensor2D }): Promise<number> {
+  const wrong = tf.tidy(() => {
+    const p = model.predict(test.x, { batchSize: 500 }) as tf.Tensor2D;
+    return tf.notEqual(tf.greater(p, 0.5).toFloat(), test.y).toFloat().sum();
+  });
+  const n = (await wrong.data())[0];
+  wrong.dispose();
+  return n / test.y.shape[0];
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  await startBackend({});
+  const results: Array<{ version: CaptchaVersion; curve: Array<{ step: number; glyphs: number; error: number }>; seconds: number }> = [];
+  for (const version of args.versions) {
+    const options: IsolatedGlyphOptions = { version, pair: args.pair };
+    const started = Date.now();
+    const test = glyphInput(options, TEST_SEED, 0, args.test, args.scale);
+    const model = classifier(test.x.shape[1], test.x.shape[2]);
+    const curve: Array<{ step: number; glyphs: number; error: number }> = [];
+    const checkpoints = new Set([Math.round(args.steps / 4), Math.round(args.steps / 2), Math.round((3 * args.steps) / 4), args.steps]);
+    for (let step = 1; step <= args.steps; step++) {
+      // Adam at 1e-3, then 3e-4 for the last quarter to settle.
+      if (step === 1 || step === Math.round((3 * args.steps) / 4) + 1) {
+        model.compile({ optimizer: tf.train.adam(step === 1 ? 1e-3 : 3e-4), loss: 'binaryCrossentropy' });
+      }
+      const { x, y } = glyphInput(options, TRAIN_SEED, (step - 1) * BATCH, BATCH, args.scale);
+      await model.trainOnBatch(x, y);
+      tf.dispose([x, y]);
+      if (checkpoints.has(step)) {
+        const error = await errorRate(model, test);
+        curve.push({ step, glyphs: step * BATCH, error });
+        console.log(`${version.padEnd(14)} scale ${args.scale}: step ${step} (${step * BATCH} glyphs): ${(100 * error).toFixed(2)}% of ${args.test} held-out glyphs confused (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      }
+    }
+    results.push({ version, curve, seconds: (Date.now() - started) / 1000 });
+    tf.dispose([test.x, test.y]);
+    model.dispose();
+  }
+  if (args.out) {
+    writeFileAtomic(args.out, JSON.stringify({ pair: args.pair.join(''), scale: args.scale, batch: BATCH, test: args.test, trainSeed: TRAIN_SEED, testSeed: TEST_SEED, results }, null, 2) + '\n');
+    console.log(`wrote ${args.out}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,190 @@
+/**
+ * The 0/O reader (src/eval/zero-o-reader.ts): its training crops, its training, and its selection.
+ *
+ *   node dist/scripts/zero-o-reader.js crops [--count 98304] [--model-dir models/pretrained] [--out data/zero-o-crops]
+ *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 4] [--out models/zero-o-reader]
+ *
+ * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
+ * of 64) whose text has one 0 or O at a random place, read by the CRNN; where it reads exactly one
+ * round glyph at that place, the window around it (located from the CRNN's output, as at test time)
+ * is kept with the true character. Written in parts of 8,192 crops, each atomically, so an
+ * interrupted run resumes at the next part. Seeds `zero-o-reader/crops#i` are used nowhere else.
+ * `train`: the reader on every part but the last, which is its validation; prints per-glyph error
+ * of the reader and of the CRNN on the validation crops after each epoch, keeps the best epoch.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
+import { pixelsToTensor } from '../src/data/tensors';
+import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropAround, cropsToTensor, roundGlyphSites } from '../src/eval/zero-o-reader';
+import { ctcConstrainedDecode, loadModel, saveModel, textRulesOf } from '../src/models';
+import { writeFileAtomic } from '../src/files';
+import { startBackend } from '../src/cli/common';
+
+const PART = Number(process.env.ZERO_O_PART ?? 8192);
+const BATCH = 64;
+const CROP_BYTES = ZERO_O_CROP.width * ZERO_O_CROP.height;
+const MIX = { versions: CAPTCHA_VERSIONS, width: [140, 170], height: [60, 80] } as const;
+
+function flag(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+}
+
+/** A text of 4 distinct characters with one of 0/O at a random place. */
+function roundText(rng: ReturnType<typeof createRng>, alphabet: string): string {
+  const others = [...alphabet].filter((c) => !(ROUND_PAIR as readonly string[]).includes(c));
+  const chars: string[] = [];
+  while (chars.length < 3) {
+    const c = others[rng.randbelow(others.length)];
+    if (!chars.includes(c)) chars.push(c);
+  }
+  chars.splice(rng.randbelow(4), 0, ROUND_PAIR[rng.randbelow(2)]);
+  return chars.join('');
+}
+
+async function crops(argv: string[]): Promise<void> {
+  const count = Number(flag(argv, '--count', '98304'));
+  const out = flag(argv, '--out', 'data/zero-o-crops');
+  const { model, metadata } = await loadModel(flag(argv, '--model-dir', 'models/pretrained'));
+  const rules = textRulesOf(metadata)!;
+  const generators = new Map<CaptchaVersion, ImageCaptcha>();
+  fs.mkdirSync(out, { recursive: true });
+  const parts = Math.ceil(count / PART);
+  let batchIndex = 0;
+  for (let part = 0; part < parts; part++) {
+    const file = path.join(out, `part-${String(part).padStart(3, '0')}.bin`);
+    if (fs.existsSync(file)) {
+      batchIndex = JSON.parse(fs.readFileSync(file.replace(/\.bin$/, '.json'), 'utf8')).nextBatch;
+      continue;
+    }
+    const started = Date.now();
+    const pixels: Uint8Array[] = [];
+    const labels: number[] = [];
+    const crnn: number[] = [];
+    const versions: string[] = [];
+    while (labels.length < PART) {
+      const variant = createRng(deriveSeed('zero-o-reader/crops-variant', batchIndex));
+      const version = variant.choice(MIX.versions);
+      const width = MIX.width[0] + variant.randbelow(MIX.width[1] - MIX.width[0] + 1);
+      const height = MIX.height[0] + variant.randbelow(MIX.height[1] - MIX.height[0] + 1);
+      const key = `${version}@${width}x${height}`;
+      let generator = generators.get(version);
+      if (!generator) generators.set(version, (generator = new ImageCaptcha({ version })));
+      const sized = new ImageCaptcha({ ...generator.options, width, height, glyphAtlas: generator.glyphAtlas() });
+      const images: RgbImage[] = [];
+      const texts: string[] = [];
+      const rgb = new Uint8Array(BATCH * width * height * 3);
+      for (let i = 0; i < BATCH; i++) {
+        const rng = createRng(deriveSeed('zero-o-reader/crops', batchIndex * BATCH + i));
+        const text = roundText(rng, metadata.alphabet);
+        const image = sized.generateImage(text, rng);
+        rgb.set(image.data, i * width * height * 3);
+        images.push(image);
+        texts.push(text);
+      }
+      batchIndex++;
+      const logits = tf.tidy(() => model.predict(pixelsToTensor(rgb, BATCH, height, width, metadata.input)) as tf.Tensor3D);
+      const decoded = (await ctcConstrainedDecode(logits, rules)).map((s) => s.map((k) => metadata.alphabet[k]).join(''));
+      const probsTensor = tf.softmax(logits);
+      const probs = (await probsTensor.data()) as Float32Array;
+      tf.dispose([logits, probsTensor]);
+      const [, steps, classes] = logits.shape;
+      const sizes = images.map(() => ({ width, height }));
+      for (const site of roundGlyphSites(decoded, probs, steps, classes, metadata.alphabet, metadata.input, sizes)) {
+        const truth = texts[site.index][site.position];
+        if (!(ROUND_PAIR as readonly string[]).includes(truth) || labels.length >= PART) continue;
+        pixels.push(cropAround(images[site.index], site.x));
+        labels.push(truth === ROUND_PAIR[1] ? 1 : 0);
+        crnn.push(decoded[site.index][site.position] === ROUND_PAIR[1] ? 1 : 0);
+        versions.push(key);
+      }
+    }
+    const bytes = new Uint8Array(PART * CROP_BYTES);
+    pixels.forEach((p, i) => bytes.set(p, i * CROP_BYTES));
+    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, versions, nextBatch: batchIndex }) + '\n');
+    writeFileAtomic(file, Buffer.from(bytes.buffer));
+    const crnnError = labels.filter((l, i) => l !== crnn[i]).length / PART;
+    console.log(`${file}: ${PART} crops in ${((Date.now() - started) / 1000).toFixed(0)} s; the CRNN confuses ${(100 * crnnError).toFixed(2)}% of them`);
+  }
+}
+
+function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; versions: string[] }> {
+  const files = fs.readdirSync(dir).filter((f) => /^part-\d+\.bin$/.test(f)).sort();
+  if (files.length < 2) throw new Error(`${dir} has ${files.length} crop parts; make at least 2 with 'crops' (the last is validation)`);
+  return files.map((f) => {
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, f.replace(/\.bin$/, '.json')), 'utf8'));
+    return { bytes: new Uint8Array(fs.readFileSync(path.join(dir, f))), ...meta };
+  });
+}
+
+async function train(argv: string[]): Promise<void> {
+  const dir = flag(argv, '--crops', 'data/zero-o-crops');
+  const epochs = Number(flag(argv, '--epochs', '4'));
+  const out = flag(argv, '--out', 'models/zero-o-reader');
+  const parts = readParts(dir);
+  const validation = parts.pop()!;
+  const trainCount = parts.length * PART;
+  const valX = cropsToTensor(validation.bytes, PART);
+  const valY = tf.tensor1d(validation.labels, 'float32');
+  const crnnError = validation.labels.filter((l, i) => l !== validation.crnn[i]).length / PART;
+  console.log(`${trainCount} training crops, ${PART} validation crops; the CRNN confuses ${(100 * crnnError).toFixed(2)}% of the validation crops`);
+  const reader = createZeroOReader(1);
+  const order = createRng('zero-o-reader/order');
+  let best = Infinity;
+  const history: Array<{ epoch: number; error: number; seconds: number }> = [];
+  const started = Date.now();
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    // Adam 1e-3, then 3e-4 for the last epoch.
+    if (epoch === 1 || epoch === epochs) reader.compile({ optimizer: tf.train.adam(epoch < epochs || epochs === 1 ? 1e-3 : 3e-4), loss: 'binaryCrossentropy' });
+    const indices = Array.from({ length: trainCount }, (_, i) => i);
+    for (let i = indices.length - 1; i > 0; i--) {
+      const j = order.randbelow(i + 1);
+      [indices[i], indices[j]] = [indices[j], indices[i]];
+    }
+    for (let b = 0; b + BATCH <= trainCount; b += BATCH) {
+      const batch = new Uint8Array(BATCH * CROP_BYTES);
+      const labels = new Float32Array(BATCH);
+      for (let k = 0; k < BATCH; k++) {
+        const n = indices[b + k];
+        const p = parts[Math.floor(n / PART)];
+        batch.set(p.bytes.subarray((n % PART) * CROP_BYTES, (n % PART + 1) * CROP_BYTES), k * CROP_BYTES);
+        labels[k] = p.labels[n % PART];
+      }
+      const x = cropsToTensor(batch, BATCH);
+      const y = tf.tensor2d(labels, [BATCH, 1]);
+      await reader.trainOnBatch(x, y);
+      tf.dispose([x, y]);
+    }
+    const wrong = tf.tidy(() => tf.notEqual(tf.greater((reader.predict(valX, { batchSize: 512 }) as tf.Tensor).reshape([-1]), 0.5).toFloat(), valY).toFloat().sum());
+    const error = (await wrong.data())[0] / PART;
+    wrong.dispose();
+    const seconds = (Date.now() - started) / 1000;
+    history.push({ epoch, error, seconds });
+    console.log(`epoch ${epoch}: the reader confuses ${(100 * error).toFixed(2)}% of the validation crops (the CRNN ${(100 * crnnError).toFixed(2)}%), ${seconds.toFixed(0)} s`);
+    if (error < best) {
+      best = error;
+      const run = { crops: dir, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, bestEpoch: epoch, history };
+      await saveModel(
+        reader,
+        out,
+        { architecture: 'zero-o-reader', alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } },
+        { 'run.json': JSON.stringify(run, null, 2) + '\n' },
+      );
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...argv] = process.argv.slice(2);
+  await startBackend({});
+  if (command === 'crops') await crops(argv);
+  else if (command === 'train') await train(argv);
+  else throw new Error(`unknown command '${command}'; use crops or train (see the comment at the top of scripts/zero-o-reader.ts)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+import { strict as assert } from 'assert';
+import { CAPTCHA_VERSIONS } from '../../src/captcha';
+import { ISOLATED_GLYPH_CANVAS, isolatedGlyphTensor, isolatedGlyphs } from '../../src/eval/glyph-separability';
+import { useNativeBackend } from '../helpers';
+
+/** Columns and rows of the canvas that hold any ink (a pixel darker than white). */
+function inkBox(rgb: Uint8Array, width: number, height: number, index: number): { x0: number; x1: number; y0: number; y1: number } | null {
+  let [x0, x1, y0, y1] = [width, -1, height, -1];
+  const base = index * width * height * 3;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (rgb[base + (y * width + x) * 3] < 200) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+    }
+  }
+  return x1 < 0 ? null : { x0, x1, y0, y1 };
+}
+
+describe('isolated glyphs (how separable 0 and O are before any network)', () => {
+  before(useNativeBackend);
+
+  it('draws one whole character per image, grey on white, for every version, with both labels', () => {
+    for (const version of CAPTCHA_VERSIONS) {
+      const batch = isolatedGlyphs({ version, pair: ['0', 'O'] }, 'test', 0, 24);
+      const { width, height } = ISOLATED_GLYPH_CANVAS;
+      assert.equal(batch.rgb.length, 24 * width * height * 3);
+      assert.ok(batch.labels.includes(0) && batch.labels.includes(1), `${version}: both characters drawn`);
+      for (let i = 0; i < 24; i++) {
+        const box = inkBox(batch.rgb, width, height, i);
+        assert.ok(box, `${version} #${i} has ink`);
+        // Not cut by the canvas: the ink stays off every edge, and is glyph-sized (no neighbours, no arc).
+        assert.ok(box.x0 > 0 && box.y0 > 0 && box.x1 < width - 1 && box.y1 < height - 1, `${version} #${i} ink ${JSON.stringify(box)} touches the edge`);
+        assert.ok(box.x1 - box.x0 >= 10 && box.y1 - box.y0 >= 20, `${version} #${i} ink ${JSON.stringify(box)} too small for a glyph`);
+      }
+    }
+  });
+
+  it('is reproducible from its seed and index, and differs between seeds', () => {
+    const options = { version: '0.7.0' as const, pair: ['0', 'O'] as const };
+    const whole = isolatedGlyphs(options, 7, 0, 6);
+    const tail = isolatedGlyphs(options, 7, 3, 3);
+    assert.deepEqual(tail.rgb, whole.rgb.subarray(3 * whole.width * whole.height * 3));
+    assert.deepEqual(tail.labels, whole.labels.subarray(3));
+    assert.notDeepEqual(isolatedGlyphs(options, 8, 0, 6).rgb, whole.rgb);
+  });
+
+  it('scales to a model input: 0.75 of 48x80 is 36x60, ink grey, background 1', () => {
+    const batch = isolatedGlyphs({ version: '0.2.2', pair: ['0', 'O'] }, 1, 0, 2);
+    const x = isolatedGlyphTensor(batch, 0.75);
+    assert.deepEqual(x.shape, [2, 60, 36, 1]);
+    const values = x.dataSync();
+    assert.equal(Math.max(...values), 1);
+    assert.ok(Math.min(...values) < 0.6);
+    x.dispose();
+  });
+
+  it('refuses a pair that is not two different characters, and a bad scale', () => {
+    assert.throws(() => isolatedGlyphs({ version: '0.7.1', pair: ['0', '0'] }, 1, 0, 1), /two different characters/);
+    assert.throws(() => isolatedGlyphs({ version: '0.7.1', pair: ['0', 'OO'] as unknown as [string, string] }, 1, 0, 1), /two different characters/);
+    const batch = isolatedGlyphs({ version: '0.7.1', pair: ['0', 'O'] }, 1, 0, 1);
+    assert.throws(() => isolatedGlyphTensor(batch, 0), /scale must be/);
+  });
+});

@@ -1,0 +1,133 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { RgbImage } from '../../src/captcha';
+import {
+  ZERO_O_CROP,
+  createZeroOReader,
+  cropAround,
+  evaluateModel,
+  frameToSourceX,
+  roundGlyphFrame,
+  secondLookAtZeroO,
+  type TextBatch,
+} from '../../src/eval';
+import { reportFileName } from '../../src/eval/report-file';
+import { loadModel, saveModel } from '../../src/models';
+import { logitsModel, tempDir, useNativeBackend } from '../helpers';
+
+const ALPHABET = 'A0O'; // blank = 3
+
+/** Softmax-like probabilities [steps, 4] with `peaks` frame -> class, blank elsewhere. */
+function probs(steps: number, peaks: Record<number, number>): Float32Array {
+  const p = new Float32Array(steps * 4);
+  for (let t = 0; t < steps; t++) p[t * 4 + (peaks[t] ?? 3)] = 1;
+  return p;
+}
+
+/** A reader whose answer is fixed: always 'O' (bias +20) or always '0' (bias -20). */
+function constantReader(answerO: boolean): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(tf.layers.flatten({ inputShape: [ZERO_O_CROP.height, ZERO_O_CROP.width, 1] }));
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: answerO ? 20 : -20 }) }));
+  return model;
+}
+
+/** A white image with a grey bar (colour `ink`) in columns [x, x + 3). */
+function barImage(width: number, height: number, x: number, ink = 100): RgbImage {
+  const data = new Uint8Array(width * height * 3).fill(250);
+  for (let y = 10; y < height - 10; y++) for (let c = x; c < x + 3; c++) data.fill(ink, (y * width + c) * 3, (y * width + c) * 3 + 3);
+  return { width, height, data };
+}
+
+describe('the second look at 0 and O (zero-o-reader)', () => {
+  before(useNativeBackend);
+
+  it('finds the round glyph at the frames holding the 0/O probability, or nowhere', () => {
+    assert.equal(roundGlyphFrame(probs(10, { 2: 0, 6: 1 }), 10, 4, ALPHABET), 6);
+    // split between two neighbouring frames: their mean
+    const split = probs(10, { 6: 2 });
+    split[7 * 4 + 3] = 0;
+    split[7 * 4 + 1] = 1;
+    assert.equal(roundGlyphFrame(split, 10, 4, ALPHABET), 6.5);
+    assert.equal(roundGlyphFrame(probs(10, { 2: 0 }), 10, 4, ALPHABET), null);
+    assert.throws(() => roundGlyphFrame(probs(10, {}), 10, 4, 'ABC'), /lacks 0 or O/);
+  });
+
+  it('maps an output frame back to a column of the original image, letterboxed or stretched', () => {
+    const input = { height: 60, width: 160, channels: 1 };
+    // 40 frames over 160 px: frame 19.5 is the input's middle, which is the image's middle either way
+    // (letterboxed: within the px the centring rounds off)
+    assert.ok(Math.abs(frameToSourceX(19.5, 40, { ...input, fit: 'letterbox' }, { width: 140, height: 80 }) - 70) < 1);
+    assert.equal(frameToSourceX(19.5, 40, input, { width: 140, height: 80 }), 70);
+    // frame 0 looks at input column 2; letterboxed, 140x80 is 105 px wide from column 27 (scale 0.75)
+    assert.ok(Math.abs(frameToSourceX(0, 40, { ...input, fit: 'letterbox' }, { width: 140, height: 80 }) - (2 - 27.5) / 0.75) < 1);
+    assert.equal(frameToSourceX(0, 40, input, { width: 320, height: 60 }), 4);
+  });
+
+  it('cuts a window centred on the glyph, ink strong and background 0 whatever the colours', () => {
+    const { width, height } = ZERO_O_CROP;
+    const crop = cropAround(barImage(150, 70, 99), 100);
+    // the bar (columns 99-101) lands in the window's middle columns, its middle (100) in the middle
+    const row = [...crop.subarray(40 * width, 41 * width)];
+    assert.deepEqual([row.indexOf(255), row.lastIndexOf(255)], [width / 2 - 1, width / 2 + 1]);
+    assert.equal(crop[0], 0);
+    // another ink colour, the same crop
+    assert.deepEqual(cropAround(barImage(150, 70, 99, 30), 100), crop);
+    // past the image's left edge: background
+    const edge = cropAround(barImage(150, 60, 1), 2);
+    assert.equal(edge.length, width * height);
+    assert.equal(edge[40 * width + 0], 0);
+  });
+
+  it('replaces a lone 0 or O by the reader answer, and leaves other texts alone', async () => {
+    const input = { height: 1, width: 40, channels: 1, fit: 'stretch' as const };
+    const logits = tf.tensor3d([probs(10, { 2: 0, 6: 1 }), probs(10, { 2: 1, 6: 0 }), probs(10, { 2: 0, 5: 2, 8: 0 })].map((p) => [...p].map((v) => 10 * v)).flat(), [3, 10, 4]);
+    const images = [0, 1, 2].map(() => barImage(160, 60, 50));
+    const texts = ['A0', 'OA', '0OA'];
+    assert.deepEqual(await secondLookAtZeroO(texts, logits, images, input, ALPHABET, constantReader(true)), ['AO', 'OA', '0OA']);
+    assert.deepEqual(await secondLookAtZeroO(texts, logits, images, input, ALPHABET, constantReader(false)), ['A0', '0A', '0OA']);
+    await assert.rejects(secondLookAtZeroO(texts, logits, images.slice(1), input, ALPHABET, constantReader(true)), /needs the 3 original images/);
+    logits.dispose();
+  });
+
+  it('is used by evaluateModel when asked, and refuses batches without their images', async () => {
+    const model = logitsModel(4, 4);
+    const xs = () => tf.tensor4d([[[[0, 0, 0, 10], [10, 0, 0, 0], [0, 10, 0, 0], [0, 0, 0, 10]]]]);
+    const input = { height: 1, width: 4, channels: 1 };
+    const batch = (withImages: boolean): TextBatch => ({ xs: xs(), texts: ['AO'], ...(withImages ? { images: [barImage(160, 60, 80)] } : {}) });
+    async function* one(b: TextBatch): AsyncGenerator<TextBatch> {
+      yield b;
+    }
+    const options = { alphabet: ALPHABET, head: 'ctc' as const, textRules: { min: 2, max: 2 } };
+    assert.equal((await evaluateModel(model, one(batch(true)), options)).predictions[0], 'A0');
+    const again = await evaluateModel(model, one(batch(true)), { ...options, secondLook: { reader: constantReader(true), input } });
+    assert.equal(again.predictions[0], 'AO');
+    await assert.rejects(evaluateModel(model, one(batch(false)), { ...options, secondLook: { reader: constantReader(true), input } }), /carries none.*--no-second-look/);
+  });
+
+  it('is saved inside the model folder and loaded with it; a bad folder name is refused with the fix', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const metadata = { architecture: 'crnn', alphabet: ALPHABET, input: { height: 1, width: 4, channels: 1 }, length: 2 };
+      await saveModel(logitsModel(4, 4), dir, { ...metadata, zeroOReader: 'zero-o-reader' });
+      await saveModel(createZeroOReader(3), path.join(dir, 'zero-o-reader'), { architecture: 'zero-o-reader', alphabet: '0O', input: { ...ZERO_O_CROP, channels: 1 } });
+      const loaded = await loadModel(dir);
+      assert.deepEqual(loaded.zeroOReader?.inputs[0].shape, [null, ZERO_O_CROP.height, ZERO_O_CROP.width, 1]);
+      const file = path.join(dir, 'metadata.json');
+      fs.writeFileSync(file, JSON.stringify({ ...metadata, zeroOReader: '../elsewhere' }));
+      await assert.rejects(loadModel(dir), /zeroOReader "..\/elsewhere".*not the name of a subfolder.*remove it/);
+      fs.writeFileSync(file, JSON.stringify({ ...metadata, zeroOReader: 'missing' }));
+      await assert.rejects(loadModel(dir), /missing.*model\.json is missing/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('names reports read without the reader apart', () => {
+    const real = { kind: 'folder' as const, dir: 'samples', split: 'all' as const };
+    assert.equal(reportFileName(real, false), 'evaluation-samples-all.json');
+    assert.equal(reportFileName(real, false, false, true), 'evaluation-samples-all-first-look.json');
+  });
+});
