@@ -1,7 +1,7 @@
 /**
  * The 0/O reader (src/eval/zero-o-reader.ts): its training crops, its training, and its selection.
  *
- *   node dist/scripts/zero-o-reader.js crops [--count 98304] [--model-dir models/pretrained] [--out data/zero-o-crops]
+ *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--out data/zero-o-crops]
  *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 4] [--out models/zero-o-reader]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
@@ -45,7 +45,7 @@ function roundText(rng: ReturnType<typeof createRng>, alphabet: string): string 
 }
 
 async function crops(argv: string[]): Promise<void> {
-  const count = Number(flag(argv, '--count', '98304'));
+  const count = Number(flag(argv, '--count', '163840'));
   const out = flag(argv, '--out', 'data/zero-o-crops');
   const { model, metadata } = await loadModel(flag(argv, '--model-dir', 'models/pretrained'));
   const rules = textRulesOf(metadata)!;
@@ -63,6 +63,7 @@ async function crops(argv: string[]): Promise<void> {
     const pixels: Uint8Array[] = [];
     const labels: number[] = [];
     const crnn: number[] = [];
+    const logOdds: number[] = [];
     const versions: string[] = [];
     while (labels.length < PART) {
       const variant = createRng(deriveSeed('zero-o-reader/crops-variant', batchIndex));
@@ -98,23 +99,25 @@ async function crops(argv: string[]): Promise<void> {
         pixels.push(cropAround(images[site.index], site.x));
         labels.push(truth === ROUND_PAIR[1] ? 1 : 0);
         crnn.push(decoded[site.index][site.position] === ROUND_PAIR[1] ? 1 : 0);
+        logOdds.push(Number(site.logOdds.toFixed(4)));
         versions.push(key);
       }
     }
     const bytes = new Uint8Array(PART * CROP_BYTES);
     pixels.forEach((p, i) => bytes.set(p, i * CROP_BYTES));
-    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, versions, nextBatch: batchIndex }) + '\n');
+    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, logOdds, versions, nextBatch: batchIndex }) + '\n');
     writeFileAtomic(file, Buffer.from(bytes.buffer));
     const crnnError = labels.filter((l, i) => l !== crnn[i]).length / PART;
     console.log(`${file}: ${PART} crops in ${((Date.now() - started) / 1000).toFixed(0)} s; the CRNN confuses ${(100 * crnnError).toFixed(2)}% of them`);
   }
 }
 
-function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; versions: string[] }> {
+function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; logOdds: number[]; versions: string[] }> {
   const files = fs.readdirSync(dir).filter((f) => /^part-\d+\.bin$/.test(f)).sort();
   if (files.length < 2) throw new Error(`${dir} has ${files.length} crop parts; make at least 2 with 'crops' (the last is validation)`);
   return files.map((f) => {
     const meta = JSON.parse(fs.readFileSync(path.join(dir, f.replace(/\.bin$/, '.json')), 'utf8'));
+    if (!Array.isArray(meta.logOdds)) throw new Error(`${path.join(dir, f)} was made before crops kept the CRNN's log-odds; delete ${dir} and run 'crops' again`);
     return { bytes: new Uint8Array(fs.readFileSync(path.join(dir, f))), ...meta };
   });
 }
@@ -126,10 +129,14 @@ async function train(argv: string[]): Promise<void> {
   const parts = readParts(dir);
   const validation = parts.pop()!;
   const trainCount = parts.length * PART;
-  const valX = cropsToTensor(validation.bytes, PART);
+  const valX = [cropsToTensor(validation.bytes, PART), tf.tensor2d(validation.logOdds, [PART, 1])];
   const valY = tf.tensor1d(validation.labels, 'float32');
   const crnnError = validation.labels.filter((l, i) => l !== validation.crnn[i]).length / PART;
-  console.log(`${trainCount} training crops, ${PART} validation crops; the CRNN confuses ${(100 * crnnError).toFixed(2)}% of the validation crops`);
+  const priorError = validation.labels.filter((l, i) => l !== (validation.logOdds[i] > 0 ? 1 : 0)).length / PART;
+  console.log(
+    `${trainCount} training crops, ${PART} validation crops; the CRNN's reading confuses ${(100 * crnnError).toFixed(2)}% of the validation crops, ` +
+      `the sign of its log-odds (where the reader starts) ${(100 * priorError).toFixed(2)}%`,
+  );
   const reader = createZeroOReader(1);
   const order = createRng('zero-o-reader/order');
   let best = Infinity;
@@ -146,16 +153,18 @@ async function train(argv: string[]): Promise<void> {
     for (let b = 0; b + BATCH <= trainCount; b += BATCH) {
       const batch = new Uint8Array(BATCH * CROP_BYTES);
       const labels = new Float32Array(BATCH);
+      const prior = new Float32Array(BATCH);
       for (let k = 0; k < BATCH; k++) {
         const n = indices[b + k];
         const p = parts[Math.floor(n / PART)];
         batch.set(p.bytes.subarray((n % PART) * CROP_BYTES, (n % PART + 1) * CROP_BYTES), k * CROP_BYTES);
         labels[k] = p.labels[n % PART];
+        prior[k] = p.logOdds[n % PART];
       }
-      const x = cropsToTensor(batch, BATCH);
+      const x = [cropsToTensor(batch, BATCH), tf.tensor2d(prior, [BATCH, 1])];
       const y = tf.tensor2d(labels, [BATCH, 1]);
       await reader.trainOnBatch(x, y);
-      tf.dispose([x, y]);
+      tf.dispose([...x, y]);
     }
     const wrong = tf.tidy(() => tf.notEqual(tf.greater((reader.predict(valX, { batchSize: 512 }) as tf.Tensor).reshape([-1]), 0.5).toFloat(), valY).toFloat().sum());
     const error = (await wrong.data())[0] / PART;
@@ -165,7 +174,7 @@ async function train(argv: string[]): Promise<void> {
     console.log(`epoch ${epoch}: the reader confuses ${(100 * error).toFixed(2)}% of the validation crops (the CRNN ${(100 * crnnError).toFixed(2)}%), ${seconds.toFixed(0)} s`);
     if (error < best) {
       best = error;
-      const run = { crops: dir, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, bestEpoch: epoch, history };
+      const run = { crops: dir, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
       await saveModel(
         reader,
         out,

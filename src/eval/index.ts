@@ -2,7 +2,8 @@ export { scorePredictions, formatReport, formatConfusionPairs } from './metrics'
 export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
 export { predictTexts, decodingRules, logitShiftOf, batchCalibration, batchSecondLook } from './predict';
 export type { SizedLogitShift, BatchSecondLook } from './predict';
-export { secondLookAtZeroO, createZeroOReader, cropAround, roundGlyphFrame, frameToSourceX, ZERO_O_CROP, ROUND_PAIR } from './zero-o-reader';
+export { secondLookAtZeroO, createZeroOReader, cropAround, roundGlyphFrame, roundGlyphSites, frameToSourceX, ZERO_O_CROP, ROUND_PAIR, LOG_ODDS_LIMIT } from './zero-o-reader';
+export type { RoundGlyphSite } from './zero-o-reader';
 export { isolatedGlyphs, isolatedGlyphTensor, ISOLATED_GLYPH_CANVAS } from './glyph-separability';
 export type { IsolatedGlyphOptions, IsolatedGlyphBatch } from './glyph-separability';
 export { evaluateModel } from './evaluate';

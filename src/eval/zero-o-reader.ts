@@ -2,9 +2,9 @@
  * A second look at 0 and O. The CRNN reads a CAPTCHA through its input (160x60, letterboxed), and
  * its 0-against-O lean changes with the image's size and version (docs/pretrained.md). A small
  * classifier that sees only the round glyph, cut out of the original image at its own resolution,
- * answers that one question instead: the CRNN's output says where the glyph is (the frames that
- * hold the 0/O probability), `cropAround` cuts a fixed window around it, and the reader's answer
- * replaces the CRNN's 0 or O.
+ * answers that one question again: the CRNN's output says where the glyph is (the frames that
+ * hold the 0/O probability) and which way it leans there, `cropAround` cuts a fixed window around
+ * it, and the reader, given both, answers instead of the CRNN.
  *
  * Only texts with exactly one round glyph are looked at again: with both, distinct decoding has
  * already placed one of each.
@@ -20,12 +20,12 @@ export const ROUND_PAIR = ['0', 'O'] as const;
 export const ZERO_O_CROP = { width: 56, height: 80 } as const;
 
 /**
- * Where the one round glyph is in a CTC output: the frame with the most 0 + O probability, refined
- * to the probability-weighted mean of the frames within 2 of it. Null when no frame gives 0 or O
- * even 5%.
+ * Where the one round glyph is in a CTC output, and which way the CTC model leans there: the frame
+ * with the most 0 + O probability, refined to the probability-weighted mean of the frames within 2
+ * of it, and log(P(O) / P(0)) summed over those frames. Null when no frame gives 0 or O even 5%.
  * @param probs softmax output of one image, [steps, classes] row-major
  */
-export function roundGlyphFrame(probs: ArrayLike<number>, steps: number, classes: number, alphabet: string): number | null {
+export function roundGlyphFrame(probs: ArrayLike<number>, steps: number, classes: number, alphabet: string): { frame: number; logOdds: number } | null {
   const [zero, oh] = ROUND_PAIR.map((c) => alphabet.indexOf(c));
   if (zero < 0 || oh < 0) throw new Error(`the alphabet '${alphabet}' lacks 0 or O; the second look reads only models that have both`);
   if (probs.length !== steps * classes) throw new Error(`expected ${steps}x${classes} probabilities, got ${probs.length}`);
@@ -33,10 +33,17 @@ export function roundGlyphFrame(probs: ArrayLike<number>, steps: number, classes
   let best = 0;
   for (let t = 1; t < steps; t++) if (mass(t) > mass(best)) best = t;
   if (mass(best) < 0.05) return null;
-  let [sum, weighted] = [0, 0];
-  for (let t = Math.max(0, best - 2); t <= Math.min(steps - 1, best + 2); t++) [sum, weighted] = [sum + mass(t), weighted + mass(t) * t];
-  return weighted / sum;
+  let [sum, weighted, zeros, ohs] = [0, 0, 0, 0];
+  for (let t = Math.max(0, best - 2); t <= Math.min(steps - 1, best + 2); t++) {
+    [sum, weighted] = [sum + mass(t), weighted + mass(t) * t];
+    [zeros, ohs] = [zeros + probs[t * classes + zero], ohs + probs[t * classes + oh]];
+  }
+  const logOdds = Math.log(Math.max(ohs, 1e-9)) - Math.log(Math.max(zeros, 1e-9));
+  return { frame: weighted / sum, logOdds: Math.max(-LOG_ODDS_LIMIT, Math.min(LOG_ODDS_LIMIT, logOdds)) };
 }
+
+/** The CTC model's log-odds given to the reader are clipped to +-this: beyond it, the model is sure either way. */
+export const LOG_ODDS_LIMIT = 12;
 
 /**
  * The column of the original image that output frame `frame` looks at: its centre in the model's
@@ -88,32 +95,40 @@ export function cropsToTensor(crops: Uint8Array, count: number): tf.Tensor4D {
 }
 
 /**
- * The reader: a small VGG-like binary classifier (four 3x3 conv + 2x2 max-pool stages, a dense
- * layer) whose sigmoid output is the probability of 'O'.
+ * The reader: a small VGG-like CNN (four 3x3 conv + batch norm + ReLU + 2x2 max-pool stages, a
+ * dense layer) over the window, whose logit is added to the CTC model's own log-odds for O (a
+ * second input, through one weight that starts at 1). It starts out agreeing with the CTC model
+ * and learns only the correction the original pixels allow. Output: P(O).
  */
-export function createZeroOReader(seed = 1): tf.Sequential {
-  const model = tf.sequential();
+export function createZeroOReader(seed = 1): tf.LayersModel {
   const { width, height } = ZERO_O_CROP;
+  const crop = tf.input({ shape: [height, width, 1], name: 'crop' });
+  const prior = tf.input({ shape: [1], name: 'ctc_log_odds' });
+  let x: tf.SymbolicTensor = crop;
   [24, 48, 96, 96].forEach((filters, i) => {
-    model.add(
-      tf.layers.conv2d({
-        ...(i === 0 ? { inputShape: [height, width, 1] } : {}),
-        filters,
-        kernelSize: 3,
-        padding: 'same',
-        activation: 'relu',
-        kernelInitializer: tf.initializers.heNormal({ seed: seed + i }),
-      }),
-    );
-    model.add(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }));
+    x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tf.initializers.heNormal({ seed: seed + i }) }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
   });
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 96, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 }) }));
-  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 11 }) }));
-  return model;
+  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 96, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 }) }).apply(x) as tf.SymbolicTensor;
+  // The correction starts at 0 (zero weights) and the prior's weight at 1: the CTC model's answer.
+  const correction = tf.layers.dense({ units: 1, kernelInitializer: 'zeros', name: 'correction' }).apply(x) as tf.SymbolicTensor;
+  const passed = tf.layers.dense({ units: 1, useBias: false, kernelInitializer: 'ones', name: 'prior_weight' }).apply(prior) as tf.SymbolicTensor;
+  const logit = tf.layers.add().apply([correction, passed]) as tf.SymbolicTensor;
+  const p = tf.layers.activation({ activation: 'sigmoid' }).apply(logit) as tf.SymbolicTensor;
+  return tf.model({ inputs: [crop, prior], outputs: p });
 }
 
-/** Where each text's one round glyph is, in its original image: [text index, source column, character index]. */
+/** Where each text's one round glyph is: text index, column of the original image, character index, and the CTC model's log(P(O) / P(0)) there. */
+export interface RoundGlyphSite {
+  index: number;
+  x: number;
+  position: number;
+  logOdds: number;
+}
+
 export function roundGlyphSites(
   texts: readonly string[],
   probs: Float32Array,
@@ -122,14 +137,14 @@ export function roundGlyphSites(
   alphabet: string,
   input: InputShape,
   sizes: ReadonlyArray<{ width: number; height: number }>,
-): Array<{ index: number; x: number; position: number }> {
-  const sites: Array<{ index: number; x: number; position: number }> = [];
+): RoundGlyphSite[] {
+  const sites: RoundGlyphSite[] = [];
   texts.forEach((text, i) => {
     const positions = [...text].flatMap((c, k) => ((ROUND_PAIR as readonly string[]).includes(c) ? [k] : []));
     if (positions.length !== 1) return;
-    const frame = roundGlyphFrame(probs.subarray(i * steps * classes, (i + 1) * steps * classes), steps, classes, alphabet);
-    if (frame === null) return;
-    sites.push({ index: i, x: frameToSourceX(frame, steps, input, sizes[i]), position: positions[0] });
+    const found = roundGlyphFrame(probs.subarray(i * steps * classes, (i + 1) * steps * classes), steps, classes, alphabet);
+    if (found === null) return;
+    sites.push({ index: i, x: frameToSourceX(found.frame, steps, input, sizes[i]), position: positions[0], logOdds: found.logOdds });
   });
   return sites;
 }
@@ -156,7 +171,7 @@ export async function secondLookAtZeroO(
   if (sites.length === 0) return [...texts];
   const crops = new Uint8Array(sites.length * ZERO_O_CROP.width * ZERO_O_CROP.height);
   sites.forEach((s, j) => crops.set(cropAround(images[s.index], s.x), j * ZERO_O_CROP.width * ZERO_O_CROP.height));
-  const p = tf.tidy(() => reader.predict(cropsToTensor(crops, sites.length)) as tf.Tensor);
+  const p = tf.tidy(() => reader.predict([cropsToTensor(crops, sites.length), tf.tensor2d(sites.map((s) => s.logOdds), [sites.length, 1])]) as tf.Tensor);
   const answers = await p.data();
   p.dispose();
   const out = [...texts];

@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../../src/captcha';
 import {
+  LOG_ODDS_LIMIT,
   ZERO_O_CROP,
   createZeroOReader,
   cropAround,
@@ -26,12 +27,14 @@ function probs(steps: number, peaks: Record<number, number>): Float32Array {
   return p;
 }
 
-/** A reader whose answer is fixed: always 'O' (bias +20) or always '0' (bias -20). */
+/** A reader with the real one's inputs whose answer is fixed: always 'O' (bias +30) or always '0' (bias -30). */
 function constantReader(answerO: boolean): tf.LayersModel {
-  const model = tf.sequential();
-  model.add(tf.layers.flatten({ inputShape: [ZERO_O_CROP.height, ZERO_O_CROP.width, 1] }));
-  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: answerO ? 20 : -20 }) }));
-  return model;
+  const crop = tf.input({ shape: [ZERO_O_CROP.height, ZERO_O_CROP.width, 1] });
+  const prior = tf.input({ shape: [1] });
+  const flat = tf.layers.flatten().apply(crop) as tf.SymbolicTensor;
+  const both = tf.layers.concatenate().apply([flat, prior]) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: answerO ? 30 : -30 }) }).apply(both);
+  return tf.model({ inputs: [crop, prior], outputs: out as tf.SymbolicTensor });
 }
 
 /** A white image with a grey bar (colour `ink`) in columns [x, x + 3). */
@@ -45,12 +48,14 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
   before(useNativeBackend);
 
   it('finds the round glyph at the frames holding the 0/O probability, or nowhere', () => {
-    assert.equal(roundGlyphFrame(probs(10, { 2: 0, 6: 1 }), 10, 4, ALPHABET), 6);
-    // split between two neighbouring frames: their mean
-    const split = probs(10, { 6: 2 });
-    split[7 * 4 + 3] = 0;
-    split[7 * 4 + 1] = 1;
-    assert.equal(roundGlyphFrame(split, 10, 4, ALPHABET), 6.5);
+    // an O at frame 6: there, leaning to O as far as the clip allows
+    assert.deepEqual(roundGlyphFrame(probs(10, { 2: 0, 6: 2 }), 10, 4, ALPHABET), { frame: 6, logOdds: LOG_ODDS_LIMIT });
+    // split between two neighbouring frames, a 0 then an O, 1:3: their weighted mean, log(3) towards O
+    const split = probs(10, {});
+    split.set([0, 0.25, 0, 0.75], 6 * 4);
+    split.set([0, 0, 1, 0], 7 * 4);
+    const found = roundGlyphFrame(split, 10, 4, ALPHABET)!;
+    assert.ok(Math.abs(found.frame - 6.8) < 1e-6 && Math.abs(found.logOdds - Math.log(4)) < 1e-6, JSON.stringify(found));
     assert.equal(roundGlyphFrame(probs(10, { 2: 0 }), 10, 4, ALPHABET), null);
     assert.throws(() => roundGlyphFrame(probs(10, {}), 10, 4, 'ABC'), /lacks 0 or O/);
   });
@@ -90,6 +95,15 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     assert.deepEqual(await secondLookAtZeroO(texts, logits, images, input, ALPHABET, constantReader(false)), ['A0', '0A', '0OA']);
     await assert.rejects(secondLookAtZeroO(texts, logits, images.slice(1), input, ALPHABET, constantReader(true)), /needs the 3 original images/);
     logits.dispose();
+  });
+
+  it('starts out answering what the CTC model leans to (its correction starts at zero)', async () => {
+    const reader = createZeroOReader(5);
+    const crops = tf.randomUniform([4, ZERO_O_CROP.height, ZERO_O_CROP.width, 1], 0, 1, 'float32', 3);
+    const p = reader.predict([crops, tf.tensor2d([-3, -0.5, 0.5, 3], [4, 1])]) as tf.Tensor;
+    const expected = [-3, -0.5, 0.5, 3].map((v) => 1 / (1 + Math.exp(-v)));
+    (await p.data()).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${v} vs ${expected[i]}`));
+    tf.dispose([crops, p]);
   });
 
   it('is used by evaluateModel when asked, and refuses batches without their images', async () => {
