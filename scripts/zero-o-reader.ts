@@ -2,7 +2,8 @@
  * The 0/O reader (src/eval/zero-o-reader.ts): its training crops, its training, and its selection.
  *
  *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--out data/zero-o-crops]
- *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 4] [--out models/zero-o-reader]
+ *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--out models/zero-o-reader]
+ *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
  * of 64) whose text has one 0 or O at a random place, read by the CRNN; where it reads exactly one
@@ -11,6 +12,8 @@
  * interrupted run resumes at the next part. Seeds `zero-o-reader/crops#i` are used nowhere else.
  * `train`: the reader on every part but the last, which is its validation; prints per-glyph error
  * of the reader and of the CRNN on the validation crops after each epoch, keeps the best epoch.
+ * `attach`: copies the reader into the model folder (`zero-o-reader/`) and names it in its
+ * metadata.json (`zeroOReader`), so predict, evaluate, matrix and the demo read with it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,12 +22,14 @@ import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVers
 import { pixelsToTensor } from '../src/data/tensors';
 import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropAround, cropsToTensor, roundGlyphSites } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, loadModel, saveModel, textRulesOf } from '../src/models';
+import { writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
 import { startBackend } from '../src/cli/common';
 
 const PART = Number(process.env.ZERO_O_PART ?? 8192);
 const BATCH = 64;
 const CROP_BYTES = ZERO_O_CROP.width * ZERO_O_CROP.height;
+const READER_FOLDER = 'zero-o-reader';
 const MIX = { versions: CAPTCHA_VERSIONS, width: [140, 170], height: [60, 80] } as const;
 
 function flag(argv: string[], name: string, fallback: string): string {
@@ -124,7 +129,7 @@ function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; cr
 
 async function train(argv: string[]): Promise<void> {
   const dir = flag(argv, '--crops', 'data/zero-o-crops');
-  const epochs = Number(flag(argv, '--epochs', '4'));
+  const epochs = Number(flag(argv, '--epochs', '3'));
   const out = flag(argv, '--out', 'models/zero-o-reader');
   const parts = readParts(dir);
   const validation = parts.pop()!;
@@ -185,12 +190,28 @@ async function train(argv: string[]): Promise<void> {
   }
 }
 
+async function attach(argv: string[]): Promise<void> {
+  const modelDir = flag(argv, '--model-dir', '');
+  const readerDir = flag(argv, '--reader', 'models/zero-o-reader');
+  if (!modelDir) throw new Error('attach needs --model-dir <the CTC model folder to read with the reader>');
+  // The model loads before anything is written (a damaged folder stops here), and loads again with the reader after.
+  const { metadata } = await loadModel(modelDir);
+  const readerMeta = fs.existsSync(path.join(readerDir, 'metadata.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'metadata.json'), 'utf8')) : null;
+  if (readerMeta?.architecture !== 'zero-o-reader') throw new Error(`${readerDir} holds no zero-o-reader; train one first ('train --out ${readerDir}')`);
+  const files = Object.fromEntries(['model.json', 'weights.bin', 'metadata.json', 'run.json'].filter((f) => fs.existsSync(path.join(readerDir, f))).map((f) => [f, fs.readFileSync(path.join(readerDir, f))]));
+  writeFolderAtomically(path.join(modelDir, READER_FOLDER), files);
+  writeFileAtomic(path.join(modelDir, 'metadata.json'), `${JSON.stringify({ ...metadata, zeroOReader: READER_FOLDER }, null, 2)}\n`);
+  await loadModel(modelDir);
+  console.log(`${modelDir} now reads a lone 0/O again with ${path.join(modelDir, READER_FOLDER)} (from ${readerDir}); --no-second-look reads without it`);
+}
+
 async function main(): Promise<void> {
   const [command, ...argv] = process.argv.slice(2);
   await startBackend({});
   if (command === 'crops') await crops(argv);
   else if (command === 'train') await train(argv);
-  else throw new Error(`unknown command '${command}'; use crops or train (see the comment at the top of scripts/zero-o-reader.ts)`);
+  else if (command === 'attach') await attach(argv);
+  else throw new Error(`unknown command '${command}'; use crops, train or attach (see the comment at the top of scripts/zero-o-reader.ts)`);
 }
 
 main().catch((err: unknown) => {

@@ -44,6 +44,7 @@ export {
   datasetStatistics,
   accuracyRows,
   confusionPairRows,
+  matrixComparisonRows,
   settingsRows,
   epochRows,
   modelRegistryRows,
@@ -60,6 +61,8 @@ export type {
   DatasetStatisticsOptions,
   AccuracyRow,
   ConfusionPairRow,
+  ComparedMatrixCell,
+  MatrixComparisonRow,
   EpochRow,
   TableHtmlOptions,
 } from './tables';

@@ -171,6 +171,35 @@ export function confusionPairRows(report: Pick<EvaluationReport, 'confusionPairs
   }));
 }
 
+/** One matrix cell as `matrixComparisonRows` needs it (a `MatrixCell` of src/eval). */
+export interface ComparedMatrixCell {
+  version: string;
+  width: number;
+  height: number;
+  wholeAccuracy: number;
+  errors: number;
+}
+
+export interface MatrixComparisonRow extends Row {
+  version: string;
+  size: string;
+  before: string;
+  after: string;
+  errors: string;
+}
+
+/**
+ * Two matrices of the same cells side by side (e.g. without and with the second look at 0/O):
+ * whole-image accuracy before and after, and the errors before -> after. Cells only one has are left out.
+ */
+export function matrixComparisonRows(before: readonly ComparedMatrixCell[], after: readonly ComparedMatrixCell[]): MatrixComparisonRow[] {
+  return before.flatMap((b) => {
+    const a = after.find((c) => c.version === b.version && c.width === b.width && c.height === b.height);
+    if (!a) return [];
+    return [{ version: b.version, size: `${b.width}x${b.height}`, before: pct(b.wholeAccuracy), after: pct(a.wholeAccuracy), errors: `${b.errors} -> ${a.errors}` }];
+  });
+}
+
 function isTableLike(table: unknown): table is TableLike {
   return typeof table === 'object' && table !== null && Array.isArray((table as TableLike).columns) && Array.isArray((table as TableLike).values);
 }

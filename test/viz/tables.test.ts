@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { accuracyRows, characterFrequencies, confusionPairRows, datasetStatistics, epochRows, modelRegistryRows, settingsRows, tableHtml, tableText } from '../../src/viz';
+import { accuracyRows, characterFrequencies, confusionPairRows, datasetStatistics, matrixComparisonRows, epochRows, modelRegistryRows, settingsRows, tableHtml, tableText } from '../../src/viz';
 
 describe('dataset tables', () => {
   it('counts characters overall and per position, in alphabet order', () => {
@@ -86,5 +86,17 @@ describe('run tables', () => {
   it('turns a history into one row per epoch with percentages', () => {
     const [row] = epochRows([{ epoch: 1, loss: 3, valLoss: 2.5, valCharacterAccuracy: 0.25, valWholeAccuracy: 0.015, imagesPerSecond: 31.26, seconds: 60.04 }]);
     assert.deepEqual(row, { epoch: 1, loss: 3, valLoss: 2.5, valCharacterAccuracy: '25.00%', valWholeAccuracy: '1.50%', imagesPerSecond: 31.3, seconds: 60 });
+  });
+});
+
+describe('matrixComparisonRows', () => {
+  it('puts the same cells of two matrices side by side and leaves out cells only one has', () => {
+    const cell = (version: string, width: number, height: number, wholeAccuracy: number, errors: number) => ({ version, width, height, wholeAccuracy, errors });
+    const before = [cell('0.7.1', 160, 60, 0.975, 25), cell('0.2.2', 170, 80, 0.95, 50), cell('0.7.0', 140, 80, 0.96, 40)];
+    const after = [cell('0.2.2', 170, 80, 0.98, 20), cell('0.7.1', 160, 60, 0.99, 10)];
+    assert.deepEqual(matrixComparisonRows(before, after), [
+      { version: '0.7.1', size: '160x60', before: '97.50%', after: '99.00%', errors: '25 -> 10' },
+      { version: '0.2.2', size: '170x80', before: '95.00%', after: '98.00%', errors: '50 -> 20' },
+    ]);
   });
 });
