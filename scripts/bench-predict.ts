@@ -4,7 +4,7 @@
  * images/s of the model and decoding alone on one ready batch of those images (no file work). `npm run bench:predict` pins the process to
  * one core with `taskset -c 0` (Linux), which also limits TensorFlow's threads to that core.
  *
- *   npm run bench:predict [-- --model-dir models/pretrained --count 800]
+ *   npm run bench:predict [-- --model-dir models/pretrained --count 800 --no-second-look]
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,12 +17,13 @@ import { fileBatches } from '../src/eval/image-batches';
 import { getModelSpec, loadModel } from '../src/models';
 import { startBackend } from '../src/cli/common';
 
-function parseArgs(argv: string[]): { modelDir: string; count: number } {
-  const args = { modelDir: path.join('models', 'pretrained'), count: 800 };
+function parseArgs(argv: string[]): { modelDir: string; count: number; secondLook: boolean } {
+  const args = { modelDir: path.join('models', 'pretrained'), count: 800, secondLook: true };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--model-dir') args.modelDir = argv[i + 1];
     else if (argv[i] === '--count') args.count = Number(argv[i + 1]);
-    else throw new Error(`unknown argument '${argv[i]}'; use --model-dir DIR --count N`);
+    else if (argv[i] === '--no-second-look') [args.secondLook, i] = [false, i - 1];
+    else throw new Error(`unknown argument '${argv[i]}'; use --model-dir DIR --count N --no-second-look`);
   }
   if (!Number.isInteger(args.count) || args.count < 16) throw new Error(`--count must be a whole number >= 16, got ${args.count}`);
   return args;
@@ -49,13 +50,13 @@ async function writeCellImages(dir: string, count: number): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const { modelDir, count } = parseArgs(process.argv.slice(2));
+  const { modelDir, count, secondLook: useReader } = parseArgs(process.argv.slice(2));
   const backend = await startBackend({});
   const { model, metadata, zeroOReader } = await loadModel(modelDir);
   const head = getModelSpec(metadata.architecture).head;
   const textRules = decodingRules(metadata, head, false);
   const logitShift = logitShiftOf(metadata, head);
-  const secondLook = zeroOReader && head === 'ctc' ? { reader: zeroOReader, input: metadata.input } : undefined;
+  const secondLook = zeroOReader && head === 'ctc' && useReader ? { reader: zeroOReader, input: metadata.input } : undefined;
   // As predict reads files: with the model's 0/O calibration and second look, when it has them.
   const readBatch = (b: TextBatch) =>
     predictTexts(model, b.xs, metadata.alphabet, head, textRules, batchCalibration(logitShift, b), batchSecondLook(secondLook, b));
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
     const result = {
       model: modelDir,
       architecture: metadata.architecture,
+      secondLook: secondLook !== undefined,
       input: `${width}x${height}x${channels}`,
       backend: backend.tfBackend,
       cpusVisible: os.availableParallelism(),
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
       modelImagesPerSecond: (rounds * ready.texts.length) / modelSeconds,
     };
     console.log(
-      `predict on ${done} PNG files of ${DEFAULT_MATRIX_OPTIONS.versions.length * DEFAULT_MATRIX_OPTIONS.sizes.length} version x size cells, ` +
+      `predict${secondLook ? ' (with the second look at 0/O)' : ''} on ${done} PNG files of ${DEFAULT_MATRIX_OPTIONS.versions.length * DEFAULT_MATRIX_OPTIONS.sizes.length} version x size cells, ` +
         `${result.cpusVisible} core(s) visible: ${result.predictImagesPerSecond.toFixed(1)} images/s (files decoded and resized); ` +
         `the model and decoding alone on a ready batch of ${ready.texts.length} real CAPTCHAs: ${result.modelImagesPerSecond.toFixed(1)} images/s`,
     );

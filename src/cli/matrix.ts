@@ -60,12 +60,13 @@ export function register(program: Command): void {
     .option('--seed <n>', `seed of the images (default ${d.seed}: not a training seed)`, parseIntArg('seed'))
     .option('--uncalibrated', "ignore the model's 0/O calibration by image size (metadata logitShift)")
     .option('--no-second-look', "read without the model's second look at a lone 0/O (metadata zeroOReader)")
-    .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json; a Markdown table is written beside it, .md)');
+    .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json, -first-look.json with --no-second-look; a Markdown table is written beside it, .md)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
-    const { modelDir, model, metadata, head, textRules, logitShift, secondLook } = await openModelReader(opts);
+    const { modelDir, model, metadata, head, textRules, logitShift, secondLook, hasReader } = await openModelReader(opts);
     const decoding = describeDecoding(head, textRules, logitShift, secondLook);
-    const out: string = opts.out ?? path.join(modelDir, 'evaluation-matrix.json');
+    // Read without its reader, a model's matrix goes beside the one read with it, not over it.
+    const out: string = opts.out ?? path.join(modelDir, hasReader && !secondLook ? 'evaluation-matrix-first-look.json' : 'evaluation-matrix.json');
     const table = out.replace(/\.json$/i, '') + '.md';
     const weights = weightsDigest(modelDir);
     const previous = readPreviousMatrix(out, modelDir, decoding, weights, log);

@@ -15,13 +15,14 @@ function peakedTable(width: number, height: number, best: number): CalibrationTa
   return { width, height, images: 1000, correct: GRID.map((g) => 1000 - 10 * Math.abs(g - best)) };
 }
 
-/** A copy of the shipped model's files, to calibrate without touching it. */
+/** A copy of the shipped CRNN's files (without its 0/O reader: calibration alone), to calibrate without touching it. */
 function copyShipped(dir: string): string {
   const to = path.join(dir, 'model');
   fs.mkdirSync(to);
   for (const f of ['model.json', 'weights.bin', 'metadata.json']) fs.copyFileSync(path.join(SHIPPED, f), path.join(to, f));
   const meta = JSON.parse(fs.readFileSync(path.join(to, 'metadata.json'), 'utf8'));
   delete meta.logitShift;
+  delete meta.zeroOReader;
   fs.writeFileSync(path.join(to, 'metadata.json'), JSON.stringify(meta));
   return to;
 }

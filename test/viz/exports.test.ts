@@ -11,7 +11,7 @@ describe('src/viz exports', () => {
       'characterFrequencyFigure', 'clearNotebookFolder', 'comparedRunCurves', 'confusionHeatmapFigure', 'confusionPairRows', 'createNotebookDisplay',
       'createTrainingMonitor', 'datasetStatistics', 'deadFractionFigure', 'envCount', 'envNumber', 'envString', 'epochRows',
       'folderImageBytes', 'formatBatchProgress', 'formatEpochSummary', 'forwardPassRows', 'gridLayout', 'headAccuracyFigure',
-      'historyTimePoints', 'lossFigure', 'matrixHeatmapFigure', 'misreadGridItems', 'modelRegistryRows', 'plateauExamples', 'plotlyBundle', 'plotlyCdnUrl', 'plotlyHtml',
+      'historyTimePoints', 'lossFigure', 'matrixComparisonRows', 'matrixHeatmapFigure', 'misreadGridItems', 'modelRegistryRows', 'plateauExamples', 'plotlyBundle', 'plotlyCdnUrl', 'plotlyHtml',
       'pngBundle', 'pngSize', 'predictionGridItems', 'renderGrid', 'runTimePoints', 'sampleGridItems',
       'settingsRows', 'tableBundle', 'tableCells', 'tableHtml', 'tableText', 'trainingCurvesFigure', 'tslabSink', 'viewAccuracyFigure', 'zeroOLeanFigure',
     ]);
