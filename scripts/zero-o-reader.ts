@@ -2,7 +2,7 @@
  * The 0/O reader (src/eval/zero-o-reader.ts): its training crops, its training, and its selection.
  *
  *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--out data/zero-o-crops]
- *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--out models/zero-o-reader]
+ *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--out models/zero-o-reader]
  *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
@@ -22,7 +22,7 @@ import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVers
 import { pixelsToTensor } from '../src/data/tensors';
 import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropAround, cropsToTensor, roundGlyphSites } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, loadModel, saveModel, textRulesOf } from '../src/models';
-import { writeFolderAtomically } from '../src/models/io';
+import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
 import { startBackend } from '../src/cli/common';
 
@@ -142,14 +142,18 @@ async function train(argv: string[]): Promise<void> {
     `${trainCount} training crops, ${PART} validation crops; the CRNN's reading confuses ${(100 * crnnError).toFixed(2)}% of the validation crops, ` +
       `the sign of its log-odds (where the reader starts) ${(100 * priorError).toFixed(2)}%`,
   );
-  const reader = createZeroOReader(1);
+  // --init continues a saved reader (its weights; the optimizer starts afresh).
+  const init = flag(argv, '--init', '');
+  const reader = init ? await readLayersModel(init) : createZeroOReader(1);
+  const lr = Number(flag(argv, '--lr', '1e-3'));
+  if (!(lr > 0)) throw new Error(`--lr must be a positive learning rate, got ${flag(argv, '--lr', '')}`);
   const order = createRng('zero-o-reader/order');
   let best = Infinity;
   const history: Array<{ epoch: number; error: number; seconds: number }> = [];
   const started = Date.now();
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    // Adam 1e-3, then 3e-4 for the last epoch.
-    if (epoch === 1 || epoch === epochs) reader.compile({ optimizer: tf.train.adam(epoch < epochs || epochs === 1 ? 1e-3 : 3e-4), loss: 'binaryCrossentropy' });
+    // Adam at --lr, then a third of it for the last epoch.
+    if (epoch === 1 || epoch === epochs) reader.compile({ optimizer: tf.train.adam(epoch < epochs || epochs === 1 ? lr : lr / 3), loss: 'binaryCrossentropy' });
     const indices = Array.from({ length: trainCount }, (_, i) => i);
     for (let i = indices.length - 1; i > 0; i--) {
       const j = order.randbelow(i + 1);
@@ -179,7 +183,7 @@ async function train(argv: string[]): Promise<void> {
     console.log(`epoch ${epoch}: the reader confuses ${(100 * error).toFixed(2)}% of the validation crops (the CRNN ${(100 * crnnError).toFixed(2)}%), ${seconds.toFixed(0)} s`);
     if (error < best) {
       best = error;
-      const run = { crops: dir, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
+      const run = { crops: dir, init: init || null, lr, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
       await saveModel(
         reader,
         out,

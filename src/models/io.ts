@@ -251,7 +251,7 @@ export async function loadModel(dir: string, expectArchitecture?: string): Promi
 }
 
 /** The layers model in `dir`'s model.json and weights.bin, checked; errors name the fix. */
-async function readLayersModel(dir: string): Promise<tf.LayersModel> {
+export async function readLayersModel(dir: string): Promise<tf.LayersModel> {
   const modelFile = path.join(dir, MODEL_JSON);
   const modelJson = readModelJsonFile(dir, MODEL_JSON) as { modelTopology?: unknown; weightsManifest?: Array<{ weights?: tf.io.WeightsManifestEntry[] }> };
   if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest) || !modelJson.weightsManifest.every((g) => Array.isArray(g?.weights))) {
