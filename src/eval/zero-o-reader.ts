@@ -121,14 +121,23 @@ export function createZeroOReader(seed = 1): tf.LayersModel {
   return tf.model({ inputs: [crop, prior], outputs: p });
 }
 
-/** Where each text's one round glyph is: text index, column of the original image, character index, and the CTC model's log(P(O) / P(0)) there. */
+/** A lone 0 or O found in a CTC model's reading. */
 export interface RoundGlyphSite {
+  /** Which text (image) of the batch. */
   index: number;
+  /** Column of the original image at the glyph's centre. */
   x: number;
+  /** Which character of the text. */
   position: number;
+  /** The CTC model's log(P(O) / P(0)) at the glyph (see `roundGlyphFrame`). */
   logOdds: number;
 }
 
+/**
+ * The lone round glyph of each text that has exactly one 0 or O, located in its original image.
+ * @param probs softmax output of the batch, [B, steps, classes] row-major
+ * @param sizes each image's size before it was fitted to `input`
+ */
 export function roundGlyphSites(
   texts: readonly string[],
   probs: Float32Array,
@@ -151,7 +160,8 @@ export function roundGlyphSites(
 
 /**
  * The texts with each lone 0 or O replaced by the reader's answer.
- * @param logits the CTC output the texts were decoded from, [B, T, classes]
+ * @param logits the CTC output the texts were decoded from, [B, T, classes] (a calibrated model's
+ *   shifted logits: the reader then sees the shifted lean; the shipped model is not calibrated)
  * @param images the batch's images before they were fitted to the model input
  */
 export async function secondLookAtZeroO(
