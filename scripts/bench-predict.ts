@@ -14,7 +14,7 @@ import { encode } from '../src/captcha';
 import { createCaptchaStream } from '../src/data';
 import { batchCalibration, batchSecondLook, DEFAULT_MATRIX_OPTIONS, decodingRules, logitShiftOf, predictTexts, type TextBatch } from '../src/eval';
 import { fileBatches } from '../src/eval/image-batches';
-import { getModelSpec, loadModel } from '../src/models';
+import { getModelSpec, loadModel, loadZeroOReader } from '../src/models';
 import { startBackend } from '../src/cli/common';
 
 function parseArgs(argv: string[]): { modelDir: string; count: number; secondLook: boolean } {
@@ -52,11 +52,12 @@ async function writeCellImages(dir: string, count: number): Promise<string[]> {
 async function main(): Promise<void> {
   const { modelDir, count, secondLook: useReader } = parseArgs(process.argv.slice(2));
   const backend = await startBackend({});
-  const { model, metadata, zeroOReader } = await loadModel(modelDir);
+  const { model, metadata } = await loadModel(modelDir);
   const head = getModelSpec(metadata.architecture).head;
   const textRules = decodingRules(metadata, head, false);
   const logitShift = logitShiftOf(metadata, head);
-  const secondLook = zeroOReader && head === 'ctc' && useReader ? { reader: zeroOReader, input: metadata.input } : undefined;
+  const reader = head === 'ctc' && textRules && useReader ? await loadZeroOReader(modelDir, metadata) : undefined;
+  const secondLook = reader ? { reader, input: metadata.input } : undefined;
   // As predict reads files: with the model's 0/O calibration and second look, when it has them.
   const readBatch = (b: TextBatch) =>
     predictTexts(model, b.xs, metadata.alphabet, head, textRules, batchCalibration(logitShift, b), batchSecondLook(secondLook, b));

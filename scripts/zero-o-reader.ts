@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
 import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropAround, cropsToTensor, roundGlyphSites } from '../src/eval/zero-o-reader';
-import { ctcConstrainedDecode, loadModel, saveModel, textRulesOf } from '../src/models';
+import { ctcConstrainedDecode, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
 import { startBackend } from '../src/cli/common';
@@ -123,6 +123,7 @@ function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; cr
   return files.map((f) => {
     const meta = JSON.parse(fs.readFileSync(path.join(dir, f.replace(/\.bin$/, '.json')), 'utf8'));
     if (!Array.isArray(meta.logOdds)) throw new Error(`${path.join(dir, f)} was made before crops kept the CRNN's log-odds; delete ${dir} and run 'crops' again`);
+    if (meta.labels.length !== PART) throw new Error(`${path.join(dir, f)} holds ${meta.labels.length} crops, not ${PART}: train with the ZERO_O_PART the crops were made with`);
     return { bytes: new Uint8Array(fs.readFileSync(path.join(dir, f))), ...meta };
   });
 }
@@ -198,14 +199,17 @@ async function attach(argv: string[]): Promise<void> {
   const modelDir = flag(argv, '--model-dir', '');
   const readerDir = flag(argv, '--reader', 'models/zero-o-reader');
   if (!modelDir) throw new Error('attach needs --model-dir <the CTC model folder to read with the reader>');
-  // The model loads before anything is written (a damaged folder stops here), and loads again with the reader after.
+  // Everything is checked and loaded before anything is written: a bad folder stops here.
   const { metadata } = await loadModel(modelDir);
+  if (getModelSpec(metadata.architecture).head !== 'ctc' || !ROUND_PAIR.every((c) => metadata.alphabet.includes(c))) {
+    throw new Error(`${modelDir} holds a '${metadata.architecture}' model of alphabet '${metadata.alphabet}'; the reader serves CTC models that read both 0 and O`);
+  }
   const readerMeta = fs.existsSync(path.join(readerDir, 'metadata.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'metadata.json'), 'utf8')) : null;
   if (readerMeta?.architecture !== 'zero-o-reader') throw new Error(`${readerDir} holds no zero-o-reader; train one first ('train --out ${readerDir}')`);
+  (await readLayersModel(readerDir)).dispose();
   const files = Object.fromEntries(['model.json', 'weights.bin', 'metadata.json', 'run.json'].filter((f) => fs.existsSync(path.join(readerDir, f))).map((f) => [f, fs.readFileSync(path.join(readerDir, f))]));
   writeFolderAtomically(path.join(modelDir, READER_FOLDER), files);
   writeFileAtomic(path.join(modelDir, 'metadata.json'), `${JSON.stringify({ ...metadata, zeroOReader: READER_FOLDER }, null, 2)}\n`);
-  await loadModel(modelDir);
   console.log(`${modelDir} now reads a lone 0/O again with ${path.join(modelDir, READER_FOLDER)} (from ${readerDir}); --no-second-look reads without it`);
 }
 

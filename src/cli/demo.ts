@@ -18,7 +18,7 @@ import { listLabeledFiles } from '../data/labeled-files';
 import { decodingRules, logitShiftOf, evaluateModel, formatReport, trainedTextLength } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel, readModelMetadata } from '../models';
+import { getModelSpec, loadModel, loadZeroOReader, readModelMetadata } from '../models';
 import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
 import { DEFAULT_MODEL_DIR, trainedImageKinds } from './evaluate';
 import { runGenerate } from './generate';
@@ -74,11 +74,12 @@ export function register(program: Command): void {
       log(`5. no pretrained model in ${opts.modelDir}; skipping the prediction demo`);
       return;
     }
-    const { model, metadata, zeroOReader } = await loadModel(opts.modelDir);
+    const { model, metadata } = await loadModel(opts.modelDir);
     const head = getModelSpec(metadata.architecture).head;
     const textRules = decodingRules(metadata, head);
     const logitShift = logitShiftOf(metadata, head);
-    const secondLook = zeroOReader && head === 'ctc' ? { reader: zeroOReader, input: metadata.input } : undefined;
+    const reader = head === 'ctc' && textRules ? await loadZeroOReader(opts.modelDir, metadata) : undefined;
+    const secondLook = reader ? { reader, input: metadata.input } : undefined;
     // As many of each kind the model was trained on (versions x common sizes) as 12 allow, at least one each.
     const kinds = trainedImageKinds(opts.modelDir, metadata.input);
     const each = Math.max(1, Math.floor(12 / kinds.length));

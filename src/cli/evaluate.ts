@@ -14,7 +14,7 @@ import type { BackendKind } from '../backend';
 import { getModelSpec, loadModel, type HeadKind, type LogitShift, type TextRules } from '../models';
 import { findRunRecord, type RunRecord } from '../train';
 import { checkModelFolder } from '../models/io';
-import { weightsDigest } from '../models';
+import { loadZeroOReader, weightsDigest } from '../models';
 import { checkReportTarget, reportFileName, type EvaluatedImages } from '../eval/report-file';
 import { addBackendOptions, checkLabeledFolder, listLabeledImages, parseIntArg, stageLogger, startBackend } from './common';
 
@@ -58,15 +58,17 @@ export interface ReaderRequest {
 export async function openModelReader(request: ReaderRequest) {
   const modelDir = resolveModelDir(request.modelDir);
   await startBackend(request);
-  const { model, metadata, zeroOReader } = await loadModel(modelDir);
+  const { model, metadata } = await loadModel(modelDir);
   const head = getModelSpec(metadata.architecture).head;
   const greedy = head === 'ctc' && Boolean(request.greedy);
   const textRules = decodingRules(metadata, head, greedy);
   const logitShift = request.uncalibrated ? undefined : logitShiftOf(metadata, head, greedy);
   // The reader answers for a lone 0/O of a text that follows the training rules: not with greedy decoding.
-  const useReader = zeroOReader && head === 'ctc' && !greedy && request.secondLook !== false;
-  const secondLook = useReader ? { reader: zeroOReader, input: metadata.input, weights: weightsDigest(path.join(modelDir, metadata.zeroOReader!)) } : undefined;
-  return { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, hasReader: zeroOReader !== undefined };
+  const hasReader = metadata.zeroOReader !== undefined;
+  const useReader = hasReader && head === 'ctc' && textRules !== undefined && request.secondLook !== false;
+  const reader = useReader ? await loadZeroOReader(modelDir, metadata) : undefined;
+  const secondLook = reader ? { reader, input: metadata.input, weights: weightsDigest(path.join(modelDir, metadata.zeroOReader!)) } : undefined;
+  return { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, hasReader };
 }
 
 /** The run record beside a saved model, if any; a damaged one is named with the fix. */

@@ -2,6 +2,7 @@
  * Out-of-core loading of a dataset folder (`0.jpg ... N-1.jpg` + `labels.txt`, as written by
  * `captcha-lab generate`): images are decoded batch by batch, so a dataset need not fit in memory.
  */
+import type { RgbImage } from '../captcha';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -31,6 +32,8 @@ export interface LabeledBatch {
   indices: number[];
   /** Each image's size on disk, before fitting to the input. */
   sizes: { width: number; height: number }[];
+  /** The images as decoded, before fitting (views of one buffer; a model's second look at 0/O reads them). */
+  images: RgbImage[];
 }
 
 /**
@@ -111,7 +114,9 @@ export class FolderDataset {
     const texts = indices.map((i) => this.texts[i]);
     const xs = pixelsToTensor(rgb, indices.length, height, width, this.options.input);
     const ys = tf.tensor2d(encodeLabels(texts, this.options.alphabet, texts[0].length), [indices.length, texts[0].length], 'int32');
-    return { xs, ys, texts, indices: [...indices], sizes: indices.map(() => ({ width, height })) };
+    const bytes = height * width * 3;
+    const images = indices.map((_, k) => ({ width, height, data: rgb.subarray(k * bytes, (k + 1) * bytes) }));
+    return { xs, ys, texts, indices: [...indices], sizes: indices.map(() => ({ width, height })), images };
   }
 
   /**

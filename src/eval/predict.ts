@@ -65,7 +65,7 @@ export function batchSecondLook(
   if (!batch.images) {
     throw new Error(
       "a model with a second look at 0/O (zeroOReader) needs each batch's original images, and this batch carries none; " +
-        'give batches with images (fileBatches, freshBatches), or read without it (--no-second-look)',
+        'give batches with images (fileBatches, freshBatches, the dataset loader), or read without it (--no-second-look)',
     );
   }
   return { ...secondLook, images: batch.images };
@@ -90,18 +90,15 @@ export async function predictTexts(
 ): Promise<string[]> {
   if (head === 'ctc') {
     const raw = model.predict(xs) as tf.Tensor3D;
-    let logits = raw;
+    const logits = calibration ? shiftLogits(raw, calibration.logitShift, calibration.sizes, alphabet) : raw;
     try {
-      if (calibration) {
-        logits = shiftLogits(raw, calibration.logitShift, calibration.sizes, alphabet);
-        raw.dispose();
-      }
       const sequences = await (textRules ? ctcConstrainedDecode(logits, textRules) : ctcGreedyDecode(logits));
       const texts = sequences.map((seq) => seq.map((k) => alphabet[k]).join(''));
       if (!secondLook) return texts;
-      return await secondLookAtZeroO(texts, logits, secondLook.images, secondLook.input, alphabet, secondLook.reader);
+      // The reader learned from the model's own (unshifted) lean.
+      return await secondLookAtZeroO(texts, raw, secondLook.images, secondLook.input, alphabet, secondLook.reader);
     } finally {
-      logits.dispose();
+      tf.dispose([raw, logits]);
     }
   }
   const indices = tf.tidy(() => {

@@ -160,8 +160,8 @@ export function roundGlyphSites(
 
 /**
  * The texts with each lone 0 or O replaced by the reader's answer.
- * @param logits the CTC output the texts were decoded from, [B, T, classes] (a calibrated model's
- *   shifted logits: the reader then sees the shifted lean; the shipped model is not calibrated)
+ * @param logits the CTC model's output for the batch, [B, T, classes], unshifted: the lean the
+ *   reader was trained with (a calibration shifts only what the texts were decoded from)
  * @param images the batch's images before they were fitted to the model input
  */
 export async function secondLookAtZeroO(

@@ -9,7 +9,7 @@ export { createSeedBnNet } from './seed-bn-net';
 export { SeededDropout, setDropoutStep } from './seeded-dropout';
 export { summarizeModel, formatSummary } from './summary';
 export type { ModelSummary, LayerSummaryRow } from './summary';
-export { saveModel, loadModel, readModelMetadata, textRulesOf, weightsDigest } from './io';
+export { saveModel, loadModel, loadZeroOReader, readModelMetadata, textRulesOf, weightsDigest } from './io';
 export type { ModelMetadata, LoadedModel } from './io';
 export { logitShiftAt, logitShiftProblem, shiftLogitPair, shiftLogits } from './logit-shift';
 export type { LogitShift, SourceSize } from './logit-shift';

@@ -230,8 +230,6 @@ export function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[]
 export interface LoadedModel {
   model: tf.LayersModel;
   metadata: ModelMetadata;
-  /** The 0/O reader saved with a CTC model (`metadata.zeroOReader`), if any: src/eval/zero-o-reader.ts. */
-  zeroOReader?: tf.LayersModel;
 }
 
 /**
@@ -245,9 +243,24 @@ export async function loadModel(dir: string, expectArchitecture?: string): Promi
       `'${dir}' holds a '${metadata.architecture}' model, not '${expectArchitecture}'; pick the matching --model or another folder`,
     );
   }
-  const model = await readLayersModel(dir);
-  if (metadata.zeroOReader === undefined) return { model, metadata };
-  return { model, metadata, zeroOReader: await readLayersModel(path.join(dir, metadata.zeroOReader)) };
+  return { model: await readLayersModel(dir), metadata };
+}
+
+/**
+ * The 0/O reader saved with a CTC model (`metadata.zeroOReader`, a subfolder; src/eval/zero-o-reader.ts),
+ * or undefined when it has none. Loaded apart from the model, only by what reads with it.
+ */
+export async function loadZeroOReader(dir: string, metadata: ModelMetadata): Promise<tf.LayersModel | undefined> {
+  if (metadata.zeroOReader === undefined) return undefined;
+  const readerDir = path.join(dir, metadata.zeroOReader);
+  if (!fs.existsSync(path.join(readerDir, MODEL_JSON))) {
+    throw new Error(
+      `${path.join(dir, METADATA_JSON)} names the 0/O reader '${metadata.zeroOReader}', but ${readerDir} holds none: ` +
+        `copy the model folder with its subfolders (cp -r; the shipped model: \`git checkout -- ${dir}\`), ` +
+        'read without it (--no-second-look), or remove zeroOReader from metadata.json',
+    );
+  }
+  return readLayersModel(readerDir);
 }
 
 /** The layers model in `dir`'s model.json and weights.bin, checked; errors name the fix. */

@@ -35,7 +35,8 @@ export function readCheckpointState<T extends { globalStep: number; epoch: numbe
 }
 
 /** Files of the model a run saves beside its checkpoint; any of them makes the folder a model's. */
-const MODEL_FILES = ['model.json', 'weights.bin', 'metadata.json', RUN_JSON];
+// (zero-o-reader/: a 0/O reader attached to an earlier model of the folder; it belongs to that model)
+const MODEL_FILES = ['model.json', 'weights.bin', 'metadata.json', RUN_JSON, 'zero-o-reader'];
 
 /** Reports written into a model folder by `evaluate` (default names): they describe that model only. */
 // evaluate's JSON reports and matrix's Markdown table beside its report

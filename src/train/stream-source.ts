@@ -44,7 +44,9 @@ export function toLabeledBatch(batch: Pick<CaptchaBatch, 'pixels' | 'texts' | 'h
     batch.texts.forEach((t, i) => [...t].forEach((c, j) => (codes[i * width + j] = alphabet.indexOf(c))));
     ys = tf.tensor2d(codes, [n, width], 'int32');
   }
-  return { xs, ys, texts: batch.texts, indices: [], sizes: batch.texts.map(() => ({ width: batch.width, height: batch.height })) };
+  const bytes = batch.height * batch.width * 3;
+  const images = batch.texts.map((_, i) => ({ width: batch.width, height: batch.height, data: batch.pixels.subarray(i * bytes, (i + 1) * bytes) }));
+  return { xs, ys, texts: batch.texts, indices: [], sizes: images.map(({ width, height }) => ({ width, height })), images };
 }
 
 /** `versions 0.7.0, 0.2.2 at 140-170 x 60-80 px` */

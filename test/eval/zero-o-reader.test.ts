@@ -6,6 +6,7 @@ import type { RgbImage } from '../../src/captcha';
 import {
   LOG_ODDS_LIMIT,
   ZERO_O_CROP,
+  roundGlyphSites,
   createZeroOReader,
   cropAround,
   evaluateModel,
@@ -15,7 +16,7 @@ import {
   type TextBatch,
 } from '../../src/eval';
 import { reportFileName } from '../../src/eval/report-file';
-import { loadModel, saveModel } from '../../src/models';
+import { loadModel, loadZeroOReader, saveModel } from '../../src/models';
 import { logitsModel, tempDir, useNativeBackend } from '../helpers';
 
 const ALPHABET = 'A0O'; // blank = 3
@@ -86,11 +87,23 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     assert.equal(edge[40 * width + 0], 0);
   });
 
+  it('locates each lone round glyph in its own image, and skips texts with none or both', () => {
+    const input = { height: 1, width: 40, channels: 1, fit: 'stretch' as const };
+    const batch = [probs(10, { 2: 0, 6: 1 }), probs(10, { 3: 2 }), probs(10, { 1: 1, 8: 2 })];
+    const all = new Float32Array(batch.flatMap((p) => [...p]));
+    const sites = roundGlyphSites(['A0', 'O', '0O'], all, 10, 4, ALPHABET, input, [{ width: 160, height: 60 }, { width: 80, height: 60 }, { width: 160, height: 60 }]);
+    // frame 6 of 10 over a 40-px input: column 26 of it, 104 of a 160-px image; frame 3: column 14, 28 of an 80-px one
+    assert.deepEqual(sites.map(({ index, x, position }) => ({ index, x, position })), [
+      { index: 0, x: 104, position: 1 },
+      { index: 1, x: 28, position: 0 },
+    ]);
+  });
+
   it('replaces a lone 0 or O by the reader answer, and leaves other texts alone', async () => {
     const input = { height: 1, width: 40, channels: 1, fit: 'stretch' as const };
     const logits = tf.tensor3d([probs(10, { 2: 0, 6: 1 }), probs(10, { 2: 1, 6: 0 }), probs(10, { 2: 0, 5: 2, 8: 0 })].map((p) => [...p].map((v) => 10 * v)).flat(), [3, 10, 4]);
     const images = [0, 1, 2].map(() => barImage(160, 60, 50));
-    const texts = ['A0', 'OA', '0OA'];
+    const texts = ['A0', '0A', '0OA'];
     assert.deepEqual(await secondLookAtZeroO(texts, logits, images, input, ALPHABET, constantReader(true)), ['AO', 'OA', '0OA']);
     assert.deepEqual(await secondLookAtZeroO(texts, logits, images, input, ALPHABET, constantReader(false)), ['A0', '0A', '0OA']);
     await assert.rejects(secondLookAtZeroO(texts, logits, images.slice(1), input, ALPHABET, constantReader(true)), /needs the 3 original images/);
@@ -128,12 +141,33 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
       await saveModel(logitsModel(4, 4), dir, { ...metadata, zeroOReader: 'zero-o-reader' });
       await saveModel(createZeroOReader(3), path.join(dir, 'zero-o-reader'), { architecture: 'zero-o-reader', alphabet: '0O', input: { ...ZERO_O_CROP, channels: 1 } });
       const loaded = await loadModel(dir);
-      assert.deepEqual(loaded.zeroOReader?.inputs[0].shape, [null, ZERO_O_CROP.height, ZERO_O_CROP.width, 1]);
+      const reader = await loadZeroOReader(dir, loaded.metadata);
+      assert.deepEqual(reader?.inputs[0].shape, [null, ZERO_O_CROP.height, ZERO_O_CROP.width, 1]);
+      assert.equal(await loadZeroOReader(dir, metadata), undefined);
+      // copied without its subfolder: the model still loads (e.g. to read with --no-second-look); the reader says what to do
+      fs.rmSync(path.join(dir, 'zero-o-reader'), { recursive: true });
+      await loadModel(dir);
+      await assert.rejects(loadZeroOReader(dir, loaded.metadata), /names the 0\/O reader 'zero-o-reader', but .* holds none: copy the model folder with its subfolders.*--no-second-look.*remove zeroOReader/);
       const file = path.join(dir, 'metadata.json');
       fs.writeFileSync(file, JSON.stringify({ ...metadata, zeroOReader: '../elsewhere' }));
       await assert.rejects(loadModel(dir), /zeroOReader "..\/elsewhere".*not the name of a subfolder.*remove it/);
-      fs.writeFileSync(file, JSON.stringify({ ...metadata, zeroOReader: 'missing' }));
-      await assert.rejects(loadModel(dir), /missing.*model\.json is missing/);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('is loaded only by readings that use it: --no-second-look and --greedy read a folder whose reader is missing', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const { openModelReader } = await import('../../src/cli/evaluate');
+      await saveModel(logitsModel(4, 4), dir, { architecture: 'crnn', alphabet: ALPHABET, input: { height: 1, width: 4, channels: 1 }, length: 2, zeroOReader: 'zero-o-reader' });
+      const quiet = { modelDir: dir, backend: undefined };
+      assert.equal((await openModelReader({ ...quiet, secondLook: false })).secondLook, undefined);
+      assert.equal((await openModelReader({ ...quiet, greedy: true })).secondLook, undefined);
+      await assert.rejects(openModelReader(quiet), /holds none: copy the model folder with its subfolders/);
+      await saveModel(createZeroOReader(2), path.join(dir, 'zero-o-reader'), { architecture: 'zero-o-reader', alphabet: '0O', input: { ...ZERO_O_CROP, channels: 1 } });
+      const opened = await openModelReader(quiet);
+      assert.ok(opened.secondLook && /^[0-9a-f]{16}$/.test(opened.secondLook.weights));
     } finally {
       cleanup();
     }
