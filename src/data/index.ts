@@ -35,5 +35,5 @@ export { readImageHeader, type ImageHeader } from './image-format';
 export { FolderDataset, type FolderDatasetOptions, type LabeledBatch } from './loader';
 export { encodeLabels, decodeLabels, readLabels, LABELS_FILE } from './labels';
 export { splitIndices, shuffledIndices, type Split } from './split';
-export { INPUT_FITS, isInputFit, letterboxBox, pixelsToTensor, type InputFit, type InputShape } from './tensors';
+export { INPUT_FITS, isInputFit, letterboxBox, pixelsToTensor, splitPackedImages, type InputFit, type InputShape } from './tensors';
 export { listLabeledFiles, expandImagePaths, type LabeledFile } from './labeled-files';

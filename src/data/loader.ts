@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MANIFEST_FILE } from './dataset-writer';
 import { decodeImageFile, type DecodeImageOptions } from './image-file';
 import { checkLabelLengths, datasetImageLayout, encodeLabels, readLabels } from './labels';
-import { pixelsToTensor, type InputShape } from './tensors';
+import { pixelsToTensor, splitPackedImages, type InputShape } from './tensors';
 
 export interface FolderDatasetOptions {
   /** The dataset folder. */
@@ -114,8 +114,7 @@ export class FolderDataset {
     const texts = indices.map((i) => this.texts[i]);
     const xs = pixelsToTensor(rgb, indices.length, height, width, this.options.input);
     const ys = tf.tensor2d(encodeLabels(texts, this.options.alphabet, texts[0].length), [indices.length, texts[0].length], 'int32');
-    const bytes = height * width * 3;
-    const images = indices.map((_, k) => ({ width, height, data: rgb.subarray(k * bytes, (k + 1) * bytes) }));
+    const images = splitPackedImages(rgb, indices.length, height, width);
     return { xs, ys, texts, indices: [...indices], sizes: indices.map(() => ({ width, height })), images };
   }
 

@@ -3,6 +3,7 @@
  * feed the network exactly the same representation.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { RgbImage } from '../captcha';
 
 /**
  * How an image of another size is fitted to the input. `stretch` scales width and height apart
@@ -32,6 +33,12 @@ export function letterboxBox(width: number, height: number, target: { width: num
   const w = Math.min(target.width, Math.max(1, Math.round(width * scale)));
   const h = Math.min(target.height, Math.max(1, Math.round(height * scale)));
   return { width: w, height: h, top: Math.floor((target.height - h) / 2), left: Math.floor((target.width - w) / 2) };
+}
+
+/** Packed RGB bytes of `count` images of `height` x `width`, as one image each (views, no copy). */
+export function splitPackedImages(rgb: Uint8Array, count: number, height: number, width: number): RgbImage[] {
+  const bytes = height * width * 3;
+  return Array.from({ length: count }, (_, i) => ({ width, height, data: rgb.subarray(i * bytes, (i + 1) * bytes) }));
 }
 
 /**

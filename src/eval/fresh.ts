@@ -5,7 +5,7 @@
 import { CAPTCHA_SIDE, isCaptchaSide, type CaptchaVersion } from '../captcha';
 import { createCaptchaStream } from '../data/captcha-stream';
 import type { InputShape } from '../data/tensors';
-import { pixelsToTensor } from '../data/tensors';
+import { pixelsToTensor, splitPackedImages } from '../data/tensors';
 import type { TextBatch } from './evaluate';
 import { textRulesOf, type ModelMetadata } from '../models/io';
 import type { HeadKind } from '../models/types';
@@ -109,9 +109,8 @@ export async function* freshBatches(options: FreshSetOptions): AsyncGenerator<Te
       const b = await stream.next();
       const keep = Math.min(left, b.batchSize);
       const pixels = b.pixels.subarray(0, keep * b.height * b.width * 3);
-      const sizes = Array.from({ length: keep }, () => ({ width: b.width, height: b.height }));
-      const bytes = b.height * b.width * 3;
-      const images = sizes.map((size, i) => ({ ...size, data: pixels.subarray(i * bytes, (i + 1) * bytes) }));
+      const images = splitPackedImages(pixels, keep, b.height, b.width);
+      const sizes = images.map(({ width, height }) => ({ width, height }));
       yield { xs: pixelsToTensor(pixels, keep, b.height, b.width, input), texts: b.texts.slice(0, keep), sizes, images };
     }
   } finally {

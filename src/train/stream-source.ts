@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createCaptchaStream, type CaptchaBatch, type CaptchaStreamOptions } from '../data/captcha-stream';
 import { encodeLabels } from '../data/labels';
 import type { LabeledBatch } from '../data/loader';
-import { pixelsToTensor, type InputShape } from '../data/tensors';
+import { pixelsToTensor, splitPackedImages, type InputShape } from '../data/tensors';
 import type { HeadKind } from '../models/types';
 import type { TrainConfig } from './config';
 import type { TrainingData } from './data-source';
@@ -44,8 +44,7 @@ export function toLabeledBatch(batch: Pick<CaptchaBatch, 'pixels' | 'texts' | 'h
     batch.texts.forEach((t, i) => [...t].forEach((c, j) => (codes[i * width + j] = alphabet.indexOf(c))));
     ys = tf.tensor2d(codes, [n, width], 'int32');
   }
-  const bytes = batch.height * batch.width * 3;
-  const images = batch.texts.map((_, i) => ({ width: batch.width, height: batch.height, data: batch.pixels.subarray(i * bytes, (i + 1) * bytes) }));
+  const images = splitPackedImages(batch.pixels, n, batch.height, batch.width);
   return { xs, ys, texts: batch.texts, indices: [], sizes: images.map(({ width, height }) => ({ width, height })), images };
 }
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
-import { letterboxBox, pixelsToTensor, type InputShape } from '../../src/data';
+import { letterboxBox, pixelsToTensor, splitPackedImages, type InputShape } from '../../src/data';
 
 const INPUT: InputShape = { height: 60, width: 160, channels: 1 };
 
@@ -73,5 +73,15 @@ describe('pixelsToTensor: fitting other sizes to the input', () => {
       () => pixelsToTensor(new Uint8Array(3), 1, 1, 1, { ...INPUT, fit: 'crop' as never }),
       /input fit 'crop' is not one of stretch, letterbox/,
     );
+  });
+});
+
+describe('splitPackedImages', () => {
+  it('gives each packed image as its own view of the same bytes', () => {
+    const rgb = Uint8Array.from({ length: 2 * 2 * 3 * 3 }, (_, i) => i);
+    const [first, second] = splitPackedImages(rgb, 2, 2, 3);
+    assert.deepEqual([first.width, first.height, second.width, second.height], [3, 2, 3, 2]);
+    assert.deepEqual([...second.data], [...rgb.subarray(18)]);
+    assert.equal(second.data.buffer, rgb.buffer);
   });
 });
