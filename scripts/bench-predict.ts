@@ -14,7 +14,8 @@ import { encode } from '../src/captcha';
 import { createCaptchaStream } from '../src/data';
 import { batchCalibration, batchSecondLook, DEFAULT_MATRIX_OPTIONS, decodingRules, logitShiftOf, predictTexts, type TextBatch } from '../src/eval';
 import { fileBatches } from '../src/eval/image-batches';
-import { getModelSpec, loadModel, loadZeroOReader } from '../src/models';
+import { getModelSpec, loadModel } from '../src/models';
+import { secondLookOf } from '../src/cli/evaluate';
 import { startBackend } from '../src/cli/common';
 
 function parseArgs(argv: string[]): { modelDir: string; count: number; secondLook: boolean } {
@@ -56,8 +57,7 @@ async function main(): Promise<void> {
   const head = getModelSpec(metadata.architecture).head;
   const textRules = decodingRules(metadata, head, false);
   const logitShift = logitShiftOf(metadata, head);
-  const reader = head === 'ctc' && textRules && useReader ? await loadZeroOReader(modelDir, metadata) : undefined;
-  const secondLook = reader ? { reader, input: metadata.input } : undefined;
+  const secondLook = useReader ? await secondLookOf(modelDir, metadata, head, textRules) : undefined;
   // As predict reads files: with the model's 0/O calibration and second look, when it has them.
   const readBatch = (b: TextBatch) =>
     predictTexts(model, b.xs, metadata.alphabet, head, textRules, batchCalibration(logitShift, b), batchSecondLook(secondLook, b));

@@ -20,7 +20,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
-import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropAround, cropsToTensor, roundGlyphSites } from '../src/eval/zero-o-reader';
+import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropsToTensor, roundGlyphWindows } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
@@ -93,15 +93,13 @@ async function crops(argv: string[]): Promise<void> {
       batchIndex++;
       const logits = tf.tidy(() => model.predict(pixelsToTensor(rgb, BATCH, height, width, metadata.input)) as tf.Tensor3D);
       const decoded = (await ctcConstrainedDecode(logits, rules)).map((s) => s.map((k) => metadata.alphabet[k]).join(''));
-      const probsTensor = tf.softmax(logits);
-      const probs = (await probsTensor.data()) as Float32Array;
-      tf.dispose([logits, probsTensor]);
-      const [, steps, classes] = logits.shape;
-      const sizes = images.map(() => ({ width, height }));
-      for (const site of roundGlyphSites(decoded, probs, steps, classes, metadata.alphabet, metadata.input, sizes)) {
+      // The windows the reader will see at test time, located from this reading.
+      const windows = await roundGlyphWindows(decoded, logits, images, metadata.input, metadata.alphabet);
+      logits.dispose();
+      for (const [j, site] of windows.sites.entries()) {
         const truth = texts[site.index][site.position];
         if (!(ROUND_PAIR as readonly string[]).includes(truth) || labels.length >= PART) continue;
-        pixels.push(cropAround(images[site.index], site.x));
+        pixels.push(windows.crops.subarray(j * CROP_BYTES, (j + 1) * CROP_BYTES));
         labels.push(truth === ROUND_PAIR[1] ? 1 : 0);
         crnn.push(decoded[site.index][site.position] === ROUND_PAIR[1] ? 1 : 0);
         logOdds.push(Number(site.logOdds.toFixed(4)));

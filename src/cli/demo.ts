@@ -18,9 +18,9 @@ import { listLabeledFiles } from '../data/labeled-files';
 import { decodingRules, logitShiftOf, evaluateModel, formatReport, trainedTextLength } from '../eval';
 import { fileBatches } from '../eval/image-batches';
 import { freshBatches } from '../eval/fresh';
-import { getModelSpec, loadModel, loadZeroOReader, readModelMetadata } from '../models';
+import { getModelSpec, loadModel, readModelMetadata } from '../models';
 import { addBackendOptions, parseIntArg, pct, stageLogger, startBackend } from './common';
-import { DEFAULT_MODEL_DIR, trainedImageKinds } from './evaluate';
+import { DEFAULT_MODEL_DIR, secondLookOf, trainedImageKinds } from './evaluate';
 import { runGenerate } from './generate';
 import { runTrainCommand } from './train';
 
@@ -78,8 +78,7 @@ export function register(program: Command): void {
     const head = getModelSpec(metadata.architecture).head;
     const textRules = decodingRules(metadata, head);
     const logitShift = logitShiftOf(metadata, head);
-    const reader = head === 'ctc' && textRules ? await loadZeroOReader(opts.modelDir, metadata) : undefined;
-    const secondLook = reader ? { reader, input: metadata.input } : undefined;
+    const secondLook = await secondLookOf(opts.modelDir, metadata, head, textRules);
     // As many of each kind the model was trained on (versions x common sizes) as 12 allow, at least one each.
     const kinds = trainedImageKinds(opts.modelDir, metadata.input);
     const each = Math.max(1, Math.floor(12 / kinds.length));

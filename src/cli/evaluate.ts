@@ -11,10 +11,9 @@ import { freshBatches, parseImageSize, type ImageSize } from '../eval/fresh';
 import { COMMON_CAPTCHA_SIZES } from '../eval/matrix';
 import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../captcha';
 import type { BackendKind } from '../backend';
-import { getModelSpec, loadModel, type HeadKind, type LogitShift, type TextRules } from '../models';
+import { getModelSpec, loadModel, loadZeroOReader, weightsDigest, type HeadKind, type LogitShift, type ModelMetadata, type TextRules } from '../models';
 import { findRunRecord, type RunRecord } from '../train';
 import { checkModelFolder } from '../models/io';
-import { loadZeroOReader, weightsDigest } from '../models';
 import { checkReportTarget, reportFileName, type EvaluatedImages } from '../eval/report-file';
 import { addBackendOptions, checkLabeledFolder, listLabeledImages, parseIntArg, stageLogger, startBackend } from './common';
 
@@ -52,8 +51,20 @@ export interface ReaderRequest {
 }
 
 /**
+ * A saved model's second look at 0/O, loaded, when it has a reader and is read by its training
+ * texts' rules (a CTC model, not greedily): the reader, the model's input and the reader's weights
+ * digest (for reports). Undefined otherwise.
+ */
+export async function secondLookOf(modelDir: string, metadata: ModelMetadata, head: HeadKind, textRules: TextRules | undefined) {
+  if (metadata.zeroOReader === undefined || head !== 'ctc' || textRules === undefined) return undefined;
+  const reader = (await loadZeroOReader(modelDir, metadata))!;
+  return { reader, input: metadata.input, weights: weightsDigest(path.join(modelDir, metadata.zeroOReader)) };
+}
+
+/**
  * What every command that reads images starts with: the model folder (checked), the backend,
- * the model, and how its output is decoded (text rules, 0/O calibration).
+ * the model, and how its output is decoded (text rules, 0/O calibration, the second look).
+ * `firstLookOnly`: the model has a reader that this (not greedy) reading leaves out, e.g. with `--no-second-look`.
  */
 export async function openModelReader(request: ReaderRequest) {
   const modelDir = resolveModelDir(request.modelDir);
@@ -63,12 +74,9 @@ export async function openModelReader(request: ReaderRequest) {
   const greedy = head === 'ctc' && Boolean(request.greedy);
   const textRules = decodingRules(metadata, head, greedy);
   const logitShift = request.uncalibrated ? undefined : logitShiftOf(metadata, head, greedy);
-  // The reader answers for a lone 0/O of a text that follows the training rules: not with greedy decoding.
-  const hasReader = metadata.zeroOReader !== undefined;
-  const useReader = hasReader && head === 'ctc' && textRules !== undefined && request.secondLook !== false;
-  const reader = useReader ? await loadZeroOReader(modelDir, metadata) : undefined;
-  const secondLook = reader ? { reader, input: metadata.input, weights: weightsDigest(path.join(modelDir, metadata.zeroOReader!)) } : undefined;
-  return { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, hasReader };
+  const secondLook = request.secondLook === false ? undefined : await secondLookOf(modelDir, metadata, head, textRules);
+  const firstLookOnly = metadata.zeroOReader !== undefined && !greedy && secondLook === undefined;
+  return { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, firstLookOnly };
 }
 
 /** The run record beside a saved model, if any; a damaged one is named with the fix. */
@@ -178,7 +186,7 @@ export function register(program: Command): void {
     } else if (opts.split !== undefined) {
       throw new Error('--split chooses images of --data-dir; drop it with --fresh');
     }
-    const { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, hasReader } = await openModelReader(opts);
+    const { modelDir, model, metadata, head, greedy, textRules, logitShift, secondLook, firstLookOnly } = await openModelReader(opts);
     const { alphabet, input } = metadata;
     let batches: AsyncIterable<TextBatch>;
     let source: string;
@@ -210,7 +218,6 @@ export function register(program: Command): void {
       }
     }
     const decoding = describeDecoding(head, textRules, logitShift, secondLook);
-    const firstLookOnly = hasReader && !greedy && !secondLook;
     const out = reportPath(opts.out, modelDir, reportFileName(images, greedy, logitShift !== undefined, firstLookOnly));
     checkReportTarget(out, { model: modelDir, source, decoding });
     createReportFolder(out);

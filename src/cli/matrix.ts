@@ -63,10 +63,10 @@ export function register(program: Command): void {
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json, -first-look.json with --no-second-look; a Markdown table is written beside it, .md)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();
-    const { modelDir, model, metadata, head, textRules, logitShift, secondLook, hasReader } = await openModelReader(opts);
+    const { modelDir, model, metadata, head, textRules, logitShift, secondLook, firstLookOnly } = await openModelReader(opts);
     const decoding = describeDecoding(head, textRules, logitShift, secondLook);
     // Read without its reader, a model's matrix goes beside the one read with it, not over it.
-    const out: string = opts.out ?? path.join(modelDir, hasReader && !secondLook ? 'evaluation-matrix-first-look.json' : 'evaluation-matrix.json');
+    const out: string = opts.out ?? path.join(modelDir, firstLookOnly ? 'evaluation-matrix-first-look.json' : 'evaluation-matrix.json');
     const table = out.replace(/\.json$/i, '') + '.md';
     const weights = weightsDigest(modelDir);
     const previous = readPreviousMatrix(out, modelDir, decoding, weights, log);

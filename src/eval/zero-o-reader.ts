@@ -159,6 +159,31 @@ export function roundGlyphSites(
 }
 
 /**
+ * The lone round glyphs of a batch's readings (`roundGlyphSites`) and the window around each
+ * (`cropAround`, packed one `ZERO_O_CROP` after another): what the reader reads, at test time and
+ * in its training crops.
+ * @param logits the CTC model's output for the batch, [B, T, classes]
+ */
+export async function roundGlyphWindows(
+  texts: readonly string[],
+  logits: tf.Tensor3D,
+  images: readonly RgbImage[],
+  input: InputShape,
+  alphabet: string,
+): Promise<{ sites: RoundGlyphSite[]; crops: Uint8Array }> {
+  if (images.length !== texts.length) throw new Error(`the second look needs the ${texts.length} original images of the batch, got ${images.length}`);
+  const [, steps, classes] = logits.shape;
+  const probsTensor = tf.softmax(logits);
+  const probs = (await probsTensor.data()) as Float32Array;
+  probsTensor.dispose();
+  const sites = roundGlyphSites(texts, probs, steps, classes, alphabet, input, images);
+  const size = ZERO_O_CROP.width * ZERO_O_CROP.height;
+  const crops = new Uint8Array(sites.length * size);
+  sites.forEach((s, j) => crops.set(cropAround(images[s.index], s.x), j * size));
+  return { sites, crops };
+}
+
+/**
  * The texts with each lone 0 or O replaced by the reader's answer.
  * @param logits the CTC model's output for the batch, [B, T, classes], unshifted: the lean the
  *   reader was trained with (a calibration shifts only what the texts were decoded from)
@@ -172,15 +197,8 @@ export async function secondLookAtZeroO(
   alphabet: string,
   reader: tf.LayersModel,
 ): Promise<string[]> {
-  if (images.length !== texts.length) throw new Error(`the second look needs the ${texts.length} original images of the batch, got ${images.length}`);
-  const [, steps, classes] = logits.shape;
-  const probsTensor = tf.softmax(logits);
-  const probs = (await probsTensor.data()) as Float32Array;
-  probsTensor.dispose();
-  const sites = roundGlyphSites(texts, probs, steps, classes, alphabet, input, images);
+  const { sites, crops } = await roundGlyphWindows(texts, logits, images, input, alphabet);
   if (sites.length === 0) return [...texts];
-  const crops = new Uint8Array(sites.length * ZERO_O_CROP.width * ZERO_O_CROP.height);
-  sites.forEach((s, j) => crops.set(cropAround(images[s.index], s.x), j * ZERO_O_CROP.width * ZERO_O_CROP.height));
   const p = tf.tidy(() => reader.predict([cropsToTensor(crops, sites.length), tf.tensor2d(sites.map((s) => s.logOdds), [sites.length, 1])]) as tf.Tensor);
   const answers = await p.data();
   p.dispose();
