@@ -2,7 +2,7 @@
  * The 0/O reader (src/eval/zero-o-reader.ts): its training crops, its training, and its selection.
  *
  *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--out data/zero-o-crops]
- *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--out models/zero-o-reader]
+ *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--flip] [--out models/zero-o-reader]
  *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
@@ -11,7 +11,8 @@
  * is kept with the true character. Written in parts of 8,192 crops, each atomically, so an
  * interrupted run resumes at the next part. Seeds `zero-o-reader/crops#i` are used nowhere else.
  * `train`: the reader on every part but the last, which is its validation; prints per-glyph error
- * of the reader and of the CRNN on the validation crops after each epoch, keeps the best epoch.
+ * of the reader and of the CRNN on the validation crops after each epoch, keeps the best epoch;
+ * `--flip` mirrors a random half of every batch left to right (`mirrorCrops`).
  * `attach`: copies the reader into the model folder (`zero-o-reader/`) and names it in its
  * metadata.json (`zeroOReader`), so predict, evaluate, matrix and the demo read with it.
  */
@@ -20,7 +21,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
-import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropsToTensor, roundGlyphWindows } from '../src/eval/zero-o-reader';
+import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropsToTensor, mirrorCrops, roundGlyphWindows } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
@@ -146,6 +147,7 @@ async function train(argv: string[]): Promise<void> {
   const reader = init ? await readLayersModel(init) : createZeroOReader(1);
   const lr = Number(flag(argv, '--lr', '1e-3'));
   if (!(lr > 0)) throw new Error(`--lr must be a positive learning rate, got ${flag(argv, '--lr', '')}`);
+  const flip = argv.includes('--flip');
   const order = createRng('zero-o-reader/order');
   let best = Infinity;
   const history: Array<{ epoch: number; error: number; seconds: number }> = [];
@@ -169,7 +171,8 @@ async function train(argv: string[]): Promise<void> {
         labels[k] = p.labels[n % PART];
         prior[k] = p.logOdds[n % PART];
       }
-      const x = [cropsToTensor(batch, BATCH), tf.tensor2d(prior, [BATCH, 1])];
+      const seen = flip ? mirrorCrops(batch, () => order.random() < 0.5) : batch;
+      const x = [cropsToTensor(seen, BATCH), tf.tensor2d(prior, [BATCH, 1])];
       const y = tf.tensor2d(labels, [BATCH, 1]);
       await reader.trainOnBatch(x, y);
       tf.dispose([...x, y]);
@@ -182,7 +185,7 @@ async function train(argv: string[]): Promise<void> {
     console.log(`epoch ${epoch}: the reader confuses ${(100 * error).toFixed(2)}% of the validation crops (the CRNN ${(100 * crnnError).toFixed(2)}%), ${seconds.toFixed(0)} s`);
     if (error < best) {
       best = error;
-      const run = { crops: dir, init: init || null, lr, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
+      const run = { crops: dir, init: init || null, lr, flip, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
       await saveModel(
         reader,
         out,

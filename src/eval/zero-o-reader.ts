@@ -87,6 +87,28 @@ export function cropAround(image: RgbImage, cx: number): Uint8Array {
   return out;
 }
 
+/**
+ * Packed `ZERO_O_CROP` windows mirrored left to right, each in place of itself. lepture's glyph
+ * warp, rotation, overlap and arc are symmetric about the vertical, and 0 and O are too, so a
+ * mirrored window is another window of the same character: free training data, and a second
+ * view at test time.
+ * @param which mirror only the windows whose index passes (all by default)
+ */
+export function mirrorCrops(crops: Uint8Array, which: (index: number) => boolean = () => true): Uint8Array {
+  const { width, height } = ZERO_O_CROP;
+  const size = width * height;
+  if (crops.length % size !== 0) throw new Error(`expected whole crops of ${width}x${height} (${size} bytes each), got ${crops.length} bytes`);
+  const out = new Uint8Array(crops);
+  for (let n = 0; n < crops.length / size; n++) {
+    if (!which(n)) continue;
+    for (let y = 0; y < height; y++) {
+      const row = n * size + y * width;
+      for (let x = 0; x < width; x++) out[row + x] = crops[row + width - 1 - x];
+    }
+  }
+  return out;
+}
+
 /** Crops as the reader's input: float32 [n, 80, 56, 1] in 0-1. */
 export function cropsToTensor(crops: Uint8Array, count: number): tf.Tensor4D {
   const { width, height } = ZERO_O_CROP;

@@ -9,6 +9,7 @@ import {
   roundGlyphSites,
   createZeroOReader,
   cropAround,
+  mirrorCrops,
   evaluateModel,
   frameToSourceX,
   roundGlyphFrame,
@@ -85,6 +86,22 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     const edge = cropAround(barImage(150, 60, 1), 2);
     assert.equal(edge.length, width * height);
     assert.equal(edge[40 * width + 0], 0);
+  });
+
+  it('mirrors windows left to right, only those asked, and refuses a partial window', () => {
+    const { width, height } = ZERO_O_CROP;
+    const two = new Uint8Array(2 * width * height);
+    two[3 * width + 0] = 200; // window 0, row 3, first column
+    two[width * height + 5 * width + 1] = 100; // window 1, row 5, second column
+    const both = mirrorCrops(two);
+    assert.equal(both[3 * width + width - 1], 200);
+    assert.equal(both[3 * width + 0], 0);
+    assert.equal(both[width * height + 5 * width + width - 2], 100);
+    assert.deepEqual(mirrorCrops(both), two, 'mirroring twice gives the windows back');
+    const first = mirrorCrops(two, (n) => n === 0);
+    assert.deepEqual(first.subarray(width * height), two.subarray(width * height), 'window 1 untouched');
+    assert.equal(two[3 * width], 200, 'the input is not changed');
+    assert.throws(() => mirrorCrops(new Uint8Array(width * height + 1)), /whole crops of 56x80/);
   });
 
   it('locates each lone round glyph in its own image, and skips texts with none or both', () => {
