@@ -88,10 +88,11 @@ export function cropAround(image: RgbImage, cx: number): Uint8Array {
 }
 
 /**
- * Packed `ZERO_O_CROP` windows mirrored left to right, each in place of itself. lepture's glyph
- * warp, rotation, overlap and arc are symmetric about the vertical, and 0 and O are too, so a
- * mirrored window is another window of the same character: free training data, and a second
- * view at test time.
+ * A copy of packed `ZERO_O_CROP` windows, each mirrored left to right at its own place: training
+ * data for `train --flip`. 0 and O are mirror-symmetric and lepture's rotation, warp and overlap
+ * are drawn symmetrically (the arc only roughly), so a mirrored window is nearly another window of
+ * the same character; not exactly: the shipped reader, trained without it, reads mirrored
+ * validation windows worse (docs/pretrained.md, rule 4), and test-time mirroring is not used.
  * @param which mirror only the windows whose index passes (all by default)
  */
 export function mirrorCrops(crops: Uint8Array, which: (index: number) => boolean = () => true): Uint8Array {
