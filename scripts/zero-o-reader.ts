@@ -211,7 +211,7 @@ async function attach(argv: string[]): Promise<void> {
   const files = Object.fromEntries(['model.json', 'weights.bin', 'metadata.json', 'run.json'].filter((f) => fs.existsSync(path.join(readerDir, f))).map((f) => [f, fs.readFileSync(path.join(readerDir, f))]));
   writeFolderAtomically(path.join(modelDir, READER_FOLDER), files);
   writeFileAtomic(path.join(modelDir, 'metadata.json'), `${JSON.stringify({ ...metadata, zeroOReader: READER_FOLDER }, null, 2)}\n`);
-  console.log(`${modelDir} now reads a lone 0/O again with ${path.join(modelDir, READER_FOLDER)} (from ${readerDir}); --no-second-look reads without it`);
+  console.log(`${modelDir} now reads each 0/O again with ${path.join(modelDir, READER_FOLDER)} (from ${readerDir}); --no-second-look reads without it`);
 }
 
 async function main(): Promise<void> {

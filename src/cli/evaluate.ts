@@ -115,7 +115,7 @@ export function trainedImageKinds(modelDir: string, input: { width: number; heig
 export function describeDecoding(head: HeadKind, textRules: TextRules | undefined, logitShift?: LogitShift, secondLook?: { weights: string }): string {
   if (head !== 'ctc') return 'one character per head';
   // The reader's weights are part of the name too.
-  const again = secondLook ? `, then a second look at a lone 0/O (reader weights ${secondLook.weights})` : '';
+  const again = secondLook ? `, then a second look at each 0/O (reader weights ${secondLook.weights})` : '';
   // The corner values are part of the name: a report of another calibration is not reused.
   const calibrated = logitShift
     ? `, ${logitShift.raise}/${logitShift.lower} calibrated by image size (shifts ${JSON.stringify(logitShift.shifts)} at ${logitShift.widths.join('-')} x ${logitShift.heights.join('-')} px)`
@@ -168,7 +168,7 @@ export function register(program: Command): void {
     .option('--size <WxH>', "size the fresh CAPTCHAs are drawn at, e.g. 170x80; they are fitted to the model input as predict fits files: resized, or letterboxed where the model was trained so (default: the input's)", parseSizeArg)
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts (and no 0/O calibration)')
     .option('--uncalibrated', "CTC models: ignore the model's 0/O calibration by image size (metadata logitShift)")
-    .option('--no-second-look', "CTC models: read without the model's second look at a lone 0/O (metadata zeroOReader)")
+    .option('--no-second-look', "CTC models: read without the model's second look at 0/O (metadata zeroOReader)")
     .option(
       '--out <file>',
       'report JSON (default <model-dir>/evaluation-<what was evaluated>.json, e.g. evaluation-fresh-2000-seed-424242-v0.7.0-4ch.json; ' +

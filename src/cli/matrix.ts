@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--count <n>', `fresh images per cell (default ${d.count})`, parseIntArg('count', 1))
     .option('--seed <n>', `seed of the images (default ${d.seed}: not a training seed)`, parseIntArg('seed'))
     .option('--uncalibrated', "ignore the model's 0/O calibration by image size (metadata logitShift)")
-    .option('--no-second-look', "read without the model's second look at a lone 0/O (metadata zeroOReader)")
+    .option('--no-second-look', "read without the model's second look at 0/O (metadata zeroOReader)")
     .option('--out <file>', 'report JSON (default <model-dir>/evaluation-matrix.json, -first-look.json with --no-second-look; a Markdown table is written beside it, .md)');
   addBackendOptions(cmd).action(async (opts) => {
     const log = stageLogger();

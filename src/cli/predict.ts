@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .option('--model-dir <dir>', `saved model (default ${DEFAULT_MODEL_DIR})`)
     .option('--greedy', 'CTC models: greedy decoding, any length and repeats, not only texts like the training texts (and no 0/O calibration)')
     .option('--uncalibrated', "CTC models: ignore the model's 0/O calibration by image size (metadata logitShift)")
-    .option('--no-second-look', "CTC models: read without the model's second look at a lone 0/O (metadata zeroOReader)");
+    .option('--no-second-look', "CTC models: read without the model's second look at 0/O (metadata zeroOReader)");
   addBackendOptions(cmd).action(async (paths: string[], opts) => {
     const { model, metadata, head, textRules, logitShift, secondLook } = await openModelReader(opts);
     const files = expandImagePaths(paths).map((file) => ({ file, label: '' }));

@@ -2,7 +2,7 @@ export { scorePredictions, formatReport, formatConfusionPairs } from './metrics'
 export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
 export { predictTexts, decodingRules, logitShiftOf, batchCalibration, batchSecondLook } from './predict';
 export type { SizedLogitShift, BatchSecondLook } from './predict';
-export { secondLookAtZeroO, createZeroOReader, cropAround, mirrorCrops, roundGlyphFrame, roundGlyphSites, roundGlyphWindows, frameToSourceX, ZERO_O_CROP, ROUND_PAIR, LOG_ODDS_LIMIT } from './zero-o-reader';
+export { secondLookAtZeroO, createZeroOReader, cropAround, mirrorCrops, roundGlyphFrame, roundGlyphFrames, ROUND_GLYPH_SEPARATION, roundGlyphSites, roundGlyphWindows, frameToSourceX, ZERO_O_CROP, ROUND_PAIR, LOG_ODDS_LIMIT } from './zero-o-reader';
 export type { RoundGlyphSite } from './zero-o-reader';
 export { isolatedGlyphs, isolatedGlyphTensor, ISOLATED_GLYPH_CANVAS } from './glyph-separability';
 export type { IsolatedGlyphOptions, IsolatedGlyphBatch } from './glyph-separability';
@@ -16,8 +16,8 @@ export { transformImages, checkView, evaluateViews, evaluateViewsOnFresh, DEFAUL
 export type { ImageView, ViewAccuracy, RobustnessOptions, FreshViewsOptions } from './robustness';
 export { formatTextLength, freshBatches, freshTextLength, parseImageSize, trainedTextLength } from './fresh';
 export type { FreshLengthRequest, FreshSetOptions, ImageSize } from './fresh';
-export { evaluateMatrix, formatMatrixTable, loadMatrixReport, COMMON_CAPTCHA_SIZES, DEFAULT_MATRIX_OPTIONS } from './matrix';
-export type { MatrixCell, MatrixOptions, MatrixReport } from './matrix';
+export { evaluateMatrix, formatMatrixTable, loadMatrixReport, misreadKind, MISREAD_KINDS, COMMON_CAPTCHA_SIZES, DEFAULT_MATRIX_OPTIONS } from './matrix';
+export type { MatrixCell, MatrixOptions, MatrixReport, MisreadKind } from './matrix';
 export { calibrationTables, fitLogitShift, DEFAULT_CALIBRATION_OPTIONS } from './calibration';
 export type { CalibrationFit, CalibrationOptions, CalibrationTable } from './calibration';
 export { predictTextsEnsemble, decodeMeanProbabilities, memberProbabilities, shiftImages } from './ensemble';

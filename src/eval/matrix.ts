@@ -74,7 +74,7 @@ export interface MatrixModel {
   textRules?: TextRules;
   /** The 0/O calibration by image size, if it is read with one. */
   logitShift?: LogitShift;
-  /** The second look at a lone 0/O, if it is read with one. */
+  /** The second look at 0/O, if it is read with one. */
   secondLook?: { reader: tf.LayersModel; input: InputShape };
 }
 
@@ -82,6 +82,24 @@ export interface MatrixModel {
 export function onlyZeroOSwaps(actual: string, predicted: string): boolean {
   if (actual.length !== predicted.length || actual === predicted) return false;
   return [...actual].every((c, i) => c === predicted[i] || (c === '0' && predicted[i] === 'O') || (c === 'O' && predicted[i] === '0'));
+}
+
+/**
+ * What kind of misread this is, for the 0/O question: a swap of the one round glyph of the text
+ * (`lone 0/O`, what the reader answers), a swap within a text holding both a 0 and an O (`0/O
+ * pair`), a misread that touches no 0 or O (`no 0/O`), or anything else (`other`: a round glyph
+ * read as another character or the other way, a swap beside another error, a wrong length).
+ */
+export type MisreadKind = 'lone 0/O' | '0/O pair' | 'no 0/O' | 'other';
+
+export const MISREAD_KINDS: readonly MisreadKind[] = ['lone 0/O', '0/O pair', 'no 0/O', 'other'];
+
+export function misreadKind(actual: string, predicted: string): MisreadKind {
+  if (actual === predicted) throw new Error(`'${actual}' was read right: only misreads have a kind`);
+  const round = (c: string | undefined) => c === '0' || c === 'O';
+  if (onlyZeroOSwaps(actual, predicted)) return [...actual].filter(round).length === 1 ? 'lone 0/O' : '0/O pair';
+  if (actual.length === predicted.length && [...actual].every((c, i) => c === predicted[i] || (!round(c) && !round(predicted[i])))) return 'no 0/O';
+  return 'other';
 }
 
 const sameCell = (a: Pick<MatrixCell, 'version' | 'width' | 'height' | 'count' | 'seed'>, b: typeof a): boolean =>

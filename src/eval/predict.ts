@@ -76,7 +76,7 @@ export function batchSecondLook(
  * whose text follows `textRules` (length range, distinct characters: those of the model's
  * training texts, see `textRulesOf`), or greedy decoding (collapse repeats, drop blanks) when it
  * is not given; with `calibration`, after shifting the logits by each image's original size; with
- * `secondLook`, a lone 0 or O is then read again from the original image (src/eval/zero-o-reader.ts).
+ * `secondLook`, each 0 or O is then read again from the original image (src/eval/zero-o-reader.ts).
  * @param xs float32 [B, H, W, C]
  */
 export async function predictTexts(

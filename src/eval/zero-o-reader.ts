@@ -6,8 +6,9 @@
  * hold the 0/O probability) and which way it leans there, `cropAround` cuts a fixed window around
  * it, and the reader, given both, answers instead of the CRNN.
  *
- * Only texts with exactly one round glyph are looked at again: with both, distinct decoding has
- * already placed one of each.
+ * A text holding both a 0 and an O (its characters are distinct, so one of each) has both glyphs
+ * read, and the O goes to the rounder one (docs/pretrained.md, rule 5). The reader was trained on
+ * lone glyphs only.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RgbImage } from '../captcha';
@@ -26,20 +27,49 @@ export const ZERO_O_CROP = { width: 56, height: 80 } as const;
  * @param probs softmax output of one image, [steps, classes] row-major
  */
 export function roundGlyphFrame(probs: ArrayLike<number>, steps: number, classes: number, alphabet: string): { frame: number; logOdds: number } | null {
+  return roundGlyphFrames(probs, steps, classes, alphabet, 1)?.[0] ?? null;
+}
+
+/**
+ * Frames at least this far apart hold different round glyphs: neighbouring glyphs' centres are
+ * 4 or more frames apart even in the narrowest images (a 140x80 CAPTCHA letterboxed into 160x60),
+ * while one glyph's 0/O probability spreads over 1-3 frames.
+ */
+export const ROUND_GLYPH_SEPARATION = 3;
+
+/**
+ * Where `count` round glyphs are in a CTC output (a text with both a 0 and an O has two), in
+ * reading order: the frame with the most 0 + O probability, then the most probable frame at least
+ * `ROUND_GLYPH_SEPARATION` from those already found; each refined and scored as in
+ * `roundGlyphFrame` over the frames within 2 of it that are nearer to it than to the others. Null
+ * when fewer than `count` such frames give 0 or O 5%.
+ */
+export function roundGlyphFrames(probs: ArrayLike<number>, steps: number, classes: number, alphabet: string, count: number): Array<{ frame: number; logOdds: number }> | null {
   const [zero, oh] = ROUND_PAIR.map((c) => alphabet.indexOf(c));
   if (zero < 0 || oh < 0) throw new Error(`the alphabet '${alphabet}' lacks 0 or O; the second look reads only models that have both`);
   if (probs.length !== steps * classes) throw new Error(`expected ${steps}x${classes} probabilities, got ${probs.length}`);
   const mass = (t: number) => probs[t * classes + zero] + probs[t * classes + oh];
-  let best = 0;
-  for (let t = 1; t < steps; t++) if (mass(t) > mass(best)) best = t;
-  if (mass(best) < 0.05) return null;
-  let [sum, weighted, zeros, ohs] = [0, 0, 0, 0];
-  for (let t = Math.max(0, best - 2); t <= Math.min(steps - 1, best + 2); t++) {
-    [sum, weighted] = [sum + mass(t), weighted + mass(t) * t];
-    [zeros, ohs] = [zeros + probs[t * classes + zero], ohs + probs[t * classes + oh]];
+  const peaks: number[] = [];
+  while (peaks.length < count) {
+    let best = -1;
+    for (let t = 0; t < steps; t++) {
+      if (peaks.some((p) => Math.abs(t - p) < ROUND_GLYPH_SEPARATION)) continue;
+      if (best < 0 || mass(t) > mass(best)) best = t;
+    }
+    if (best < 0 || mass(best) < 0.05) return null;
+    peaks.push(best);
   }
-  const logOdds = Math.log(Math.max(ohs, 1e-9)) - Math.log(Math.max(zeros, 1e-9));
-  return { frame: weighted / sum, logOdds: Math.max(-LOG_ODDS_LIMIT, Math.min(LOG_ODDS_LIMIT, logOdds)) };
+  peaks.sort((a, b) => a - b);
+  return peaks.map((peak) => {
+    let [sum, weighted, zeros, ohs] = [0, 0, 0, 0];
+    for (let t = Math.max(0, peak - 2); t <= Math.min(steps - 1, peak + 2); t++) {
+      if (peaks.some((p) => p !== peak && Math.abs(t - p) <= Math.abs(t - peak))) continue;
+      [sum, weighted] = [sum + mass(t), weighted + mass(t) * t];
+      [zeros, ohs] = [zeros + probs[t * classes + zero], ohs + probs[t * classes + oh]];
+    }
+    const logOdds = Math.log(Math.max(ohs, 1e-9)) - Math.log(Math.max(zeros, 1e-9));
+    return { frame: weighted / sum, logOdds: Math.max(-LOG_ODDS_LIMIT, Math.min(LOG_ODDS_LIMIT, logOdds)) };
+  });
 }
 
 /** The CTC model's log-odds given to the reader are clipped to +-this: beyond it, the model is sure either way. */
@@ -144,7 +174,7 @@ export function createZeroOReader(seed = 1): tf.LayersModel {
   return tf.model({ inputs: [crop, prior], outputs: p });
 }
 
-/** A lone 0 or O found in a CTC model's reading. */
+/** A round glyph (0 or O) found in a CTC model's reading. */
 export interface RoundGlyphSite {
   /** Which text (image) of the batch. */
   index: number;
@@ -157,7 +187,9 @@ export interface RoundGlyphSite {
 }
 
 /**
- * The lone round glyph of each text that has exactly one 0 or O, located in its original image.
+ * The round glyphs of each text, located in its original image: the lone one of each text with
+ * exactly one 0 or O, and with `pairs` also both of a text with a 0 and an O (the first found
+ * in the text is the leftmost). A text is left out when its glyphs cannot all be located.
  * @param probs softmax output of the batch, [B, steps, classes] row-major
  * @param sizes each image's size before it was fitted to `input`
  */
@@ -169,22 +201,22 @@ export function roundGlyphSites(
   alphabet: string,
   input: InputShape,
   sizes: ReadonlyArray<{ width: number; height: number }>,
+  pairs = false,
 ): RoundGlyphSite[] {
   const sites: RoundGlyphSite[] = [];
   texts.forEach((text, i) => {
     const positions = [...text].flatMap((c, k) => ((ROUND_PAIR as readonly string[]).includes(c) ? [k] : []));
-    if (positions.length !== 1) return;
-    const found = roundGlyphFrame(probs.subarray(i * steps * classes, (i + 1) * steps * classes), steps, classes, alphabet);
-    if (found === null) return;
-    sites.push({ index: i, x: frameToSourceX(found.frame, steps, input, sizes[i]), position: positions[0], logOdds: found.logOdds });
+    if (positions.length === 0 || positions.length > (pairs ? 2 : 1)) return;
+    const found = roundGlyphFrames(probs.subarray(i * steps * classes, (i + 1) * steps * classes), steps, classes, alphabet, positions.length);
+    found?.forEach((f, k) => sites.push({ index: i, x: frameToSourceX(f.frame, steps, input, sizes[i]), position: positions[k], logOdds: f.logOdds }));
   });
   return sites;
 }
 
 /**
- * The lone round glyphs of a batch's readings (`roundGlyphSites`) and the window around each
+ * The round glyphs of a batch's readings (`roundGlyphSites`) and the window around each
  * (`cropAround`, packed one `ZERO_O_CROP` after another): what the reader reads, at test time and
- * in its training crops.
+ * in its training crops (lone glyphs only).
  * @param logits the CTC model's output for the batch, [B, T, classes]
  */
 export async function roundGlyphWindows(
@@ -193,13 +225,14 @@ export async function roundGlyphWindows(
   images: readonly RgbImage[],
   input: InputShape,
   alphabet: string,
+  pairs = false,
 ): Promise<{ sites: RoundGlyphSite[]; crops: Uint8Array }> {
   if (images.length !== texts.length) throw new Error(`the second look needs the ${texts.length} original images of the batch, got ${images.length}`);
   const [, steps, classes] = logits.shape;
   const probsTensor = tf.softmax(logits);
   const probs = (await probsTensor.data()) as Float32Array;
   probsTensor.dispose();
-  const sites = roundGlyphSites(texts, probs, steps, classes, alphabet, input, images);
+  const sites = roundGlyphSites(texts, probs, steps, classes, alphabet, input, images, pairs);
   const size = ZERO_O_CROP.width * ZERO_O_CROP.height;
   const crops = new Uint8Array(sites.length * size);
   sites.forEach((s, j) => crops.set(cropAround(images[s.index], s.x), j * size));
@@ -207,7 +240,9 @@ export async function roundGlyphWindows(
 }
 
 /**
- * The texts with each lone 0 or O replaced by the reader's answer.
+ * The texts with their round glyphs read again by the reader: a lone 0 or O is replaced by the
+ * reader's answer; a text holding both a 0 and an O keeps one of each (its characters are
+ * distinct) and the O goes to the glyph the reader finds rounder (the higher P(O)).
  * @param logits the CTC model's output for the batch, [B, T, classes], unshifted: the lean the
  *   reader was trained with (a calibration shifts only what the texts were decoded from)
  * @param images the batch's images before they were fitted to the model input
@@ -220,15 +255,19 @@ export async function secondLookAtZeroO(
   alphabet: string,
   reader: tf.LayersModel,
 ): Promise<string[]> {
-  const { sites, crops } = await roundGlyphWindows(texts, logits, images, input, alphabet);
+  const { sites, crops } = await roundGlyphWindows(texts, logits, images, input, alphabet, true);
   if (sites.length === 0) return [...texts];
   const p = tf.tidy(() => reader.predict([cropsToTensor(crops, sites.length), tf.tensor2d(sites.map((s) => s.logOdds), [sites.length, 1])]) as tf.Tensor);
   const answers = await p.data();
   p.dispose();
   const out = [...texts];
+  const [zero, oh] = ROUND_PAIR;
   sites.forEach((s, j) => {
     const chars = [...out[s.index]];
-    chars[s.position] = answers[j] > 0.5 ? ROUND_PAIR[1] : ROUND_PAIR[0];
+    const other = sites.findIndex((t, k) => k !== j && t.index === s.index);
+    // A pair: this glyph is the O iff the reader finds it rounder than the other (ties: the left one).
+    const isO = other < 0 ? answers[j] > 0.5 : answers[j] > answers[other] || (answers[j] === answers[other] && j < other);
+    chars[s.position] = isO ? oh : zero;
     out[s.index] = chars.join('');
   });
   return out;

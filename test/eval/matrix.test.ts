@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import { createCaptchaStream } from '../../src/data';
 import { pixelsToTensor } from '../../src/data/tensors';
 import { formatMatrixTable, freshBatches, type MatrixCell } from '../../src/eval';
-import { onlyZeroOSwaps } from '../../src/eval/matrix';
+import { misreadKind, onlyZeroOSwaps } from '../../src/eval/matrix';
 import { useNativeBackend } from '../helpers';
 
 describe('evaluation matrix', () => {
@@ -15,6 +15,18 @@ describe('evaluation matrix', () => {
     assert.equal(onlyZeroOSwaps('A0BC', 'A0BC'), false);
     assert.equal(onlyZeroOSwaps('A0BC', 'AOB'), false);
     assert.equal(onlyZeroOSwaps('ADBC', 'AOBC'), false);
+  });
+
+  it('sorts misreads by what they do to 0 and O', () => {
+    assert.equal(misreadKind('A0BC', 'AOBC'), 'lone 0/O');
+    assert.equal(misreadKind('A0BO', 'AOB0'), '0/O pair');
+    assert.equal(misreadKind('A0BC', 'A0B8'), 'no 0/O');
+    assert.equal(misreadKind('ABCD', 'ABCE'), 'no 0/O');
+    assert.equal(misreadKind('A0BC', 'ADBC'), 'other', 'a round glyph read as another character');
+    assert.equal(misreadKind('ADBC', 'AOBC'), 'other', 'another character read as a round glyph');
+    assert.equal(misreadKind('A0BC', 'AOBD'), 'other', 'a swap beside another error');
+    assert.equal(misreadKind('A0BC', 'A0B'), 'other', 'a wrong length');
+    assert.throws(() => misreadKind('A0BC', 'A0BC'), /read right/);
   });
 
   it('draws fresh images at the cell size and resizes them to the model input, as predict resizes files', async () => {

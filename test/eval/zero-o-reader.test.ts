@@ -13,6 +13,7 @@ import {
   evaluateModel,
   frameToSourceX,
   roundGlyphFrame,
+  roundGlyphFrames,
   secondLookAtZeroO,
   type TextBatch,
 } from '../../src/eval';
@@ -62,6 +63,29 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     assert.throws(() => roundGlyphFrame(probs(10, {}), 10, 4, 'ABC'), /lacks 0 or O/);
   });
 
+  it('finds both round glyphs of a text with a 0 and an O, in reading order, each scored on its own frames', () => {
+    // an O at frame 7, a weaker 0 at frame 2: found left to right
+    const two = probs(12, { 7: 2 });
+    two.set([0, 0.6, 0, 0.4], 2 * 4);
+    assert.deepEqual(roundGlyphFrames(two, 12, 4, ALPHABET, 2), [
+      { frame: 2, logOdds: -LOG_ODDS_LIMIT },
+      { frame: 7, logOdds: LOG_ODDS_LIMIT },
+    ]);
+    // one glyph spread over frames 4-5 is one glyph, not two: the second must be 3 frames away
+    const spread = probs(12, {});
+    spread.set([0, 0.5, 0.5, 0], 4 * 4);
+    spread.set([0, 0.5, 0.5, 0], 5 * 4);
+    assert.equal(roundGlyphFrames(spread, 12, 4, ALPHABET, 2), null);
+    // 3 frames apart, a frame between them counts for the nearer glyph only (frame 5 for the one at 6)
+    const close = probs(12, { 3: 1, 6: 2 });
+    close.set([0, 0.2, 0, 0.8], 5 * 4);
+    const [left, right] = roundGlyphFrames(close, 12, 4, ALPHABET, 2)!;
+    assert.equal(left.frame, 3);
+    assert.ok(Math.abs(right.frame - (5 * 0.2 + 6) / 1.2) < 1e-6, JSON.stringify(right));
+    // one glyph: the strongest, as before
+    assert.deepEqual(roundGlyphFrames(two, 12, 4, ALPHABET, 1), [{ frame: 7, logOdds: LOG_ODDS_LIMIT }]);
+  });
+
   it('maps an output frame back to a column of the original image, letterboxed or stretched', () => {
     const input = { height: 60, width: 160, channels: 1 };
     // 40 frames over 160 px: frame 19.5 is the input's middle, which is the image's middle either way
@@ -104,7 +128,7 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     assert.throws(() => mirrorCrops(new Uint8Array(width * height + 1)), /whole crops of 56x80/);
   });
 
-  it('locates each lone round glyph in its own image, and skips texts with none or both', () => {
+  it('locates each lone round glyph in its own image, skipping texts with none, and both of a 0 and an O when asked', () => {
     const input = { height: 1, width: 40, channels: 1, fit: 'stretch' as const };
     const batch = [probs(10, { 2: 0, 6: 1 }), probs(10, { 3: 2 }), probs(10, { 1: 1, 8: 2 })];
     const all = new Float32Array(batch.flatMap((p) => [...p]));
@@ -114,9 +138,15 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
       { index: 0, x: 104, position: 1 },
       { index: 1, x: 28, position: 0 },
     ]);
+    // with pairs, also the 0 (frame 1: column 6, 24 of 160) and the O (frame 8: column 34, 136) of '0O'
+    const withPairs = roundGlyphSites(['A0', 'O', '0O'], all, 10, 4, ALPHABET, input, [{ width: 160, height: 60 }, { width: 80, height: 60 }, { width: 160, height: 60 }], true);
+    assert.deepEqual(withPairs.slice(2).map(({ index, x, position }) => ({ index, x, position })), [
+      { index: 2, x: 24, position: 0 },
+      { index: 2, x: 136, position: 1 },
+    ]);
   });
 
-  it('replaces a lone 0 or O by the reader answer, and leaves other texts alone', async () => {
+  it('replaces a lone 0 or O by the reader answer, and leaves a text alone where the glyphs cannot be located', async () => {
     const input = { height: 1, width: 40, channels: 1, fit: 'stretch' as const };
     const logits = tf.tensor3d([probs(10, { 2: 0, 6: 1 }), probs(10, { 2: 1, 6: 0 }), probs(10, { 2: 0, 5: 2, 8: 0 })].map((p) => [...p].map((v) => 10 * v)).flat(), [3, 10, 4]);
     const images = [0, 1, 2].map(() => barImage(160, 60, 50));
@@ -125,6 +155,24 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     assert.deepEqual(await secondLookAtZeroO(texts, logits, images, input, ALPHABET, constantReader(false)), ['A0', '0A', '0OA']);
     await assert.rejects(secondLookAtZeroO(texts, logits, images.slice(1), input, ALPHABET, constantReader(true)), /needs the 3 original images/);
     logits.dispose();
+  });
+
+  it('gives the O of a text with a 0 and an O to the glyph the reader finds rounder', async () => {
+    const input = { height: 1, width: 48, channels: 1, fit: 'stretch' as const };
+    // the decoder read '0O', but the CTC lean at the left glyph is O (frame 2) and at the right one 0 (frame 8)
+    const lean = probs(12, {});
+    lean.set([0, 0.3, 0.7, 0], 2 * 4);
+    lean.set([0, 0.6, 0.4, 0], 8 * 4);
+    const logits = tf.tensor3d([...lean].map((v) => Math.log(v + 1e-6)), [1, 12, 4]);
+    const images = [barImage(160, 60, 50)];
+    // a new reader answers what the CTC model leans to: sigmoid of its log-odds at each glyph
+    const reader = createZeroOReader(3);
+    assert.deepEqual(await secondLookAtZeroO(['0OA'], logits, images, input, ALPHABET, reader), ['O0A']);
+    assert.deepEqual(await secondLookAtZeroO(['O0A'], logits, images, input, ALPHABET, reader), ['O0A']);
+    // a reader that finds both glyphs equally round (both 'O'): the left one is the O
+    assert.deepEqual(await secondLookAtZeroO(['A0O'], logits, images, input, ALPHABET, constantReader(true)), ['AO0']);
+    logits.dispose();
+    reader.dispose();
   });
 
   it('starts out answering what the CTC model leans to (its correction starts at zero)', async () => {
