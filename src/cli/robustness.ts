@@ -22,6 +22,10 @@ export function register(program: Command): void {
     const loaded = await loadModel(modelDir);
     const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
     log(`reading ${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}, v${captchaVersion}) ${DEFAULT_IMAGE_VIEWS.length} ways with ${modelDir}`);
+    // The views move the model's input, not the original image the second look reads from.
+    if (loaded.metadata.zeroOReader !== undefined || loaded.metadata.logitShift !== undefined) {
+      log('read by the network alone: without its second look at 0/O and its 0/O calibration (captcha-lab matrix and evaluate read with them)');
+    }
     const rows = await evaluateViewsOnFresh(loaded, { count: opts.fresh, seed: opts.seed, greedy: Boolean(opts.greedy), captchaVersion });
     console.log('view            whole-image  character');
     for (const r of rows) console.log(`${r.view.padEnd(16)}${pct(r.wholeAccuracy).padStart(11)}${pct(r.characterAccuracy).padStart(11)}`);

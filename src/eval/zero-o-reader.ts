@@ -246,6 +246,8 @@ export async function roundGlyphWindows(
  * @param logits the CTC model's output for the batch, [B, T, classes], unshifted: the lean the
  *   reader was trained with (a calibration shifts only what the texts were decoded from)
  * @param images the batch's images before they were fitted to the model input
+ * @param shifts where the windows are cut, px right of each glyph's located centre: the reader's
+ *   logits of all of them are averaged (one window at the centre by default)
  */
 export async function secondLookAtZeroO(
   texts: readonly string[],
@@ -254,19 +256,31 @@ export async function secondLookAtZeroO(
   input: InputShape,
   alphabet: string,
   reader: tf.LayersModel,
+  shifts: readonly number[] = [0],
 ): Promise<string[]> {
-  const { sites, crops } = await roundGlyphWindows(texts, logits, images, input, alphabet, true);
-  if (sites.length === 0) return [...texts];
-  const p = tf.tidy(() => reader.predict([cropsToTensor(crops, sites.length), tf.tensor2d(sites.map((s) => s.logOdds), [sites.length, 1])]) as tf.Tensor);
-  const answers = await p.data();
+  if (shifts.length === 0 || !shifts.every(Number.isInteger)) throw new Error(`the reader's window shifts must be one or more whole numbers of px, got [${shifts.join(', ')}]`);
+  const { sites, crops: centred } = await roundGlyphWindows(texts, logits, images, input, alphabet, true);
+  const n = sites.length;
+  if (n === 0) return [...texts];
+  const size = ZERO_O_CROP.width * ZERO_O_CROP.height;
+  const crops = new Uint8Array(shifts.length * n * size);
+  shifts.forEach((dx, k) =>
+    sites.forEach((s, j) => crops.set(dx === 0 ? centred.subarray(j * size, (j + 1) * size) : cropAround(images[s.index], s.x + dx), (k * n + j) * size)),
+  );
+  const logOdds = shifts.flatMap(() => sites.map((s) => s.logOdds));
+  const p = tf.tidy(() => reader.predict([cropsToTensor(crops, shifts.length * n), tf.tensor2d(logOdds, [shifts.length * n, 1])]) as tf.Tensor);
+  const probs = await p.data();
   p.dispose();
+  // The reader's log(P(O) / P(0)) for each glyph, averaged over the windows.
+  const clip = (q: number) => Math.min(1 - 1e-7, Math.max(1e-7, q));
+  const scores = sites.map((_, j) => shifts.reduce((sum, _dx, k) => sum + Math.log(clip(probs[k * n + j]) / (1 - clip(probs[k * n + j]))), 0) / shifts.length);
   const out = [...texts];
   const [zero, oh] = ROUND_PAIR;
   sites.forEach((s, j) => {
     const chars = [...out[s.index]];
     const other = sites.findIndex((t, k) => k !== j && t.index === s.index);
     // A pair: this glyph is the O iff the reader finds it rounder than the other (ties: the left one).
-    const isO = other < 0 ? answers[j] > 0.5 : answers[j] > answers[other] || (answers[j] === answers[other] && j < other);
+    const isO = other < 0 ? scores[j] > 0 : scores[j] > scores[other] || (scores[j] === scores[other] && j < other);
     chars[s.position] = isO ? oh : zero;
     out[s.index] = chars.join('');
   });

@@ -175,6 +175,31 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     reader.dispose();
   });
 
+  it('averages the reader over windows shifted left and right of the glyph when asked, and refuses bad shifts', async () => {
+    // A reader that answers O (logit +20) when the window's middle column holds the ink of a 40-px bar, 0 (-20) otherwise.
+    const { width, height } = ZERO_O_CROP;
+    const crop = tf.input({ shape: [height, width, 1] });
+    const prior = tf.input({ shape: [1] });
+    const flat = tf.layers.flatten().apply(crop) as tf.SymbolicTensor;
+    const both = tf.layers.concatenate().apply([flat, prior]) as tf.SymbolicTensor;
+    const dense = tf.layers.dense({ units: 1, activation: 'sigmoid' });
+    const reader = tf.model({ inputs: [crop, prior], outputs: dense.apply(both) as tf.SymbolicTensor });
+    const kernel = new Float32Array(width * height + 1);
+    for (let y = 0; y < height; y++) kernel[y * width + width / 2] = 1;
+    dense.setWeights([tf.tensor2d(kernel, [width * height + 1, 1]), tf.tensor1d([-20])]);
+    // an O at frame 6 of 10 over a 40-px input: column 104 of the 160-px image, where the bar is (103-105)
+    const input = { height: 1, width: 40, channels: 1, fit: 'stretch' as const };
+    const logits = tf.tensor3d([...probs(10, { 2: 0, 6: 2 })].map((v) => 10 * v), [1, 10, 4]);
+    const images = [barImage(160, 60, 103)];
+    assert.deepEqual(await secondLookAtZeroO(['AO'], logits, images, input, ALPHABET, reader), ['AO']);
+    // 2 px either side, the bar leaves the middle column: two windows of three say 0
+    assert.deepEqual(await secondLookAtZeroO(['AO'], logits, images, input, ALPHABET, reader, [-2, 0, 2]), ['A0']);
+    await assert.rejects(secondLookAtZeroO(['AO'], logits, images, input, ALPHABET, reader, []), /one or more whole numbers/);
+    await assert.rejects(secondLookAtZeroO(['AO'], logits, images, input, ALPHABET, reader, [0.5]), /one or more whole numbers/);
+    tf.dispose([logits]);
+    reader.dispose();
+  });
+
   it('starts out answering what the CTC model leans to (its correction starts at zero)', async () => {
     const reader = createZeroOReader(5);
     const crops = tf.randomUniform([4, ZERO_O_CROP.height, ZERO_O_CROP.width, 1], 0, 1, 'float32', 3);

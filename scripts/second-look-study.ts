@@ -1,0 +1,67 @@
+/**
+ * The second look at 0/O, studied cell by cell: the model (default models/pretrained) reads fresh
+ * CAPTCHAs of every (lepture version x size) cell, as `captcha-lab matrix` does; from the same
+ * CRNN output, its reader reads each round glyph through one window (as shipped) and through
+ * windows shifted by `--shifts` px (their logits averaged: rule 6 of docs/pretrained.md). Each
+ * misread of the shipped reading is sorted by `misreadKind`: a swap of a lone 0 or O (what the
+ * reader answers), a swap within a 0-and-O pair, a misread touching no 0 or O, or other.
+ *
+ *   node dist/scripts/second-look-study.js [--model-dir models/pretrained] [--count 1000] [--seed 5150] [--shifts -2,0,2]
+ *
+ * Prints a Markdown table, a row per cell. The default seed is used for nothing else (not a
+ * training, selection (31337) or record (424242) seed).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { openModelReader } from '../src/cli/evaluate';
+import { DEFAULT_MATRIX_OPTIONS, MISREAD_KINDS, freshBatches, misreadKind, secondLookAtZeroO, trainedTextLength, type MisreadKind } from '../src/eval';
+import { ctcConstrainedDecode } from '../src/models';
+
+function flag(argv: string[], name: string, fallback: string): string {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const count = Number(flag(argv, '--count', '1000'));
+  const seed = Number(flag(argv, '--seed', '5150'));
+  const shifts = flag(argv, '--shifts', '-2,0,2').split(',').map(Number);
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed)) throw new Error('--count must be a whole number of images (1 or more) and --seed a whole number');
+  const r = await openModelReader({ modelDir: flag(argv, '--model-dir', 'models/pretrained') });
+  if (!r.secondLook || !r.textRules) throw new Error(`${r.modelDir} has no 0/O reader to study (metadata zeroOReader); attach one with scripts/zero-o-reader.ts attach`);
+  const { alphabet, input } = r.metadata;
+  const zeros = () => Object.fromEntries(MISREAD_KINDS.map((k) => [k, 0])) as Record<MisreadKind, number>;
+  const total = { ...zeros(), errors: 0, shifted: 0 };
+  const rows: string[] = [];
+  for (const version of DEFAULT_MATRIX_OPTIONS.versions) {
+    for (const size of DEFAULT_MATRIX_OPTIONS.sizes) {
+      const cell = { ...zeros(), errors: 0, shifted: 0 };
+      for await (const batch of freshBatches({ count, seed, input, imageSize: size, alphabet, length: trainedTextLength(r.metadata), captchaVersion: version })) {
+        const logits = r.model.predict(batch.xs) as tf.Tensor3D;
+        const texts = (await ctcConstrainedDecode(logits, r.textRules)).map((s) => s.map((k) => alphabet[k]).join(''));
+        const shipped = await secondLookAtZeroO(texts, logits, batch.images!, input, alphabet, r.secondLook.reader);
+        const shifted = await secondLookAtZeroO(texts, logits, batch.images!, input, alphabet, r.secondLook.reader, shifts);
+        tf.dispose([logits, batch.xs, batch.ys ?? []]);
+        batch.texts.forEach((truth, i) => {
+          if (shifted[i] !== truth) cell.shifted++;
+          if (shipped[i] === truth) return;
+          cell.errors++;
+          cell[misreadKind(truth, shipped[i])]++;
+        });
+      }
+      for (const k of [...MISREAD_KINDS, 'errors', 'shifted'] as const) total[k] += cell[k];
+      rows.push(`| ${version} ${size.width}x${size.height} | ${cell.errors} | ${MISREAD_KINDS.map((k) => cell[k]).join(' | ')} | ${cell.shifted} |`);
+      console.error(rows[rows.length - 1]);
+    }
+  }
+  const share = (k: MisreadKind) => `${total[k]} (${((100 * total[k]) / Math.max(1, total.errors)).toFixed(0)}%)`;
+  console.log(`${r.modelDir}, ${count} fresh CAPTCHAs per cell, seed ${seed}\n`);
+  console.log(`| cell | errors | ${MISREAD_KINDS.join(' | ')} | errors, windows at [${shifts.join(', ')}] px |`);
+  console.log(`|---|---|${MISREAD_KINDS.map(() => '---').join('|')}|---|`);
+  rows.forEach((row) => console.log(row));
+  console.log(`| all | ${total.errors} | ${MISREAD_KINDS.map(share).join(' | ')} | ${total.shifted} |`);
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
