@@ -31,9 +31,11 @@ export function roundGlyphFrame(probs: ArrayLike<number>, steps: number, classes
 }
 
 /**
- * Frames at least this far apart hold different round glyphs: neighbouring glyphs' centres are
- * 4 or more frames apart even in the narrowest images (a 140x80 CAPTCHA letterboxed into 160x60),
- * while one glyph's 0/O probability spreads over 1-3 frames.
+ * Frames at least this far apart hold different round glyphs. The shipped CRNN has 4 input px per
+ * frame; neighbouring glyphs' centres lie about three quarters of a glyph's width apart or more
+ * (lepture overlaps them by up to a quarter), so about 5 frames at the mix's sizes (a 140x80
+ * CAPTCHA letterboxed into 160x60 keeps glyphs about 20 px wide), while one glyph's CTC peak
+ * spreads over 1-3 frames. A pair not found this way is left as the decoder read it.
  */
 export const ROUND_GLYPH_SEPARATION = 3;
 
