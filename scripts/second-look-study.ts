@@ -28,6 +28,8 @@ async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed)) throw new Error('--count must be a whole number of images (1 or more) and --seed a whole number');
   const r = await openModelReader({ modelDir: flag(argv, '--model-dir', 'models/pretrained') });
   if (!r.secondLook || !r.textRules) throw new Error(`${r.modelDir} has no 0/O reader to study (metadata zeroOReader); attach one with scripts/zero-o-reader.ts attach`);
+  // The study decodes the raw output; a calibrated model would be read otherwise by predict and matrix.
+  if (r.logitShift) throw new Error(`${r.modelDir} is calibrated (metadata logitShift), which this study does not apply; study a copy without logitShift`);
   const { alphabet, input } = r.metadata;
   const zeros = () => Object.fromEntries(MISREAD_KINDS.map((k) => [k, 0])) as Record<MisreadKind, number>;
   const total = { ...zeros(), errors: 0, shifted: 0 };

@@ -23,9 +23,8 @@ export function register(program: Command): void {
     const captchaVersion = opts.captchaVersion ?? trainedCaptchaVersion(modelDir);
     log(`reading ${opts.fresh} fresh CAPTCHAs (seed ${opts.seed}, v${captchaVersion}) ${DEFAULT_IMAGE_VIEWS.length} ways with ${modelDir}`);
     // The views move the model's input, not the original image the second look reads from.
-    if (loaded.metadata.zeroOReader !== undefined || loaded.metadata.logitShift !== undefined) {
-      log('read by the network alone: without its second look at 0/O and its 0/O calibration (captcha-lab matrix and evaluate read with them)');
-    }
+    const leftOut = [loaded.metadata.zeroOReader !== undefined && 'its second look at 0/O', loaded.metadata.logitShift !== undefined && 'its 0/O calibration'].filter(Boolean);
+    if (leftOut.length > 0) log(`read by the network alone, without ${leftOut.join(' and ')} (captcha-lab matrix and evaluate read with it)`);
     const rows = await evaluateViewsOnFresh(loaded, { count: opts.fresh, seed: opts.seed, greedy: Boolean(opts.greedy), captchaVersion });
     console.log('view            whole-image  character');
     for (const r of rows) console.log(`${r.view.padEnd(16)}${pct(r.wholeAccuracy).padStart(11)}${pct(r.characterAccuracy).padStart(11)}`);

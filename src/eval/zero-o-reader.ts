@@ -32,10 +32,11 @@ export function roundGlyphFrame(probs: ArrayLike<number>, steps: number, classes
 
 /**
  * Frames at least this far apart hold different round glyphs. The shipped CRNN has 4 input px per
- * frame; neighbouring glyphs' centres lie about three quarters of a glyph's width apart or more
- * (lepture overlaps them by up to a quarter), so about 5 frames at the mix's sizes (a 140x80
- * CAPTCHA letterboxed into 160x60 keeps glyphs about 20 px wide), while one glyph's CTC peak
- * spreads over 1-3 frames. A pair not found this way is left as the decoder read it.
+ * frame; neighbouring glyphs' centres lie at least about three quarters of a glyph's width apart
+ * (lepture overlaps them by up to a quarter of the average width): 15 px or more, about 4 frames,
+ * for the narrowest glyphs of the mix (about 20 px wide once a 140x80 CAPTCHA is letterboxed into
+ * 160x60), while one glyph's CTC peak spreads over 1-3 frames. A pair not found this way is left
+ * as the decoder read it.
  */
 export const ROUND_GLYPH_SEPARATION = 3;
 
@@ -190,7 +191,7 @@ export interface RoundGlyphSite {
 
 /**
  * The round glyphs of each text, located in its original image: the lone one of each text with
- * exactly one 0 or O, and with `pairs` also both of a text with a 0 and an O (the first found
+ * exactly one 0 or O, and with `pairs` also both of a text with one 0 and one O (the first found
  * in the text is the leftmost). A text is left out when its glyphs cannot all be located.
  * @param probs softmax output of the batch, [B, steps, classes] row-major
  * @param sizes each image's size before it was fitted to `input`
@@ -208,7 +209,9 @@ export function roundGlyphSites(
   const sites: RoundGlyphSite[] = [];
   texts.forEach((text, i) => {
     const positions = [...text].flatMap((c, k) => ((ROUND_PAIR as readonly string[]).includes(c) ? [k] : []));
-    if (positions.length === 0 || positions.length > (pairs ? 2 : 1)) return;
+    // A pair is one 0 and one O ('00' or 'OO', read by a model without distinct characters, is not).
+    const pair = pairs && positions.length === 2 && text[positions[0]] !== text[positions[1]];
+    if (positions.length !== 1 && !pair) return;
     const found = roundGlyphFrames(probs.subarray(i * steps * classes, (i + 1) * steps * classes), steps, classes, alphabet, positions.length);
     found?.forEach((f, k) => sites.push({ index: i, x: frameToSourceX(f.frame, steps, input, sizes[i]), position: positions[k], logOdds: f.logOdds }));
   });
@@ -276,13 +279,16 @@ export async function secondLookAtZeroO(
   // The reader's log(P(O) / P(0)) for each glyph, averaged over the windows.
   const clip = (q: number) => Math.min(1 - 1e-7, Math.max(1e-7, q));
   const scores = sites.map((_, j) => shifts.reduce((sum, _dx, k) => sum + Math.log(clip(probs[k * n + j]) / (1 - clip(probs[k * n + j]))), 0) / shifts.length);
+  // Of a pair, the O is the glyph the reader scores higher. Its probabilities saturate (both 1, or
+  // both clipped), so a tie goes by the CTC model's lean, then to the left glyph.
+  const rounder = (a: number, b: number): boolean =>
+    scores[a] !== scores[b] ? scores[a] > scores[b] : sites[a].logOdds !== sites[b].logOdds ? sites[a].logOdds > sites[b].logOdds : a < b;
   const out = [...texts];
   const [zero, oh] = ROUND_PAIR;
   sites.forEach((s, j) => {
     const chars = [...out[s.index]];
     const other = sites.findIndex((t, k) => k !== j && t.index === s.index);
-    // A pair: this glyph is the O iff the reader finds it rounder than the other (ties: the left one).
-    const isO = other < 0 ? scores[j] > 0 : scores[j] > scores[other] || (scores[j] === scores[other] && j < other);
+    const isO = other < 0 ? scores[j] > 0 : rounder(j, other);
     chars[s.position] = isO ? oh : zero;
     out[s.index] = chars.join('');
   });

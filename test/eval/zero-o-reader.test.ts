@@ -138,11 +138,13 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
       { index: 0, x: 104, position: 1 },
       { index: 1, x: 28, position: 0 },
     ]);
-    // with pairs, also the 0 (frame 1: column 6, 24 of 160) and the O (frame 8: column 34, 136) of '0O'
-    const withPairs = roundGlyphSites(['A0', 'O', '0O'], all, 10, 4, ALPHABET, input, [{ width: 160, height: 60 }, { width: 80, height: 60 }, { width: 160, height: 60 }], true);
-    assert.deepEqual(withPairs.slice(2).map(({ index, x, position }) => ({ index, x, position })), [
-      { index: 2, x: 24, position: 0 },
-      { index: 2, x: 136, position: 1 },
+    // with pairs, also the 0 (frame 1: column 6, 24 of 160) and the O (frame 8: column 34, 136) of 'A0BO';
+    // not 'AB' (no round glyph) nor '00' (two of a kind: not a 0-and-O pair, though the output has two peaks)
+    const pairs = [probs(10, { 1: 1, 8: 2 }), probs(10, { 1: 0, 8: 0 }), probs(10, { 1: 1, 8: 1 })];
+    const withPairs = roundGlyphSites(['A0BO', 'AB', '00'], new Float32Array(pairs.flatMap((p) => [...p])), 10, 4, ALPHABET, input, [0, 1, 2].map(() => ({ width: 160, height: 60 })), true);
+    assert.deepEqual(withPairs.map(({ index, x, position }) => ({ index, x, position })), [
+      { index: 0, x: 24, position: 1 },
+      { index: 0, x: 136, position: 3 },
     ]);
   });
 
@@ -169,8 +171,18 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     const reader = createZeroOReader(3);
     assert.deepEqual(await secondLookAtZeroO(['0OA'], logits, images, input, ALPHABET, reader), ['O0A']);
     assert.deepEqual(await secondLookAtZeroO(['O0A'], logits, images, input, ALPHABET, reader), ['O0A']);
-    // a reader that finds both glyphs equally round (both 'O'): the left one is the O
-    assert.deepEqual(await secondLookAtZeroO(['A0O'], logits, images, input, ALPHABET, constantReader(true)), ['AO0']);
+    // a reader sure that both are O (its probabilities saturate: a tie): the CTC model's lean decides,
+    // here for the right glyph
+    const rightLean = probs(12, {});
+    rightLean.set([0, 0.6, 0.4, 0], 2 * 4);
+    rightLean.set([0, 0.3, 0.7, 0], 8 * 4);
+    const right = tf.tensor3d([...rightLean].map((v) => Math.log(v + 1e-6)), [1, 12, 4]);
+    assert.deepEqual(await secondLookAtZeroO(['AO0'], right, images, input, ALPHABET, constantReader(true)), ['A0O']);
+    assert.deepEqual(await secondLookAtZeroO(['AO0'], right, images, input, ALPHABET, constantReader(false)), ['A0O']);
+    // ... and with no lean either, the left glyph is the O
+    const even = tf.tensor3d([...probs(12, { 2: 2, 8: 2 })].map((v) => Math.log(v + 1e-6)), [1, 12, 4]);
+    assert.deepEqual(await secondLookAtZeroO(['0OA'], even, images, input, ALPHABET, constantReader(true)), ['O0A']);
+    tf.dispose([right, even]);
     logits.dispose();
     reader.dispose();
   });
