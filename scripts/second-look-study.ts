@@ -11,22 +11,27 @@
  * Prints a Markdown table, a row per cell. The default seed is used for nothing else (not a
  * training, selection (31337) or record (424242) seed).
  */
+import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
+import { parseIntArg } from '../src/cli/common';
 import { openModelReader } from '../src/cli/evaluate';
 import { DEFAULT_MATRIX_OPTIONS, MISREAD_KINDS, freshBatches, misreadKind, secondLookAtZeroO, trainedTextLength, type MisreadKind } from '../src/eval';
 import { ctcConstrainedDecode } from '../src/models';
 
-function flag(argv: string[], name: string, fallback: string): string {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
-
 async function main(argv: string[]): Promise<void> {
-  const count = Number(flag(argv, '--count', '1000'));
-  const seed = Number(flag(argv, '--seed', '5150'));
-  const shifts = flag(argv, '--shifts', '-2,0,2').split(',').map(Number);
-  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed)) throw new Error('--count must be a whole number of images (1 or more) and --seed a whole number');
-  const r = await openModelReader({ modelDir: flag(argv, '--model-dir', 'models/pretrained') });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'model-dir': { type: 'string', default: 'models/pretrained' },
+      count: { type: 'string', default: '1000' },
+      seed: { type: 'string', default: '5150' },
+      shifts: { type: 'string', default: '-2,0,2' },
+    },
+  });
+  const count = parseIntArg('--count', 1)(values.count!);
+  const seed = parseIntArg('--seed')(values.seed!);
+  const shifts = values.shifts!.split(',').map(parseIntArg('--shifts'));
+  const r = await openModelReader({ modelDir: values['model-dir'] });
   if (!r.secondLook || !r.textRules) throw new Error(`${r.modelDir} has no 0/O reader to study (metadata zeroOReader); attach one with scripts/zero-o-reader.ts attach`);
   // The study decodes the raw output; a calibrated model would be read otherwise by predict and matrix.
   if (r.logitShift) throw new Error(`${r.modelDir} is calibrated (metadata logitShift), which this study does not apply; study a copy without logitShift`);

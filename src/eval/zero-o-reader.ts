@@ -276,9 +276,12 @@ export async function secondLookAtZeroO(
   const p = tf.tidy(() => reader.predict([cropsToTensor(crops, shifts.length * n), tf.tensor2d(logOdds, [shifts.length * n, 1])]) as tf.Tensor);
   const probs = await p.data();
   p.dispose();
-  // The reader's log(P(O) / P(0)) for each glyph, averaged over the windows.
-  const clip = (q: number) => Math.min(1 - 1e-7, Math.max(1e-7, q));
-  const scores = sites.map((_, j) => shifts.reduce((sum, _dx, k) => sum + Math.log(clip(probs[k * n + j]) / (1 - clip(probs[k * n + j]))), 0) / shifts.length);
+  // The reader's log(P(O) / P(0)) for each glyph (P clipped off 0 and 1), averaged over the windows.
+  const logit = (prob: number) => {
+    const q = Math.min(1 - 1e-7, Math.max(1e-7, prob));
+    return Math.log(q / (1 - q));
+  };
+  const scores = sites.map((_, j) => shifts.reduce((sum, _dx, k) => sum + logit(probs[k * n + j]), 0) / shifts.length);
   // Of a pair, the O is the glyph the reader scores higher. Its probabilities saturate (both 1, or
   // both clipped), so a tie goes by the CTC model's lean, then to the left glyph.
   const rounder = (a: number, b: number): boolean =>
