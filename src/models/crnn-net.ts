@@ -51,6 +51,16 @@ export interface CrnnNetOptions {
   /** Kernel size of the conv1d head's layers, in output steps. @default 3 */
   headKernelSize: number;
   /**
+   * Units of a summary of the whole image given to every output step (0: none). The conv stack
+   * and a conv1d head see about 42 input px around each step, one glyph and a bit, while lepture
+   * squeezes the whole text into the image's width: how wide a 0 or an O comes out depends on the
+   * other glyphs and the image's size, which no step sees. With `globalContext`, the mean of the
+   * column features over all steps goes through a dense layer (ReLU) and is appended to each
+   * step's features before the head.
+   * @default 0
+   */
+  globalContext: number;
+  /**
    * Dropout rate before the output layer. 0 because training draws fresh images every epoch,
    * so there is nothing to overfit; >0 adds a SeededDropout layer.
    * @default 0
@@ -75,6 +85,7 @@ export const DEFAULT_CRNN_NET_OPTIONS: CrnnNetOptions = {
   headUnits: 256,
   headLayers: 2,
   headKernelSize: 3,
+  globalContext: 0,
   dropout: 0,
 };
 
@@ -106,6 +117,9 @@ function resolve(options: Partial<CrnnNetOptions>): CrnnNetOptions {
     throw new Error(
       `createCrnnNet: a ${o.height}x${o.width} input pools down to ${h}x${w}; use a larger input or fewer/smaller pools`,
     );
+  }
+  if (!(Number.isInteger(o.globalContext) && o.globalContext >= 0)) {
+    throw new Error(`createCrnnNet: globalContext=${o.globalContext} must be a whole number of units, 0 for none`);
   }
   if (!(o.dropout >= 0 && o.dropout < 1)) {
     throw new Error(`createCrnnNet: dropout=${o.dropout} must be in [0, 1)`);
@@ -158,6 +172,14 @@ export function createCrnnNet(options: Partial<CrnnNetOptions> = {}): tf.LayersM
   const [, hOut, wOut, fOut] = x.shape as number[];
   x = tf.layers.permute({ dims: [2, 1, 3], name: 'columns' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reshape({ targetShape: [wOut, hOut * fOut], name: 'sequence' }).apply(x) as tf.SymbolicTensor;
+  // 2b. The whole image's summary beside each column (appended last, so a model without it embeds
+  // in this one with zero weights on the summary: see `embedWeights`).
+  if (o.globalContext > 0) {
+    let context = tf.layers.globalAveragePooling1d({ name: 'context_pool' }).apply(x) as tf.SymbolicTensor;
+    context = tf.layers.dense({ units: o.globalContext, activation: 'relu', kernelInitializer: heNormal(), name: 'context' }).apply(context) as tf.SymbolicTensor;
+    context = tf.layers.repeatVector({ n: wOut, name: 'context_repeat' }).apply(context) as tf.SymbolicTensor;
+    x = tf.layers.concatenate({ axis: -1, name: 'with_context' }).apply([x, context]) as tf.SymbolicTensor;
+  }
   // 3. Sequence head.
   for (let i = 0; i < o.headLayers; i++) {
     const name = `head${i + 1}`;

@@ -2,6 +2,8 @@ export { DEFAULT_ALPHABET } from './charset';
 export type { ModelOptions, HeadKind } from './types';
 export { createModel, getModelSpec, listModels, registerModel, DEFAULT_MODEL_OPTIONS } from './registry';
 export type { ModelSpec } from './registry';
+export { embedWeights } from './embed-weights';
+export type { EmbedReport } from './embed-weights';
 export { createSeedNet } from './seed-net';
 export { INIT_SCHEMES, kernelInitializers, mathematicaLimit } from './init';
 export type { InitScheme } from './init';

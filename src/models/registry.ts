@@ -20,6 +20,12 @@ export interface ModelSpec {
   defaultInput: { height: number; width: number; channels: number };
   /** Initialisation schemes `create` honours through `options.init`; none when unset. */
   inits?: readonly InitScheme[];
+  /**
+   * Architectures whose saved weights this one can start from (`initFrom`) besides its own: the
+   * layers of the same name are copied, a larger kernel gets the smaller one in its first rows and
+   * zeros in the rest (`embedWeights`), and layers the other lacks keep their initialisation.
+   */
+  extends?: readonly string[];
   create(options: ModelOptions): tf.LayersModel;
 }
 
@@ -125,4 +131,22 @@ registerModel({
   head: 'ctc',
   defaultInput: { height: 64, width: 160, channels: 1 },
   create: (options) => createCrnnNet({ ...options, filters: CRNN_WIDE_FILTERS }),
+});
+
+/**
+ * `crnn-wide` with a summary of the whole image beside every output step (`globalContext`, 64
+ * units): each step of `crnn-wide` sees about 42 input px, one glyph, while whether a round
+ * glyph is a 0 or an O depends on how much lepture squeezed the whole text (docs/pretrained.md).
+ * It starts from a `crnn-wide` model reading exactly as that model does (the summary's weights
+ * in the first head layer start at zero).
+ */
+export const CRNN_CONTEXT_UNITS = 64;
+
+registerModel({
+  name: 'crnn-wide-context',
+  description: `crnn-wide with a ${CRNN_CONTEXT_UNITS}-unit summary of the whole image given to every step; starts from a crnn-wide model`,
+  head: 'ctc',
+  defaultInput: { height: 64, width: 160, channels: 1 },
+  extends: ['crnn-wide'],
+  create: (options) => createCrnnNet({ ...options, filters: CRNN_WIDE_FILTERS, globalContext: CRNN_CONTEXT_UNITS }),
 });

@@ -81,6 +81,12 @@ export const TrainConfigSchema = z
       .optional(),
     /** A saved model folder (same architecture and input) whose weights start the run instead of a fresh initialisation. */
     initFrom: z.string().min(1).optional(),
+    /**
+     * Layers (by name) whose weights stay as `initFrom` left them. No gradient flows through a
+     * frozen front of the network, so a step costs little more than its forward pass there: a way
+     * to train new layers on top of a trained network in a fraction of the time.
+     */
+    freeze: z.array(z.string().min(1)).optional(),
     /** Fraction of a folder dataset held out for validation/test (0.1 = the original 90/10). */
     validationSplit: z.number().gt(0, 'validation split must be > 0').lt(1, 'validation split must be < 1'),
     epochs: positiveInt('epochs'),

@@ -16,6 +16,7 @@ import type { InputShape } from '../data/tensors';
 import { predictTexts } from '../eval/predict';
 import { scorePredictions } from '../eval/metrics';
 import { createModel, getModelSpec } from '../models/registry';
+import { embedWeights } from '../models/embed-weights';
 import { loadModel, readModelMetadata, writeFolderAtomically, modelToFiles, textRulesOf, type ModelMetadata } from '../models/io';
 import type { TextRules } from '../models/ctc';
 import { setDropoutStep } from '../models/seeded-dropout';
@@ -260,8 +261,13 @@ async function validate(
  * anything is trained, unless the saved model has the same architecture, input and alphabet.
  */
 async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: TrainConfig, input: InputShape): Promise<void> {
-  const { model: source, metadata } = await loadModel(dir, config.model);
+  const { model: source, metadata } = await loadModel(dir);
   try {
+    const extended = getModelSpec(config.model).extends ?? [];
+    if (metadata.architecture !== config.model && !extended.includes(metadata.architecture)) {
+      const alternatives = extended.length > 0 ? ` or one it extends (${extended.join(', ')})` : '';
+      throw new Error(`'${dir}' holds a '${metadata.architecture}' model, not '${config.model}'${alternatives}; pick the matching --model or another folder`);
+    }
     const theirs = metadata.input;
     if (theirs.height !== input.height || theirs.width !== input.width || theirs.channels !== input.channels) {
       throw new Error(
@@ -271,6 +277,11 @@ async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: Train
     }
     if (metadata.alphabet !== config.alphabet) {
       throw new Error(`--init-from '${dir}' reads the alphabet '${metadata.alphabet}', this run '${config.alphabet}'; pass --alphabet '${metadata.alphabet}'`);
+    }
+    // a larger architecture starts from the smaller one's layers (its new weights at zero)
+    if (metadata.architecture !== config.model) {
+      embedWeights(source, model);
+      return;
     }
     // per-position models have one head per character: another length, other weights
     const theirWeights = source.getWeights();
@@ -284,6 +295,22 @@ async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: Train
   } finally {
     source.dispose();
   }
+}
+
+/** Marks `config.freeze`'s layers untrainable; an unknown name is refused with the model's layer names. */
+function freezeLayers(model: tf.LayersModel, config: TrainConfig): void {
+  if (!config.freeze?.length) return;
+  const withWeights = model.layers.filter((l) => l.getWeights().length > 0).map((l) => l.name);
+  const unknown = config.freeze.filter((name) => !withWeights.includes(name));
+  if (unknown.length > 0) {
+    model.dispose();
+    throw new Error(`freeze names ${unknown.map((n) => `'${n}'`).join(', ')}, which this ${config.model} model has no weights for; its layers with weights: ${withWeights.join(', ')}`);
+  }
+  if (!config.initFrom) {
+    model.dispose();
+    throw new Error('freeze keeps layers as a trained model left them: set initFrom too (frozen fresh layers would stay random)');
+  }
+  for (const name of config.freeze) model.getLayer(name).trainable = false;
 }
 
 function disposeBatch(batch: LabeledBatch): void {
@@ -339,6 +366,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
       throw err;
     }
   }
+  freezeLayers(model, config);
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);

@@ -85,7 +85,7 @@ describe('captcha-lab train (command line)', () => {
     await assert.rejects(program.parseAsync(['node', 'captcha-lab', 'train', '--init', 'xavier']), /Allowed choices are mathematica, he, glorot/);
   });
 
-  it('reads a mix of versions and sizes and a starting model from flags, with the common sizes as the default', async () => {
+  it('reads a mix of versions and sizes, a starting model and its frozen layers from flags, with the common sizes as the default', async () => {
     const parse = async (...args: string[]) => {
       const program = buildProgram().exitOverride();
       const cmd = program.commands.find((c) => c.name() === 'train')!;
@@ -96,6 +96,7 @@ describe('captcha-lab train (command line)', () => {
     assert.deepEqual(await parse('--mix-versions', '0.7.1,0.2.2', '--init-from', 'models/pretrained'), {
       mix: { versions: ['0.7.1', '0.2.2'], width: [140, 170], height: [60, 80] }, initFrom: 'models/pretrained',
     });
+    assert.deepEqual((await parse('--init-from', 'models/pretrained', '--freeze', 'conv1, bn1,conv2')).freeze, ['conv1', 'bn1', 'conv2']);
     assert.deepEqual((await parse('--mix-versions', '0.7.0', '--mix-width', '150-160', '--mix-height', '64')).mix, { versions: ['0.7.0'], width: [150, 160], height: [64, 64] });
     await assert.rejects(parse('--mix-width', '150-160'), /--mix-width and --mix-height size a mix: add --mix-versions/);
     // with a config file's mix, a size flag changes only that part of it

@@ -11,7 +11,7 @@ import {
   crnnTimeSteps,
   type CrnnNetOptions,
 } from '../../src/models/crnn-net';
-import { CRNN_WIDE_FILTERS, createModel, getModelSpec } from '../../src/models/registry';
+import { CRNN_CONTEXT_UNITS, CRNN_WIDE_FILTERS, createModel, getModelSpec } from '../../src/models/registry';
 import { ctcGreedyDecode, ctcIndicesToText, textsToCtcLabels } from '../../src/models/ctc';
 
 let nativeLoaded = false;
@@ -57,6 +57,38 @@ describe('createCrnnNet', () => {
     assert.deepEqual(['conv1', 'conv2', 'conv3', 'conv4'].map(filtersOf), CRNN_WIDE_FILTERS);
     assert.deepEqual(model.outputs[0].shape, [null, 40, 37]);
     assert.equal(getModelSpec('crnn-wide').head, 'ctc');
+    model.dispose();
+  });
+
+  it('sees about 42 input px around each step, and the whole image with globalContext', () => {
+    // default pools and a two-layer conv1d head, small filters: step 0 sits at the left edge
+    const options: Partial<CrnnNetOptions> = { height: 32, width: 128, filters: [4, 8, 8, 8], headUnits: 8, numClasses: 3, seed: 7 };
+    const image = tf.randomUniform([1, 32, 128, 1], 0, 1, 'float32', 3);
+    // change only columns 48 and beyond: more than 42 px from step 0's columns
+    const farChanged = tf.tidy(() => tf.concat([image.slice([0, 0, 0, 0], [1, 32, 48, 1]), tf.zerosLike(image.slice([0, 0, 48, 0], [1, 32, 80, 1]))], 2));
+    const stepZeroMoves = (net: tf.LayersModel) =>
+      tf.tidy(() => {
+        const [a, b] = [image, farChanged].map((x) => (net.predict(x) as tf.Tensor).slice([0, 0, 0], [1, 1, -1]));
+        return a.sub(b).abs().max().dataSync()[0];
+      });
+    const local = createCrnnNet(options);
+    const global = createCrnnNet({ ...options, globalContext: 5 });
+    assert.equal(stepZeroMoves(local), 0, 'a step of the plain crnn sees past its receptive field');
+    assert.ok(stepZeroMoves(global) > 1e-4, 'with globalContext, step 0 should see the far columns');
+    assert.deepEqual(global.outputs[0].shape, [null, 32, 4]);
+    assert.equal(global.getLayer('context').getWeights()[0].shape[1], 5);
+    assert.throws(() => createCrnnNet({ ...options, globalContext: 1.5 }), /globalContext=1.5 must be a whole number of units, 0 for none/);
+    tf.dispose([image, farChanged]);
+    local.dispose();
+    global.dispose();
+  });
+
+  it('is registered as crnn-wide-context: crnn-wide with the whole-image summary, starting from crnn-wide', () => {
+    const model = createModel('crnn-wide-context', { height: 60, width: 160, channels: 1 });
+    assert.equal(model.getLayer('context').getWeights()[0].shape[1], CRNN_CONTEXT_UNITS);
+    assert.deepEqual(model.outputs[0].shape, [null, 40, 37]);
+    assert.deepEqual(getModelSpec('crnn-wide-context').extends, ['crnn-wide']);
+    assert.ok((model.countParams() * 4) / 1e6 < 20, 'under the 20 MB limit');
     model.dispose();
   });
 

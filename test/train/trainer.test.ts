@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, readModelMetadata, registerModel, SeededDropout } from '../../src/models';
+import { createCrnnNet, loadModel, readModelMetadata, registerModel, SeededDropout } from '../../src/models';
 import { createCaptchaStream } from '../../src/data';
 import { effectiveConfig, train, type TrainConfig } from '../../src/train';
 import { createStreamTrainingData, streamOptions } from '../../src/train/stream-source';
@@ -42,6 +42,24 @@ registerModel({
     const logits = tf.layers.dense({ units: numClasses + 1, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1 }) }).apply(x) as tf.SymbolicTensor;
     return tf.model({ inputs: input, outputs: logits });
   },
+});
+
+/** A tiny crnn, and the same with a whole-image summary that starts from it (as crnn-wide-context from crnn-wide). */
+const TINY_CRNN = { filters: [4, 8], pools: [[2, 2], [2, 1]] as [number, number][], headUnits: 8, headLayers: 1 };
+registerModel({
+  name: 'toy-crnn-test',
+  description: 'test-only: a tiny crnn',
+  head: 'ctc',
+  defaultInput: { height: 24, width: 40, channels: 1 },
+  create: (options) => createCrnnNet({ ...options, ...TINY_CRNN }),
+});
+registerModel({
+  name: 'toy-crnn-context-test',
+  description: 'test-only: the tiny crnn with a whole-image summary',
+  head: 'ctc',
+  defaultInput: { height: 24, width: 40, channels: 1 },
+  extends: ['toy-crnn-test'],
+  create: (options) => createCrnnNet({ ...options, ...TINY_CRNN, globalContext: 3 }),
 });
 
 describe('train', function () {
@@ -226,6 +244,26 @@ describe('train', function () {
     await assert.rejects(train({ ...still, run: 'a', alphabet: '0123456789', initFrom: source }), /--init-from '.*full' reads the alphabet '0123', this run '0123456789'; pass --alphabet '0123'/);
     await assert.rejects(train({ ...still, run: 'm', model: 'toy-ctc-test', initFrom: source }), /holds a 'toy-test' model, not 'toy-ctc-test'/);
     await assert.rejects(train({ ...still, run: 'l', length: 3, initFrom: source }), /--init-from '.*full' has weights of other shapes than this toy-test model: it reads 2 characters, this run 3; pass --length 2/);
+  });
+
+  it('starts a larger architecture from the one it extends, and trains only the layers freeze leaves', async () => {
+    const { runDir: base } = await train({ ...config, run: 'crnn-base', model: 'toy-crnn-test', epochs: 1 });
+    const frozen = ['conv1', 'bn1', 'conv2', 'bn2'];
+    const { runDir } = await train({ ...config, run: 'crnn-context', model: 'toy-crnn-context-test', epochs: 1, learningRate: 0.02, initFrom: base, freeze: frozen });
+    const [from, tuned] = [(await loadModel(base)).model, (await loadModel(runDir)).model];
+    // a batch norm's moving statistics are not trained but tracked: compare its gamma and beta only
+    const trained = (m: tf.LayersModel, name: string) => m.getLayer(name).getWeights().slice(0, 2).map((w) => Array.from(w.dataSync()));
+    for (const name of frozen) assert.deepEqual(trained(tuned, name), trained(from, name), `frozen layer ${name} moved`);
+    assert.notDeepEqual(trained(tuned, 'logits'), trained(from, 'logits'), 'the layers left trainable did not train: the check above could not fail');
+    assert.equal(readModelMetadata(runDir).architecture, 'toy-crnn-context-test');
+    [from, tuned].forEach((m) => m.dispose());
+    const context = { ...config, model: 'toy-crnn-context-test', epochs: 1 };
+    await assert.rejects(train({ ...context, run: 'f1', initFrom: base, freeze: ['conv1', 'conv9'] }), /freeze names 'conv9', which this toy-crnn-context-test model has no weights for; its layers with weights: conv1, bn1, conv2, bn2, context, head1, head1_bn, logits/);
+    await assert.rejects(train({ ...context, run: 'f2', freeze: ['conv1'] }), /freeze keeps layers as a trained model left them: set initFrom too/);
+    await assert.rejects(
+      train({ ...context, run: 'f3', initFrom: path.join(work.dir, 'models', 'full') }),
+      /'.*full' holds a 'toy-test' model, not 'toy-crnn-context-test' or one it extends \(toy-crnn-test\); pick the matching --model or another folder/,
+    );
   });
 
   it('refuses variable-length texts for a per-position model', async () => {
