@@ -1,7 +1,7 @@
 /** `captcha-lab train`: every hyperparameter from flags or a JSON config. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { CAPTCHA_VERSIONS } from '../captcha';
 import { INIT_SCHEMES } from '../models';
@@ -10,6 +10,13 @@ import { DATA_SOURCES, DEFAULT_TRAIN_CONFIG, OPTIMIZERS, RENAMED_FLAGS, RESUMABL
 import type { PlateauStopRules } from '../train/plateau';
 import { addBackendOptions, parseFloatArg, parseIntArg, parseRangeArg, parseVersionListArg, pct, stageLogger, startBackend } from './common';
 import { SIGNAL_EXIT_STATUS, withStopSignals, type StopSignal } from './stop-signals';
+
+/** `conv1,bn1` -> layer names; an empty list is refused rather than freezing nothing. */
+function parseLayerListArg(value: string): string[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new InvalidArgumentError(`--freeze must name layers, comma-separated (e.g. conv1,bn1), got '${value}'`);
+  return names;
+}
 
 /** The sizes a mix draws unless --mix-width/--mix-height say otherwise: 160x60, 170x80, 140x80 and between. */
 export const DEFAULT_MIX_SIZES = { width: [140, 170] as [number, number], height: [60, 80] as [number, number] };
@@ -136,7 +143,7 @@ export function register(program: Command): void {
     .option('--mix-width <min-max>', `image widths of the mix (default ${DEFAULT_MIX_SIZES.width.join('-')})`, parseRangeArg('mix width'))
     .option('--mix-height <min-max>', `image heights of the mix (default ${DEFAULT_MIX_SIZES.height.join('-')})`, parseRangeArg('mix height'))
     .option('--init-from <dir>', 'start from the weights of a saved model (same --model or one it extends, input and alphabet): fine-tuning')
-    .option('--freeze <layers>', 'comma-separated layers kept as --init-from left them (e.g. conv1,bn1): no gradient through them, faster steps', (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .option('--freeze <layers>', 'comma-separated layers kept as --init-from left them (e.g. conv1,bn1): no gradient through them, faster steps', parseLayerListArg)
     .option('--val-split <fraction>', 'held-out fraction of a folder dataset (default 0.1)', parseFloatArg('validation split'))
     .option('--epochs <n>', 'epochs (default 3)', parseIntArg('epochs'))
     .option('--batch-size <n>', 'batch size (default 32)', parseIntArg('batch size'))

@@ -51,8 +51,8 @@ export interface CrnnNetOptions {
   /** Kernel size of the conv1d head's layers, in output steps. @default 3 */
   headKernelSize: number;
   /**
-   * Units of a summary of the whole image given to every output step (0: none). The conv stack
-   * and a conv1d head see about 42 input px around each step, one glyph and a bit, while lepture
+   * Units of a summary of the whole image given to every output step (0: none). With the default
+   * pools and conv1d head, each step sees about 42 input px, one glyph and a bit, while lepture
    * squeezes the whole text into the image's width: how wide a 0 or an O comes out depends on the
    * other glyphs and the image's size, which no step sees. With `globalContext`, the mean of the
    * column features over all steps goes through a dense layer (ReLU) and is appended to each

@@ -19,14 +19,17 @@ export interface EmbedReport {
 
 /**
  * Sets `target`'s weights from `source`'s, layer by layer by name. A weight of the same shape is
- * copied; a larger one (same rank, no axis smaller) gets the source's values at the start of
- * every axis and zeros elsewhere. Throws, changing nothing, when a source layer with weights has
- * no counterpart (its training would be lost) or a weight cannot be embedded.
+ * copied; a kernel whose input axis (the second to last) is larger gets the source's values in
+ * its first rows and zeros in the rest, so the new inputs start with no effect. Any other change
+ * of shape (more outputs, other batch-norm sizes) would not read as before and is refused, as is
+ * a source layer with weights that has no counterpart (its training would be lost); a refusal
+ * changes nothing.
  */
 export function embedWeights(source: tf.LayersModel, target: tf.LayersModel): EmbedReport {
   const report: EmbedReport = { copied: [], embedded: [], fresh: [] };
   const theirs = new Map(source.layers.filter((l) => l.getWeights().length > 0).map((l) => [l.name, l]));
   const plan: Array<{ layer: tf.layers.Layer; values: tf.Tensor[] }> = [];
+  const made: tf.Tensor[] = [];
   try {
     for (const layer of target.layers) {
       const ours = layer.getWeights();
@@ -42,12 +45,14 @@ export function embedWeights(source: tf.LayersModel, target: tf.LayersModel): Em
       let grown = false;
       const values = given.map((w, i) => {
         const [have, want] = [w.shape, ours[i].shape];
-        if (have.join('x') === want.join('x')) return w.clone();
-        if (have.length !== want.length || have.some((d, k) => d > want[k])) {
-          throw new Error(`layer '${layer.name}' has a ${have.join('x')} weight in the source that does not fit in this model's ${want.join('x')}; the source is not a model this one extends`);
+        const inputAxis = want.length - 2;
+        if (have.join('x') === want.join('x')) return track(made, w.clone());
+        const onlyInputsGrew = have.length === want.length && inputAxis >= 0 && have.every((d, k) => (k === inputAxis ? d <= want[k] : d === want[k]));
+        if (!onlyInputsGrew) {
+          throw new Error(`layer '${layer.name}' has a ${have.join('x')} weight in the source that does not fit in this model's ${want.join('x')} (only a kernel's inputs may grow); the source is not a model this one extends`);
         }
         grown = true;
-        return tf.pad(w, have.map((d, k) => [0, want[k] - d] as [number, number]));
+        return track(made, tf.pad(w, have.map((d, k) => [0, want[k] - d] as [number, number])));
       });
       plan.push({ layer, values });
       (grown ? report.embedded : report.copied).push(layer.name);
@@ -56,6 +61,11 @@ export function embedWeights(source: tf.LayersModel, target: tf.LayersModel): Em
     for (const { layer, values } of plan) layer.setWeights(values);
     return report;
   } finally {
-    plan.forEach(({ values }) => tf.dispose(values));
+    tf.dispose(made);
   }
+}
+
+function track(made: tf.Tensor[], t: tf.Tensor): tf.Tensor {
+  made.push(t);
+  return t;
 }

@@ -282,13 +282,18 @@ export async function readLayersModel(dir: string): Promise<tf.LayersModel> {
     );
   }
   try {
-    return await tf.loadLayersModel(
+    const model = await tf.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: modelJson.modelTopology as tf.io.ModelJSON['modelTopology'],
         weightSpecs,
         weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
       }),
     );
+    // Freezing is a setting of a training run (`freeze`), not of the model: one saved while some
+    // layers were frozen would otherwise load with them half frozen (the layer says so, its
+    // variables do not), and whoever trains it next would be surprised either way.
+    for (const layer of model.layers) layer.trainable = true;
+    return model;
   } catch (err) {
     throw new Error(`cannot build the model of '${dir}' from ${MODEL_JSON} and ${WEIGHTS_BIN} (${(err as Error).message}); ${restoreHint(dir)}`);
   }

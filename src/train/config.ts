@@ -82,9 +82,10 @@ export const TrainConfigSchema = z
     /** A saved model folder (same architecture and input) whose weights start the run instead of a fresh initialisation. */
     initFrom: z.string().min(1).optional(),
     /**
-     * Layers (by name) whose weights stay as `initFrom` left them. No gradient flows through a
-     * frozen front of the network, so a step costs little more than its forward pass there: a way
-     * to train new layers on top of a trained network in a fraction of the time.
+     * Layers (by name) whose trained weights stay as `initFrom` left them (a batch norm's moving
+     * mean and variance still track the batches). No gradient flows through a frozen front of the
+     * network, so a step costs little more than its forward pass there: a way to train new layers
+     * on top of a trained network in a fraction of the time.
      */
     freeze: z.array(z.string().min(1)).optional(),
     /** Fraction of a folder dataset held out for validation/test (0.1 = the original 90/10). */

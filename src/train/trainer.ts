@@ -260,14 +260,21 @@ async function validate(
  * Starts `model` from the weights of the saved model in `dir` (fine-tuning). Refused, before
  * anything is trained, unless the saved model has the same architecture, input and alphabet.
  */
-async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: TrainConfig, input: InputShape): Promise<void> {
+/**
+ * Sets `model`'s weights from the saved model in `dir`. Returns the layers that did not come
+ * from it as they were (an extended architecture's new layers and grown kernels), which must
+ * train: `freeze` refuses them.
+ */
+async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: TrainConfig, input: InputShape): Promise<string[]> {
+  // the architecture is checked from the metadata, before any weight is read
+  const extended = getModelSpec(config.model).extends ?? [];
+  const architecture = readModelMetadata(dir).architecture;
+  if (architecture !== config.model && !extended.includes(architecture)) {
+    const alternatives = extended.length > 0 ? ` or one it extends (${extended.join(', ')})` : '';
+    throw new Error(`'${dir}' holds a '${architecture}' model, not '${config.model}'${alternatives}; pick the matching --model or another folder`);
+  }
   const { model: source, metadata } = await loadModel(dir);
   try {
-    const extended = getModelSpec(config.model).extends ?? [];
-    if (metadata.architecture !== config.model && !extended.includes(metadata.architecture)) {
-      const alternatives = extended.length > 0 ? ` or one it extends (${extended.join(', ')})` : '';
-      throw new Error(`'${dir}' holds a '${metadata.architecture}' model, not '${config.model}'${alternatives}; pick the matching --model or another folder`);
-    }
     const theirs = metadata.input;
     if (theirs.height !== input.height || theirs.width !== input.width || theirs.channels !== input.channels) {
       throw new Error(
@@ -280,8 +287,8 @@ async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: Train
     }
     // a larger architecture starts from the smaller one's layers (its new weights at zero)
     if (metadata.architecture !== config.model) {
-      embedWeights(source, model);
-      return;
+      const report = embedWeights(source, model);
+      return [...report.embedded, ...report.fresh];
     }
     // per-position models have one head per character: another length, other weights
     const theirWeights = source.getWeights();
@@ -292,13 +299,18 @@ async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: Train
       throw new Error(`--init-from '${dir}' has weights of other shapes than this ${config.model} model${lengthHint}`);
     }
     model.setWeights(theirWeights);
+    return [];
   } finally {
     source.dispose();
   }
 }
 
-/** Marks `config.freeze`'s layers untrainable; an unknown name is refused with the model's layer names. */
-function freezeLayers(model: tf.LayersModel, config: TrainConfig): void {
+/**
+ * Marks `config.freeze`'s layers untrainable (their batch norms still track batch statistics).
+ * Refused: a name the model has no weights for, and a layer that did not come trained from
+ * `initFrom` as it is (`untrained`: it would stay at its initialisation).
+ */
+function freezeLayers(model: tf.LayersModel, config: TrainConfig, untrained: readonly string[]): void {
   if (!config.freeze?.length) return;
   const withWeights = model.layers.filter((l) => l.getWeights().length > 0).map((l) => l.name);
   const unknown = config.freeze.filter((name) => !withWeights.includes(name));
@@ -309,6 +321,11 @@ function freezeLayers(model: tf.LayersModel, config: TrainConfig): void {
   if (!config.initFrom) {
     model.dispose();
     throw new Error('freeze keeps layers as a trained model left them: set initFrom too (frozen fresh layers would stay random)');
+  }
+  const fresh = config.freeze.filter((name) => untrained.includes(name));
+  if (fresh.length > 0) {
+    model.dispose();
+    throw new Error(`freeze names ${fresh.map((n) => `'${n}'`).join(', ')}, which '${config.initFrom}' did not train as they are here (new, or grown with zeros): they must train; freeze other layers`);
   }
   for (const name of config.freeze) model.getLayer(name).trainable = false;
 }
@@ -358,15 +375,16 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
   const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed, init: config.init });
+  let untrained: string[] = [];
   if (!checkpoint && config.initFrom) {
     try {
-      await copyWeightsFrom(config.initFrom, model, config, input);
+      untrained = await copyWeightsFrom(config.initFrom, model, config, input);
     } catch (err) {
       model.dispose();
       throw err;
     }
   }
-  freezeLayers(model, config);
+  freezeLayers(model, config, untrained);
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);

@@ -97,6 +97,7 @@ describe('captcha-lab train (command line)', () => {
       mix: { versions: ['0.7.1', '0.2.2'], width: [140, 170], height: [60, 80] }, initFrom: 'models/pretrained',
     });
     assert.deepEqual((await parse('--init-from', 'models/pretrained', '--freeze', 'conv1, bn1,conv2')).freeze, ['conv1', 'bn1', 'conv2']);
+    await assert.rejects(parse('--freeze', ' , '), /--freeze must name layers, comma-separated \(e\.g\. conv1,bn1\), got ' , '/);
     assert.deepEqual((await parse('--mix-versions', '0.7.0', '--mix-width', '150-160', '--mix-height', '64')).mix, { versions: ['0.7.0'], width: [150, 160], height: [64, 64] });
     await assert.rejects(parse('--mix-width', '150-160'), /--mix-width and --mix-height size a mix: add --mix-versions/);
     // with a config file's mix, a size flag changes only that part of it

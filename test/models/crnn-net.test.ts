@@ -60,25 +60,28 @@ describe('createCrnnNet', () => {
     model.dispose();
   });
 
-  it('sees about 42 input px around each step, and the whole image with globalContext', () => {
-    // default pools and a two-layer conv1d head, small filters: step 0 sits at the left edge
+  it('sees 42 input px around each step (default pools, two conv1d layers), and the whole image with globalContext', () => {
+    // small filters, the default pools and head; step 16 reads input columns 64-67
     const options: Partial<CrnnNetOptions> = { height: 32, width: 128, filters: [4, 8, 8, 8], headUnits: 8, numClasses: 3, seed: 7 };
     const image = tf.randomUniform([1, 32, 128, 1], 0, 1, 'float32', 3);
-    // change only columns 48 and beyond: more than 42 px from step 0's columns
-    const farChanged = tf.tidy(() => tf.concat([image.slice([0, 0, 0, 0], [1, 32, 48, 1]), tf.zerosLike(image.slice([0, 0, 48, 0], [1, 32, 80, 1]))], 2));
-    const stepZeroMoves = (net: tf.LayersModel) =>
+    /** How far step 16's output moves when input column `column` is blanked. */
+    const stepMoves = (net: tf.LayersModel, column: number) =>
       tf.tidy(() => {
-        const [a, b] = [image, farChanged].map((x) => (net.predict(x) as tf.Tensor).slice([0, 0, 0], [1, 1, -1]));
+        const keep = tf.scalar(1).sub(tf.oneHot(tf.tensor1d([column], 'int32'), 128).reshape([1, 1, 128, 1]));
+        const [a, b] = [image, image.mul(keep)].map((x) => (net.predict(x) as tf.Tensor).slice([0, 16, 0], [1, 1, -1]));
         return a.sub(b).abs().max().dataSync()[0];
       });
     const local = createCrnnNet(options);
     const global = createCrnnNet({ ...options, globalContext: 5 });
-    assert.equal(stepZeroMoves(local), 0, 'a step of the plain crnn sees past its receptive field');
-    assert.ok(stepZeroMoves(global) > 1e-4, 'with globalContext, step 0 should see the far columns');
+    // columns 45-86: 42 px; 26 from the conv blocks, 2 x 2 steps of 4 px from the head
+    assert.ok(stepMoves(local, 45) > 0 && stepMoves(local, 86) > 0, 'step 16 should see columns 45 and 86');
+    assert.equal(stepMoves(local, 44), 0, 'step 16 sees column 44');
+    assert.equal(stepMoves(local, 87), 0, 'step 16 sees column 87');
+    assert.ok(stepMoves(global, 0) > 1e-6 && stepMoves(global, 127) > 1e-6, 'with globalContext, step 16 should see the far columns');
     assert.deepEqual(global.outputs[0].shape, [null, 32, 4]);
     assert.equal(global.getLayer('context').getWeights()[0].shape[1], 5);
     assert.throws(() => createCrnnNet({ ...options, globalContext: 1.5 }), /globalContext=1.5 must be a whole number of units, 0 for none/);
-    tf.dispose([image, farChanged]);
+    image.dispose();
     local.dispose();
     global.dispose();
   });

@@ -37,7 +37,10 @@ describe('embedWeights', () => {
     const snapshot = plain.getWeights().map((w) => Array.from(w.dataSync()));
     assert.throws(() => embedWeights(deeper, plain), /the source's layers head2, head2_bn have no counterpart here, so their training would be lost/);
     assert.throws(() => embedWeights(larger, plain), /layer 'head1' has a 3x35x6 weight in the source that does not fit in this model's 3x32x6/);
+    // more outputs would not read as before: only a kernel's inputs may grow
+    const narrow = createCrnnNet({ ...SMALL, seed: 3, headLayers: 1, headUnits: 3 });
+    assert.throws(() => embedWeights(narrow, plain), /layer 'head1' has a 3x32x3 weight in the source that does not fit in this model's 3x32x6 \(only a kernel's inputs may grow\)/);
     assert.deepEqual(plain.getWeights().map((w) => Array.from(w.dataSync())), snapshot, 'a refused embedding changed weights');
-    [plain, deeper, larger].forEach((m) => m.dispose());
+    [plain, deeper, larger, narrow].forEach((m) => m.dispose());
   });
 });

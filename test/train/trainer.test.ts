@@ -256,10 +256,12 @@ describe('train', function () {
     for (const name of frozen) assert.deepEqual(trained(tuned, name), trained(from, name), `frozen layer ${name} moved`);
     assert.notDeepEqual(trained(tuned, 'logits'), trained(from, 'logits'), 'the layers left trainable did not train: the check above could not fail');
     assert.equal(readModelMetadata(runDir).architecture, 'toy-crnn-context-test');
+    assert.ok(tuned.layers.every((l) => l.trainable), 'a model saved with frozen layers loads with them frozen');
     [from, tuned].forEach((m) => m.dispose());
     const context = { ...config, model: 'toy-crnn-context-test', epochs: 1 };
     await assert.rejects(train({ ...context, run: 'f1', initFrom: base, freeze: ['conv1', 'conv9'] }), /freeze names 'conv9', which this toy-crnn-context-test model has no weights for; its layers with weights: conv1, bn1, conv2, bn2, context, head1, head1_bn, logits/);
     await assert.rejects(train({ ...context, run: 'f2', freeze: ['conv1'] }), /freeze keeps layers as a trained model left them: set initFrom too/);
+    await assert.rejects(train({ ...context, run: 'f4', initFrom: base, freeze: ['conv1', 'context', 'head1'] }), /freeze names 'context', 'head1', which '.*crnn-base' did not train as they are here \(new, or grown with zeros\): they must train/);
     await assert.rejects(
       train({ ...context, run: 'f3', initFrom: path.join(work.dir, 'models', 'full') }),
       /'.*full' holds a 'toy-test' model, not 'toy-crnn-context-test' or one it extends \(toy-crnn-test\); pick the matching --model or another folder/,
