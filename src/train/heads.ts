@@ -21,6 +21,8 @@ export interface HeadTraining {
   step(batch: LabeledBatch): StepResult;
   /** Mean loss of the batch in inference mode, scalar. */
   evalLoss(batch: LabeledBatch): tf.Scalar;
+  /** Frees what the step keeps beside the model and the optimizer (the fast path's Adam state). */
+  dispose(): void;
 }
 
 export function createHeadTraining(head: HeadKind, model: tf.LayersModel, optimizer: tf.Optimizer, alphabet: string): HeadTraining {
@@ -33,6 +35,7 @@ export function createHeadTraining(head: HeadKind, model: tf.LayersModel, optimi
           const out = model.predict(batch.xs);
           return perPositionLoss((Array.isArray(out) ? out : [out]) as tf.Tensor[], batch.ys);
         }),
+      dispose: () => step.dispose(),
     };
   }
   // The fast path's gradient replacements apply to any model on tfjs-node: ReLU and max-pool.
@@ -53,5 +56,6 @@ export function createHeadTraining(head: HeadKind, model: tf.LayersModel, optimi
       };
     },
     evalLoss: (batch) => crnnLoss(model, batch.xs, labelsOf(batch), { training: false }),
+    dispose: () => undefined,
   };
 }

@@ -205,6 +205,8 @@ async function saveCheckpoint(
 ): Promise<void> {
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
+  // tfjs makes the step count ('iter') a new scalar at each call; the rest are the optimizer's own
+  named.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
   const files = await modelToFiles(model);
   const full: CheckpointState = { ...state, optimizerSpecs: specs };
   writeFolderAtomically(path.join(runDir, CHECKPOINT), {
@@ -598,6 +600,10 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
   } finally {
     plateau?.dispose();
     await data.close();
+    // the run folder holds the model now; a notebook that trains run after run keeps no weights or Adam slots
+    heads.dispose();
+    optimizer.dispose();
+    model.dispose();
   }
   return { record, runDir, interrupted, stopped };
 }

@@ -268,6 +268,15 @@ describe('train', function () {
     );
   });
 
+  it('leaves no tensors behind: the model and the optimizer go with the run', async () => {
+    const ctc = { ...config, model: 'toy-crnn-test', epochs: 1 };
+    await train({ ...ctc, run: 'warm-up' }); // the backend's first use allocates what it keeps
+    const before = tf.memory().numTensors;
+    await train({ ...ctc, run: 'no-leak' });
+    await train({ ...config, run: 'no-leak-2', epochs: 2 });
+    assert.equal(tf.memory().numTensors, before, `tensors left after training: ${tf.memory().numTensors - before}`);
+  });
+
   it('refuses variable-length texts for a per-position model', async () => {
     await assert.rejects(
       train({ ...config, run: 'var', source: 'stream', minLength: 1, length: 2, height: 60, width: 160, imagesPerEpoch: 16, validationImages: 16 }),
