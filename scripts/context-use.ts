@@ -15,7 +15,7 @@ import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { parseIntArg, startBackend } from '../src/cli/common';
 import { DEFAULT_MATRIX_OPTIONS, freshBatches, trainedTextLength } from '../src/eval';
-import { ctcConstrainedDecode, loadModel, textRulesOf } from '../src/models';
+import { ctcConstrainedDecode, ctcIndicesToText, loadModel, textRulesOf } from '../src/models';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<void> {
           const read = (t: tf.Tensor) => head.reduce((h, layer) => layer.apply(h) as tf.Tensor, t);
           return [spread(part(0, own)), spread(part(own, kernel.shape[1] - own)), tf.keep(read(x)), tf.keep(read(blind))];
         });
-        const [textsWith, textsWithout] = await Promise.all([withSummary, without].map(async (logits) => (await ctcConstrainedDecode(logits as tf.Tensor3D, rules)).map((k) => k.map((i) => metadata.alphabet[i]).join(''))));
+        const [textsWith, textsWithout] = await Promise.all([withSummary, without].map(async (logits) => ctcIndicesToText(await ctcConstrainedDecode(logits as tf.Tensor3D, rules), metadata.alphabet)));
         tf.dispose([x, withSummary, without, batch.xs, batch.ys ?? []]);
         batch.texts.forEach((truth, i) => {
           tally.changed += textsWith[i] !== textsWithout[i] ? 1 : 0;

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { parseIntArg } from '../src/cli/common';
 import { openModelReader } from '../src/cli/evaluate';
 import { DEFAULT_MATRIX_OPTIONS, MISREAD_KINDS, freshBatches, misreadKind, secondLookAtZeroO, trainedTextLength, type MisreadKind } from '../src/eval';
-import { ctcConstrainedDecode } from '../src/models';
+import { ctcConstrainedDecode, ctcIndicesToText } from '../src/models';
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
       const cell = { ...zeros(), errors: 0, shifted: 0 };
       for await (const batch of freshBatches({ count, seed, input, imageSize: size, alphabet, length: trainedTextLength(r.metadata), captchaVersion: version })) {
         const logits = r.model.predict(batch.xs) as tf.Tensor3D;
-        const texts = (await ctcConstrainedDecode(logits, r.textRules)).map((s) => s.map((k) => alphabet[k]).join(''));
+        const texts = ctcIndicesToText(await ctcConstrainedDecode(logits, r.textRules), alphabet);
         const shipped = await secondLookAtZeroO(texts, logits, batch.images!, input, alphabet, r.secondLook.reader);
         const shifted = await secondLookAtZeroO(texts, logits, batch.images!, input, alphabet, r.secondLook.reader, shifts);
         tf.dispose([logits, batch.xs, batch.ys ?? []]);

@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
 import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropsToTensor, mirrorCrops, roundGlyphWindows } from '../src/eval/zero-o-reader';
-import { ctcConstrainedDecode, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
+import { ctcConstrainedDecode, ctcIndicesToText, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
 import { startBackend } from '../src/cli/common';
@@ -93,7 +93,7 @@ async function crops(argv: string[]): Promise<void> {
       }
       batchIndex++;
       const logits = tf.tidy(() => model.predict(pixelsToTensor(rgb, BATCH, height, width, metadata.input)) as tf.Tensor3D);
-      const decoded = (await ctcConstrainedDecode(logits, rules)).map((s) => s.map((k) => metadata.alphabet[k]).join(''));
+      const decoded = ctcIndicesToText(await ctcConstrainedDecode(logits, rules), metadata.alphabet);
       // The windows the reader will see at test time, located from this reading.
       const windows = await roundGlyphWindows(decoded, logits, images, metadata.input, metadata.alphabet);
       logits.dispose();

@@ -260,12 +260,10 @@ async function validate(
 
 /**
  * Starts `model` from the weights of the saved model in `dir` (fine-tuning). Refused, before
- * anything is trained, unless the saved model has the same architecture, input and alphabet.
- */
-/**
- * Sets `model`'s weights from the saved model in `dir`. Returns the layers that did not come
- * from it as they were (an extended architecture's new layers and grown kernels), which must
- * train: `freeze` refuses them.
+ * anything is trained, unless the saved model has the same input and alphabet and the same
+ * architecture or one this one extends. Returns the layers that did not come from it as they
+ * were (an extended architecture's new layers and grown kernels), which must train: `freeze`
+ * refuses them.
  */
 async function copyWeightsFrom(dir: string, model: tf.LayersModel, config: TrainConfig, input: InputShape): Promise<string[]> {
   // the architecture is checked from the metadata, before any weight is read
@@ -317,16 +315,13 @@ function freezeLayers(model: tf.LayersModel, config: TrainConfig, untrained: rea
   const withWeights = model.layers.filter((l) => l.getWeights().length > 0).map((l) => l.name);
   const unknown = config.freeze.filter((name) => !withWeights.includes(name));
   if (unknown.length > 0) {
-    model.dispose();
     throw new Error(`freeze names ${unknown.map((n) => `'${n}'`).join(', ')}, which this ${config.model} model has no weights for; its layers with weights: ${withWeights.join(', ')}`);
   }
   if (!config.initFrom) {
-    model.dispose();
     throw new Error('freeze keeps layers as a trained model left them: set initFrom too (frozen fresh layers would stay random)');
   }
   const fresh = config.freeze.filter((name) => untrained.includes(name));
   if (fresh.length > 0) {
-    model.dispose();
     throw new Error(`freeze names ${fresh.map((n) => `'${n}'`).join(', ')}, which '${config.initFrom}' did not train as they are here (new, or grown with zeros): they must train; freeze other layers`);
   }
   for (const name of config.freeze) model.getLayer(name).trainable = false;
@@ -377,16 +372,13 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
   const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed, init: config.init });
-  let untrained: string[] = [];
-  if (!checkpoint && config.initFrom) {
-    try {
-      untrained = await copyWeightsFrom(config.initFrom, model, config, input);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
+  try {
+    const untrained = !checkpoint && config.initFrom ? await copyWeightsFrom(config.initFrom, model, config, input) : [];
+    freezeLayers(model, config, untrained);
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
-  freezeLayers(model, config, untrained);
   const optimizer = createOptimizer(config);
   if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
   const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
