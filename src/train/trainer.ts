@@ -379,10 +379,26 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     model.dispose();
     throw err;
   }
-  const optimizer = createOptimizer(config);
-  if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
-  const heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
-  const data = await createTrainingData(config, input, spec.head);
+  // What the setup below has made so far: a mistake in it (a missing dataset, a wrong image size)
+  // frees it all, as the training loop's `finally` does once it runs.
+  let optimizer: ReturnType<typeof createOptimizer>;
+  let heads: ReturnType<typeof createHeadTraining>;
+  const releaseSetup = () => {
+    // (either may not exist yet when the setup fails)
+    (heads as typeof heads | undefined)?.dispose();
+    (optimizer as typeof optimizer | undefined)?.dispose();
+    model.dispose();
+  };
+  let data: Awaited<ReturnType<typeof createTrainingData>>;
+  try {
+    optimizer = createOptimizer(config);
+    if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
+    heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
+    data = await createTrainingData(config, input, spec.head);
+  } catch (err) {
+    releaseSetup();
+    throw err;
+  }
   const backend = activeBackend();
   const metadata: ModelMetadata = {
     architecture: config.model, alphabet: config.alphabet, input, length: config.length, minLength: config.minLength ?? config.length,
@@ -435,6 +451,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     });
   } catch (err) {
     await data.close();
+    releaseSetup();
     throw err;
   }
   if (plateau) record.plateau = plateau.record;
@@ -593,9 +610,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     plateau?.dispose();
     await data.close();
     // the run folder holds the model now; a notebook that trains run after run keeps no weights or Adam slots
-    heads.dispose();
-    optimizer.dispose();
-    model.dispose();
+    releaseSetup();
   }
   return { record, runDir, interrupted, stopped };
 }

@@ -288,12 +288,14 @@ describe('train', function () {
     await assert.rejects(train({ ...config, run: 'full' }), /run 'full' already exists in .*; pass --resume/);
   });
 
-  it('names a missing dataset, a wrong image size and a corrupt image', async () => {
+  it('names a missing dataset, a wrong image size and a corrupt image, and keeps no tensors of the failed run', async () => {
+    const before = tf.memory().numTensors;
     await assert.rejects(train({ ...config, run: 'x', dataDir: path.join(work.dir, 'nope') }), /dataset folder '.*nope' does not exist/);
     await assert.rejects(train({ ...config, run: 'y', width: 50 }), /are 40x24 but the model reads 50x24; generate the dataset at that size or enable resizing/);
     const bad = path.join(work.dir, 'bad');
     writeToyDataset(bad, 20);
     fs.writeFileSync(path.join(bad, '7.png'), 'not a png');
     await assert.rejects(train({ ...config, run: 'z', dataDir: bad, validationSplit: 0.5, epochs: 1 }), /image '.*7.png' cannot be read: it is not a PNG or JPEG \(it starts with bytes 6e 6f 74 20\); replace it with an intact copy/);
+    assert.equal(tf.memory().numTensors, before, `tensors left by the failed runs: ${tf.memory().numTensors - before}`);
   });
 });
