@@ -1,7 +1,7 @@
 /**
  * The 0/O reader (src/eval/zero-o-reader.ts): its training crops, its training, and its selection.
  *
- *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--out data/zero-o-crops]
+ *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--seeds <name>] [--out data/zero-o-crops]
  *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--flip] [--out models/zero-o-reader]
  *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader]
  *
@@ -9,7 +9,9 @@
  * of 64) whose text has one 0 or O at a random place, read by the CRNN; where it reads exactly one
  * round glyph at that place, the window around it (located from the CRNN's output, as at test time)
  * is kept with the true character. Written in parts of 8,192 crops, each atomically, so an
- * interrupted run resumes at the next part. Seeds `zero-o-reader/crops#i` are used nowhere else.
+ * interrupted run resumes at the next part. Seeds `zero-o-reader/crops#i` are used nowhere else;
+ * `--seeds <name>` draws another stream of CAPTCHAs, disjoint from it (`zero-o-reader/crops@<name>#i`),
+ * for crops never trained on.
  * `train`: the reader on every part but the last, which is its validation; prints per-glyph error
  * of the reader and of the CRNN on the validation crops after each epoch, keeps the best epoch;
  * `--flip` mirrors a random half of every batch left to right (`mirrorCrops`).
@@ -53,6 +55,11 @@ function roundText(rng: ReturnType<typeof createRng>, alphabet: string): string 
 async function crops(argv: string[]): Promise<void> {
   const count = Number(flag(argv, '--count', '163840'));
   const out = flag(argv, '--out', 'data/zero-o-crops');
+  const seeds = flag(argv, '--seeds', '');
+  if (argv.includes('--seeds') && !/^[\w.-]+$/.test(seeds)) throw new Error(`--seeds needs a name of letters, digits, '.', '-' or '_', got '${seeds}'`);
+  // (a name holds no '/', so no stream's texts share seeds with another's sizes)
+  const stream = seeds ? `zero-o-reader/crops@${seeds}` : 'zero-o-reader/crops';
+  const variantStream = seeds ? `${stream}/variant` : 'zero-o-reader/crops-variant';
   const { model, metadata } = await loadModel(flag(argv, '--model-dir', 'models/pretrained'));
   const rules = textRulesOf(metadata)!;
   const generators = new Map<CaptchaVersion, ImageCaptcha>();
@@ -62,7 +69,12 @@ async function crops(argv: string[]): Promise<void> {
   for (let part = 0; part < parts; part++) {
     const file = path.join(out, `part-${String(part).padStart(3, '0')}.bin`);
     if (fs.existsSync(file)) {
-      batchIndex = JSON.parse(fs.readFileSync(file.replace(/\.bin$/, '.json'), 'utf8')).nextBatch;
+      const made = JSON.parse(fs.readFileSync(file.replace(/\.bin$/, '.json'), 'utf8'));
+      // Parts made before --seeds existed name no stream: theirs is the default one.
+      if ((made.seeds ?? 'zero-o-reader/crops') !== stream) {
+        throw new Error(`${file} was drawn from the seeds '${made.seeds ?? 'zero-o-reader/crops'}', not '${stream}': give another --out, or the --seeds it was made with`);
+      }
+      batchIndex = made.nextBatch;
       continue;
     }
     const started = Date.now();
@@ -72,7 +84,7 @@ async function crops(argv: string[]): Promise<void> {
     const logOdds: number[] = [];
     const versions: string[] = [];
     while (labels.length < PART) {
-      const variant = createRng(deriveSeed('zero-o-reader/crops-variant', batchIndex));
+      const variant = createRng(deriveSeed(variantStream, batchIndex));
       const version = variant.choice(MIX.versions);
       const width = MIX.width[0] + variant.randbelow(MIX.width[1] - MIX.width[0] + 1);
       const height = MIX.height[0] + variant.randbelow(MIX.height[1] - MIX.height[0] + 1);
@@ -84,7 +96,7 @@ async function crops(argv: string[]): Promise<void> {
       const texts: string[] = [];
       const rgb = new Uint8Array(BATCH * width * height * 3);
       for (let i = 0; i < BATCH; i++) {
-        const rng = createRng(deriveSeed('zero-o-reader/crops', batchIndex * BATCH + i));
+        const rng = createRng(deriveSeed(stream, batchIndex * BATCH + i));
         const text = roundText(rng, metadata.alphabet);
         const image = sized.generateImage(text, rng);
         rgb.set(image.data, i * width * height * 3);
@@ -109,7 +121,7 @@ async function crops(argv: string[]): Promise<void> {
     }
     const bytes = new Uint8Array(PART * CROP_BYTES);
     pixels.forEach((p, i) => bytes.set(p, i * CROP_BYTES));
-    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, logOdds, versions, nextBatch: batchIndex }) + '\n');
+    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, logOdds, versions, nextBatch: batchIndex, seeds: stream }) + '\n');
     writeFileAtomic(file, Buffer.from(bytes.buffer));
     const crnnError = labels.filter((l, i) => l !== crnn[i]).length / PART;
     console.log(`${file}: ${PART} crops in ${((Date.now() - started) / 1000).toFixed(0)} s; the CRNN confuses ${(100 * crnnError).toFixed(2)}% of them`);
