@@ -23,7 +23,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
-import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropsToTensor, mirrorCrops, roundGlyphWindows } from '../src/eval/zero-o-reader';
+import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropsToTensor, mirrorCrops, roundGlyphWindows, textWithOneRoundGlyph } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, ctcIndicesToText, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
@@ -38,18 +38,6 @@ const MIX = { versions: CAPTCHA_VERSIONS, width: [140, 170], height: [60, 80] } 
 function flag(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(name);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
-
-/** A text of 4 distinct characters with one of 0/O at a random place. */
-function roundText(rng: ReturnType<typeof createRng>, alphabet: string): string {
-  const others = [...alphabet].filter((c) => !(ROUND_PAIR as readonly string[]).includes(c));
-  const chars: string[] = [];
-  while (chars.length < 3) {
-    const c = others[rng.randbelow(others.length)];
-    if (!chars.includes(c)) chars.push(c);
-  }
-  chars.splice(rng.randbelow(4), 0, ROUND_PAIR[rng.randbelow(2)]);
-  return chars.join('');
 }
 
 async function crops(argv: string[]): Promise<void> {
@@ -97,7 +85,7 @@ async function crops(argv: string[]): Promise<void> {
       const rgb = new Uint8Array(BATCH * width * height * 3);
       for (let i = 0; i < BATCH; i++) {
         const rng = createRng(deriveSeed(stream, batchIndex * BATCH + i));
-        const text = roundText(rng, metadata.alphabet);
+        const text = textWithOneRoundGlyph(rng, metadata.alphabet);
         const image = sized.generateImage(text, rng);
         rgb.set(image.data, i * width * height * 3);
         images.push(image);

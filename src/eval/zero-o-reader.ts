@@ -11,7 +11,7 @@
  * lone glyphs only.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RgbImage } from '../captcha';
+import type { RandomSource, RgbImage } from '../captcha';
 import { letterboxBox, type InputShape } from '../data/tensors';
 
 /** The two characters the reader tells apart: label 0 is '0', label 1 is 'O'. */
@@ -19,6 +19,24 @@ export const ROUND_PAIR = ['0', 'O'] as const;
 
 /** The window cut around a round glyph, px of the original image: wide enough for 0.2.2's largest glyph (42 px) and some slack. */
 export const ZERO_O_CROP = { width: 56, height: 80 } as const;
+
+/**
+ * A text of 4 distinct characters of `alphabet` with exactly one 0 or O, at a random place: what
+ * the reader's training crops and the clutter study draw, so that every text has a glyph to read.
+ */
+export function textWithOneRoundGlyph(rng: RandomSource, alphabet: string): string {
+  const round = ROUND_PAIR as readonly string[];
+  if (!round.every((c) => alphabet.includes(c))) throw new Error(`the alphabet '${alphabet}' lacks 0 or O; a text with a round glyph needs both`);
+  const others = [...alphabet].filter((c) => !round.includes(c));
+  if (others.length < 3) throw new Error(`the alphabet '${alphabet}' has ${others.length} characters besides 0 and O; a text of 4 distinct characters needs 3`);
+  const chars: string[] = [];
+  while (chars.length < 3) {
+    const c = others[rng.randbelow(others.length)];
+    if (!chars.includes(c)) chars.push(c);
+  }
+  chars.splice(rng.randbelow(4), 0, ROUND_PAIR[rng.randbelow(2)]);
+  return chars.join('');
+}
 
 /**
  * Where the one round glyph is in a CTC output, and which way the CTC model leans there: the frame

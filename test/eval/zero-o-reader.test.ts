@@ -15,8 +15,10 @@ import {
   roundGlyphFrame,
   roundGlyphFrames,
   secondLookAtZeroO,
+  textWithOneRoundGlyph,
   type TextBatch,
 } from '../../src/eval';
+import { createRng } from '../../src/captcha';
 import { reportFileName } from '../../src/eval/report-file';
 import { loadModel, loadZeroOReader, saveModel } from '../../src/models';
 import { logitsModel, tempDir, useNativeBackend } from '../helpers';
@@ -110,6 +112,21 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     const edge = cropAround(barImage(150, 60, 1), 2);
     assert.equal(edge.length, width * height);
     assert.equal(edge[40 * width + 0], 0);
+  });
+
+  it('draws texts of 4 distinct characters with exactly one 0 or O, at every place, and refuses alphabets that cannot', () => {
+    const rng = createRng('round-texts');
+    const texts = Array.from({ length: 400 }, () => textWithOneRoundGlyph(rng, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'));
+    for (const text of texts) {
+      assert.equal(text.length, 4);
+      assert.equal(new Set(text).size, 4, `${text} repeats a character`);
+      assert.equal([...text].filter((c) => c === '0' || c === 'O').length, 1, `${text} has not exactly one 0 or O`);
+    }
+    const at = new Set(texts.map((t) => t.search(/[0O]/)));
+    assert.deepEqual([...at].sort(), [0, 1, 2, 3]);
+    assert.ok(texts.some((t) => t.includes('0')) && texts.some((t) => t.includes('O')));
+    assert.throws(() => textWithOneRoundGlyph(rng, '0123456789'), /lacks 0 or O/);
+    assert.throws(() => textWithOneRoundGlyph(rng, '0OAB'), /2 characters besides 0 and O/);
   });
 
   it('mirrors windows left to right, only those asked, and refuses a partial window', () => {
