@@ -3,7 +3,7 @@
  *
  *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--seeds <name>] [--out data/zero-o-crops]
  *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--flip] [--out models/zero-o-reader]
- *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader]
+ *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader] [--any-model]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
  * of 64) whose text has one 0 or O at a random place, read by the CRNN; where it reads exactly one
@@ -16,7 +16,10 @@
  * of the reader and of the CRNN on the validation crops after each epoch, keeps the best epoch;
  * `--flip` mirrors a random half of every batch left to right (`mirrorCrops`).
  * `attach`: copies the reader into the model folder (`zero-o-reader/`) and names it in its
- * metadata.json (`zeroOReader`), so predict, evaluate, matrix and the demo read with it.
+ * metadata.json (`zeroOReader`), so predict, evaluate, matrix and the demo read with it. The reader
+ * corrects the lean of the CRNN whose crops it was trained on (each part records that CRNN's run,
+ * the reader's run.json too), so attaching it to a model of another run is refused unless
+ * `--any-model` says it is meant (to compare, as rule 7 of docs/pretrained.md did).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -109,14 +112,14 @@ async function crops(argv: string[]): Promise<void> {
     }
     const bytes = new Uint8Array(PART * CROP_BYTES);
     pixels.forEach((p, i) => bytes.set(p, i * CROP_BYTES));
-    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, logOdds, versions, nextBatch: batchIndex, seeds: stream }) + '\n');
+    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, logOdds, versions, nextBatch: batchIndex, seeds: stream, readBy: metadata.run ?? null }) + '\n');
     writeFileAtomic(file, Buffer.from(bytes.buffer));
     const crnnError = labels.filter((l, i) => l !== crnn[i]).length / PART;
     console.log(`${file}: ${PART} crops in ${((Date.now() - started) / 1000).toFixed(0)} s; the CRNN confuses ${(100 * crnnError).toFixed(2)}% of them`);
   }
 }
 
-function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; logOdds: number[]; versions: string[] }> {
+function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; logOdds: number[]; versions: string[]; readBy?: string | null }> {
   const files = fs.readdirSync(dir).filter((f) => /^part-\d+\.bin$/.test(f)).sort();
   if (files.length < 2) throw new Error(`${dir} has ${files.length} crop parts; make at least 2 with 'crops' (the last is validation)`);
   return files.map((f) => {
@@ -132,6 +135,9 @@ async function train(argv: string[]): Promise<void> {
   const epochs = Number(flag(argv, '--epochs', '3'));
   const out = flag(argv, '--out', 'models/zero-o-reader');
   const parts = readParts(dir);
+  // The run of the CRNN whose log-odds the crops hold (parts made before it was recorded hold none).
+  const readers = [...new Set(parts.flatMap((p) => (p.readBy ? [p.readBy] : [])))];
+  if (readers.length > 1) throw new Error(`${dir} holds crops read by the CRNNs of runs ${readers.join(', ')}; a reader learns one CRNN's lean: make its crops with one --model-dir`);
   const validation = parts.pop()!;
   const trainCount = parts.length * PART;
   const valX = [cropsToTensor(validation.bytes, PART), tf.tensor2d(validation.logOdds, [PART, 1])];
@@ -185,7 +191,7 @@ async function train(argv: string[]): Promise<void> {
     console.log(`epoch ${epoch}: the reader confuses ${(100 * error).toFixed(2)}% of the validation crops (the CRNN ${(100 * crnnError).toFixed(2)}%), ${seconds.toFixed(0)} s`);
     if (error < best) {
       best = error;
-      const run = { crops: dir, init: init || null, lr, flip, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
+      const run = { crops: dir, readBy: readers[0] ?? null, init: init || null, lr, flip, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
       await saveModel(
         reader,
         out,
@@ -208,6 +214,14 @@ async function attach(argv: string[]): Promise<void> {
   const readerMeta = fs.existsSync(path.join(readerDir, 'metadata.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'metadata.json'), 'utf8')) : null;
   if (readerMeta?.architecture !== 'zero-o-reader') throw new Error(`${readerDir} holds no zero-o-reader; train one first ('train --out ${readerDir}')`);
   (await readLayersModel(readerDir)).dispose();
+  const readerRun = fs.existsSync(path.join(readerDir, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'run.json'), 'utf8')) : null;
+  const readBy: string | null = readerRun?.readBy ?? null;
+  if (readBy && metadata.run && readBy !== metadata.run && !argv.includes('--any-model')) {
+    throw new Error(
+      `${readerDir} learned to correct the CRNN of run '${readBy}', and ${modelDir} holds run '${metadata.run}': it would correct a lean this model may not have. ` +
+        `Make crops with this model ('crops --model-dir ${modelDir}') and train a reader on them, or pass --any-model to attach it anyway`,
+    );
+  }
   const files = Object.fromEntries(['model.json', 'weights.bin', 'metadata.json', 'run.json'].filter((f) => fs.existsSync(path.join(readerDir, f))).map((f) => [f, fs.readFileSync(path.join(readerDir, f))]));
   writeFolderAtomically(path.join(modelDir, READER_FOLDER), files);
   writeFileAtomic(path.join(modelDir, 'metadata.json'), `${JSON.stringify({ ...metadata, zeroOReader: READER_FOLDER }, null, 2)}\n`);
