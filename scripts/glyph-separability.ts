@@ -7,7 +7,9 @@
  * at that scale (`--scale 0.75`: as an 80-px-high CAPTCHA is seen through a 60-px input).
  *
  *   node dist/scripts/glyph-separability.js [--versions 0.7.0,0.7.1,0.2.2,0.2.2-pillow4] \
- *     [--scale 1] [--steps 1500] [--test 8000] [--pair 0O] [--out docs/glyph-separability.json]
+ *     [--scale 1] [--steps 1500] [--test 8000] [--pair 0O] [--rotate -30,30] [--out docs/glyph-separability.json]
+ *
+ * `--rotate 0,0` draws every glyph upright (docs/pretrained.md: upright round glyphs are the hard ones).
  */
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../src/captcha';
@@ -21,6 +23,7 @@ interface Args {
   steps: number;
   test: number;
   pair: [string, string];
+  rotate?: [number, number];
   out?: string;
 }
 
@@ -43,6 +46,11 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--test') args.test = Number(v);
     else if (flag === '--pair') args.pair = [...v] as [string, string];
     else if (flag === '--out') args.out = v;
+    else if (flag === '--rotate') {
+      const r = v.split(',').map(Number);
+      if (r.length !== 2 || !r.every(Number.isFinite) || r[0] > r[1]) throw new Error(`--rotate must be min,max degrees with min <= max, e.g. 0,0 or -30,30; got '${v}'`);
+      args.rotate = [r[0], r[1]];
+    }
     else throw new Error(`unknown argument '${flag}'; see the comment at the top of scripts/glyph-separability.ts`);
   }
   if (!(args.steps >= 1 && Number.isInteger(args.steps))) throw new Error(`--steps must be a whole number >= 1, got ${args.steps}`);
@@ -89,7 +97,7 @@ async function main(): Promise<void> {
   await startBackend({});
   const results: Array<{ version: CaptchaVersion; curve: Array<{ step: number; glyphs: number; error: number }>; seconds: number }> = [];
   for (const version of args.versions) {
-    const options: IsolatedGlyphOptions = { version, pair: args.pair };
+    const options: IsolatedGlyphOptions = { version, pair: args.pair, ...(args.rotate ? { rotate: args.rotate } : {}) };
     const started = Date.now();
     const test = glyphInput(options, TEST_SEED, 0, args.test, args.scale);
     const model = classifier(test.x.shape[1], test.x.shape[2]);
@@ -114,7 +122,7 @@ async function main(): Promise<void> {
     model.dispose();
   }
   if (args.out) {
-    writeFileAtomic(args.out, JSON.stringify({ pair: args.pair.join(''), scale: args.scale, batch: BATCH, test: args.test, trainSeed: TRAIN_SEED, testSeed: TEST_SEED, results }, null, 2) + '\n');
+    writeFileAtomic(args.out, JSON.stringify({ pair: args.pair.join(''), scale: args.scale, rotate: args.rotate ?? null, batch: BATCH, test: args.test, trainSeed: TRAIN_SEED, testSeed: TEST_SEED, results }, null, 2) + '\n');
     console.log(`wrote ${args.out}`);
   }
 }

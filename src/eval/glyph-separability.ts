@@ -18,6 +18,8 @@ export interface IsolatedGlyphOptions {
   /** Canvas, px: large enough for every font size of every version (0.2.2's 68 px glyph box is 42 x 74). */
   width?: number;
   height?: number;
+  /** Rotation range, degrees (lepture's `character_rotate`). @default the version's, [-30, 30] */
+  rotate?: readonly [number, number];
 }
 
 /**
@@ -55,6 +57,7 @@ export function isolatedGlyphs(options: IsolatedGlyphOptions, seed: Seed, first:
     alphabet: a + b,
     noiseDots: 0,
     noiseCurve: false,
+    ...(options.rotate ? { characterRotate: options.rotate } : {}),
     // lepture draws a space when U > p: p = 1 never does (0.2.2 draws none and accepts only its default).
     ...(CAPTCHA_VERSION_PROFILES[options.version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
   });

@@ -43,6 +43,29 @@ describe('isolated glyphs (how separable 0 and O are before any network)', () =>
     assert.notDeepEqual(isolatedGlyphs(options, 8, 0, 6).rgb, whole.rgb);
   });
 
+  it('draws the glyphs upright when asked (rotate [0, 0]): their ink leans less than rotated glyphs\' ink', () => {
+    const { width, height } = ISOLATED_GLYPH_CANVAS;
+    // How much a glyph's ink leans: |correlation| of the ink pixels' x and y (0 for an upright oval).
+    const meanLean = (rotate?: readonly [number, number]) => {
+      const batch = isolatedGlyphs({ version: '0.7.1', pair: ['0', 'O'], ...(rotate ? { rotate } : {}) }, 'upright', 0, 48);
+      let total = 0;
+      for (let i = 0; i < 48; i++) {
+        const xs: number[] = [];
+        const ys: number[] = [];
+        for (let p = 0; p < width * height; p++) {
+          if (batch.rgb[(i * width * height + p) * 3] < 200) [xs, ys].forEach((a, k) => a.push(k === 0 ? p % width : Math.floor(p / width)));
+        }
+        const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+        const [mx, my] = [mean(xs), mean(ys)];
+        const cov = mean(xs.map((x, j) => (x - mx) * (ys[j] - my)));
+        total += Math.abs(cov) / Math.sqrt(mean(xs.map((x) => (x - mx) ** 2)) * mean(ys.map((y) => (y - my) ** 2)));
+      }
+      return total / 48;
+    };
+    const [upright, rotated] = [meanLean([0, 0]), meanLean()];
+    assert.ok(upright < rotated / 2, `upright glyphs' ink leans ${upright.toFixed(3)}, rotated ${rotated.toFixed(3)}`);
+  });
+
   it('scales to a model input: 0.75 of 48x80 is 36x60, ink grey, background 1', () => {
     const batch = isolatedGlyphs({ version: '0.2.2', pair: ['0', 'O'] }, 1, 0, 2);
     const x = isolatedGlyphTensor(batch, 0.75);
