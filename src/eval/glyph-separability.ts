@@ -39,6 +39,33 @@ export interface IsolatedGlyphBatch {
 }
 
 /**
+ * One generator per way of drawing, kept: a new one rasterises its glyphs again through
+ * node-canvas, which keeps about 1 MB of each (a training loop drawing a batch per step ran out of
+ * memory).
+ */
+const generators = new Map<string, ImageCaptcha>();
+
+function isolatedGlyphGenerator(options: IsolatedGlyphOptions & { width: number; height: number }): ImageCaptcha {
+  const key = JSON.stringify([options.version, options.pair, options.width, options.height, options.rotate ?? null]);
+  let generator = generators.get(key);
+  if (!generator) {
+    generator = new ImageCaptcha({
+      version: options.version,
+      width: options.width,
+      height: options.height,
+      alphabet: options.pair.join(''),
+      noiseDots: 0,
+      noiseCurve: false,
+      ...(options.rotate ? { characterRotate: options.rotate } : {}),
+      // lepture draws a space when U > p: p = 1 never does (0.2.2 draws none and accepts only its default).
+      ...(CAPTCHA_VERSION_PROFILES[options.version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
+    });
+    generators.set(key, generator);
+  }
+  return generator;
+}
+
+/**
  * `count` isolated glyphs, reproducible: glyph i is drawn from `deriveSeed(seed, first + i)`, the
  * character first (a fair coin), then lepture's draws for that one character.
  */
@@ -50,17 +77,7 @@ export function isolatedGlyphs(options: IsolatedGlyphOptions, seed: Seed, first:
   if (!Number.isInteger(count) || count < 0) throw new Error(`count must be a whole number >= 0, got ${count}`);
   const width = options.width ?? ISOLATED_GLYPH_CANVAS.width;
   const height = options.height ?? ISOLATED_GLYPH_CANVAS.height;
-  const generator = new ImageCaptcha({
-    version: options.version,
-    width,
-    height,
-    alphabet: a + b,
-    noiseDots: 0,
-    noiseCurve: false,
-    ...(options.rotate ? { characterRotate: options.rotate } : {}),
-    // lepture draws a space when U > p: p = 1 never does (0.2.2 draws none and accepts only its default).
-    ...(CAPTCHA_VERSION_PROFILES[options.version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
-  });
+  const generator = isolatedGlyphGenerator({ ...options, width, height });
   const rgb = new Uint8Array(count * width * height * 3);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
