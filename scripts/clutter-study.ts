@@ -7,15 +7,18 @@
  * out), in every (lepture version x size) cell of the matrix. The models were trained on the
  * CAPTCHAs as drawn: a condition that reads better shows what that part costs them now.
  *
- *   node dist/scripts/clutter-study.js [--model-dir models/pretrained] [--count 200] [--seed 8086] [--out <file.md>]
+ *   node dist/scripts/clutter-study.js [--model-dir models/pretrained] [--count 200] [--seed 8086]
+ *     [--conditions 'as drawn,no arc'] [--out <file.md>]
  *
  * Prints a Markdown table, a row per condition: the round glyph misread by the CRNN alone, after
- * the second look (in all and per version), and the texts read right. The default seed is used
- * for nothing else (not a training, selection (31337) or record (424242) seed).
+ * the second look (in all and per version), and the texts read right. Then, for the texts as
+ * drawn, the same by the round glyph's own rotation and font size (`onGlyph`: the draws, not a
+ * changed drawing). The default seed is used for nothing else (not a training, selection (31337)
+ * or record (424242) seed).
  */
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
-import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type ImageCaptchaOptions, type RgbImage } from '../src/captcha';
+import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type ImageCaptchaOptions, type RgbImage } from '../src/captcha';
 import { parseIntArg } from '../src/cli/common';
 import { openModelReader } from '../src/cli/evaluate';
 import { pixelsToTensor } from '../src/data/tensors';
@@ -42,6 +45,23 @@ const CONDITIONS: Condition[] = [
   { name: 'largest font only', options: {}, fontSize: 2 },
 ];
 
+/** Misreads of the round glyph as drawn, by a property of that glyph. */
+interface Bucketed {
+  glyphs: number[];
+  crnnWrong: number[];
+  readerWrong: number[];
+}
+
+const ROTATION_BUCKETS = [0, 5, 10, 15, 20, 25] as const; // |angle| from each to the next (the last to 30)
+const FONT_BUCKETS = ['smallest', 'middle', 'largest'] as const;
+
+/** `k` of `of` as a percentage; '-' for none. */
+const pct = (k: number, of: number) => (of === 0 ? '-' : `${((100 * k) / of).toFixed(2)}%`);
+
+function bucketed(n: number): Bucketed {
+  return { glyphs: new Array(n).fill(0), crnnWrong: new Array(n).fill(0), readerWrong: new Array(n).fill(0) };
+}
+
 interface Tally {
   glyphs: number;
   crnnWrong: number;
@@ -57,9 +77,14 @@ async function main(argv: string[]): Promise<void> {
       'model-dir': { type: 'string', default: 'models/pretrained' },
       count: { type: 'string', default: '200' },
       seed: { type: 'string', default: '8086' },
+      conditions: { type: 'string' },
       out: { type: 'string' },
     },
   });
+  const names = values.conditions?.split(',').map((n) => n.trim());
+  const unknown = names?.filter((n) => !CONDITIONS.some((c) => c.name === n)) ?? [];
+  if (unknown.length > 0) throw new Error(`--conditions: no condition '${unknown.join("', '")}'; pick from '${CONDITIONS.map((c) => c.name).join("', '")}'`);
+  const conditions = names ? CONDITIONS.filter((c) => names.includes(c.name)) : CONDITIONS;
   const count = parseIntArg('--count', 1)(values.count!);
   const seed = parseIntArg('--seed')(values.seed!);
   const r = await openModelReader({ modelDir: values['model-dir'] });
@@ -69,7 +94,10 @@ async function main(argv: string[]): Promise<void> {
   const { versions, sizes } = DEFAULT_MATRIX_OPTIONS;
   const started = Date.now();
   const rows: string[] = [];
-  for (const condition of CONDITIONS) {
+  const byRotation = bucketed(ROTATION_BUCKETS.length);
+  const byFont = bucketed(FONT_BUCKETS.length);
+  for (const condition of conditions) {
+    const asDrawn = condition.name === CONDITIONS[0].name;
     const tally: Tally = { glyphs: 0, crnnWrong: 0, readerWrong: 0, textsRight: 0, perVersion: new Map(versions.map((v) => [v, { glyphs: 0, readerWrong: 0 }])) };
     for (const [v, version] of versions.entries()) {
       for (const [s, size] of sizes.entries()) {
@@ -80,11 +108,14 @@ async function main(argv: string[]): Promise<void> {
           const n = Math.min(64, count - first);
           const texts: string[] = [];
           const images: RgbImage[] = [];
+          const round: DrawnGlyph[] = [];
           const pixels = new Uint8Array(n * size.width * size.height * 3);
           for (let i = 0; i < n; i++) {
             const rng = createRng(deriveSeed(`clutter-study/${seed}`, cell + first + i));
             texts.push(textWithOneRoundGlyph(rng, alphabet));
-            images.push(generator.generateImage(texts[i], rng));
+            const drawn: DrawnGlyph[] = [];
+            images.push(generator.generateImage(texts[i], rng, { onGlyph: (g) => drawn.push(g) }));
+            round.push(drawn.find((g) => (ROUND_PAIR as readonly string[]).includes(g.char))!);
             pixels.set(images[i].data, i * images[i].data.length);
           }
           const xs = pixelsToTensor(pixels, n, size.height, size.width, input);
@@ -103,11 +134,18 @@ async function main(argv: string[]): Promise<void> {
               inVersion.readerWrong++;
             }
             if (read[i] === text) tally.textsRight++;
+            if (!asDrawn) return;
+            const sizes = CAPTCHA_VERSION_PROFILES[version].fontSizes;
+            const rotation = ROTATION_BUCKETS.filter((from) => Math.abs(round[i].angle) >= from).length - 1;
+            for (const [table, k] of [[byRotation, rotation], [byFont, sizes.indexOf(round[i].fontSize)]] as const) {
+              table.glyphs[k]++;
+              if (decoded[i][at] !== text[at]) table.crnnWrong[k]++;
+              if (read[i][at] !== text[at]) table.readerWrong[k]++;
+            }
           });
         }
       }
     }
-    const pct = (k: number, of: number) => `${((100 * k) / of).toFixed(2)}%`;
     rows.push(
       `| ${condition.name} | ${pct(tally.crnnWrong, tally.glyphs)} | **${pct(tally.readerWrong, tally.glyphs)}** | ` +
         `${versions.map((v) => pct(tally.perVersion.get(v)!.readerWrong, tally.perVersion.get(v)!.glyphs)).join(' | ')} | ${pct(tally.textsRight, tally.glyphs)} |`,
@@ -123,9 +161,26 @@ async function main(argv: string[]): Promise<void> {
     `|---|---|---|${versions.map(() => '---').join('|')}|---|`,
     ...rows,
     '',
-  ].join('\n');
-  console.log(report);
-  if (values.out) writeFileAtomic(values.out, report);
+  ];
+  if (conditions.some((c) => c.name === CONDITIONS[0].name)) {
+    const table = (title: string, labels: readonly string[], b: Bucketed) => [
+      `| ${title} | glyphs | misread by the CRNN | misread after the second look |`,
+      '|---|---|---|---|',
+      ...labels.map((label, k) => `| ${label} | ${b.glyphs[k]} | ${pct(b.crnnWrong[k], b.glyphs[k])} | ${pct(b.readerWrong[k], b.glyphs[k])} |`),
+      '',
+    ];
+    report.push(
+      "As drawn, by the round glyph's own rotation (the other glyphs as drawn):",
+      '',
+      ...table('rotation', ROTATION_BUCKETS.map((from, k) => `${from}-${ROTATION_BUCKETS[k + 1] ?? 30} degrees either way`), byRotation),
+      "As drawn, by the round glyph's own font size (of its version's three):",
+      '',
+      ...table('font size', FONT_BUCKETS, byFont),
+    );
+  }
+  const text = report.join('\n');
+  console.log(text);
+  if (values.out) writeFileAtomic(values.out, text);
 }
 
 main(process.argv.slice(2)).catch((e) => {

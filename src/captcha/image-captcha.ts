@@ -194,6 +194,24 @@ export interface GenerateImageOptions {
    * @default false
    */
   keepWidth?: boolean;
+  /**
+   * Called with each character's random draws as it is drawn, spaces included, in order: for
+   * studies of what makes a glyph hard to read (scripts/clutter-study.ts). Changes no draw.
+   */
+  onGlyph?: (glyph: DrawnGlyph) => void;
+}
+
+/** One character as `generateImage` drew it (`onGlyph`). */
+export interface DrawnGlyph {
+  /** The character; ' ' for a space. */
+  char: string;
+  /** Its font size, px. */
+  fontSize: number;
+  /** Its rotation, degrees counter-clockwise. */
+  angle: number;
+  /** Its box before the warp, px (what lepture's squeeze adds up). */
+  width: number;
+  height: number;
 }
 
 function checkInt(name: string, v: unknown, min: number, hint: string): number {
@@ -386,7 +404,7 @@ export class ImageCaptcha {
     const randomFg = [ink(), ink(), ink(), opacity];
     const color = fgIn ? [fgIn[0], fgIn[1], fgIn[2], fgIn[3] ?? 255] : randomFg;
     // 2. Characters onto the background.
-    const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces);
+    const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces, options.onGlyph);
     // 3. Noise: dots, then the arc, on the image as drawn (0.2.2's may be wider), opaque, ink RGB only.
     const { width: W, height: H } = image;
     for (let i = 0; i < this.options.noiseDots; i++) {
@@ -435,13 +453,14 @@ export class ImageCaptcha {
     background: number[],
     rng: RandomSource,
     faces: Array<Map<string, GlyphBitmap>>,
+    onGlyph?: (glyph: DrawnGlyph) => void,
   ): RgbImage {
     const { width: W, height: H, wordSpaceProbability, wordOffsetDx } = this.options;
     const spaces = this.profile.wordSpaceProbability !== null;
     const images: RgbaImage[] = [];
     for (const c of chars) {
-      if (spaces && rng.random() > wordSpaceProbability) images.push(this.drawCharacter(' ', color, rng, faces));
-      images.push(this.drawCharacter(c, color, rng, faces));
+      if (spaces && rng.random() > wordSpaceProbability) images.push(this.drawCharacter(' ', color, rng, faces, onGlyph));
+      images.push(this.drawCharacter(c, color, rng, faces, onGlyph));
     }
     let textWidth = 0;
     for (const im of images) textWidth += im.width;
@@ -470,9 +489,10 @@ export class ImageCaptcha {
    * lepture's `_draw_character`: an RGBA image of exactly the character box. A blank result
    * (a space) comes back with empty `data`, after the same random draws.
    */
-  private drawCharacter(c: string, color: number[], rng: RandomSource, faces: Array<Map<string, GlyphBitmap>>): RgbaImage {
+  private drawCharacter(c: string, color: number[], rng: RandomSource, faces: Array<Map<string, GlyphBitmap>>, onGlyph?: (glyph: DrawnGlyph) => void): RgbaImage {
     const o = this.options;
-    const glyph = faces[rng.randbelow(faces.length)].get(c)!;
+    const face = rng.randbelow(faces.length);
+    const glyph = faces[face].get(c)!;
     const [w, h] = this.characterBox(glyph);
     const dx1 = rng.randbelow(o.characterOffsetDx[1] - o.characterOffsetDx[0] + 1) + o.characterOffsetDx[0];
     const dy1 = rng.randbelow(o.characterOffsetDy[1] - o.characterOffsetDy[0] + 1) + o.characterOffsetDy[0];
@@ -494,6 +514,8 @@ export class ImageCaptcha {
     const y1 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
     const x2 = Math.trunc(-dx2 + (dx2 - -dx2) * rng.random());
     const y2 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
+    // faces are fonts outer, sizes inner (glyphAtlas)
+    onGlyph?.({ char: c, fontSize: o.fontSizes[face % o.fontSizes.length], angle, width: w, height: h });
 
     // Text on a fresh transparent canvas: RGB = ink wherever coverage > 0, A = ink alpha x coverage.
     const im = this.inkImage(glyph, color, w + dx1, h + dy1, dx1, dy1);

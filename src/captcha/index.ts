@@ -10,6 +10,7 @@ export {
   type ImageCaptchaOptions,
   type ResolvedImageCaptchaOptions,
   type GenerateImageOptions,
+  type DrawnGlyph,
   type CaptchaVersion,
   type CaptchaVersionProfile,
   type Range,

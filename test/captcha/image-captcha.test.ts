@@ -12,6 +12,7 @@ import {
   readReplayFile,
   replayDraws,
   type CaptchaVersion,
+  type DrawnGlyph,
   type ImageCaptchaOptions,
   type RandomSource,
   type RgbImage,
@@ -52,6 +53,26 @@ describe('ImageCaptcha', () => {
   it('draws the same image, byte for byte, for the same seed and text', () => {
     assert.ok(same(draw({}, 5), draw({}, 5)));
     assert.ok(same(new ImageCaptcha().generateImage('AB12', createRng('s')), draw({}, 's', 'AB12')));
+  });
+
+  it("reports each character's draws when asked (onGlyph), spaces included, without changing the image", () => {
+    const captcha = new ImageCaptcha({ version: '0.7.1' });
+    const drawn: DrawnGlyph[] = [];
+    const image = captcha.generateImage('K0P3', createRng(11), { onGlyph: (g) => drawn.push(g) });
+    assert.ok(same(image, captcha.generateImage('K0P3', createRng(11))), 'the same bytes as without the callback');
+    assert.deepStrictEqual(drawn.filter((g) => g.char !== ' ').map((g) => g.char).join(''), 'K0P3');
+    for (const g of drawn) {
+      assert.ok([42, 50, 56].includes(g.fontSize), `font size ${g.fontSize}`);
+      assert.ok(g.angle >= -30 && g.angle <= 30, `angle ${g.angle}`);
+      assert.ok(g.width > 20 && g.height > 40, `box ${g.width}x${g.height}`);
+    }
+    // The font size is the face the character was drawn with: forcing one size reports it.
+    const one: DrawnGlyph[] = [];
+    new ImageCaptcha({ version: '0.2.2', fontSizes: [58] }).generateImage('AB', createRng(3), { onGlyph: (g) => one.push(g) });
+    assert.deepStrictEqual(one.map((g) => g.fontSize), [58, 58]);
+    const upright: DrawnGlyph[] = [];
+    new ImageCaptcha({ characterRotate: [0, 0] }).generateImage('AB', createRng(3), { onGlyph: (g) => upright.push(g) });
+    assert.ok(upright.every((g) => g.angle === 0));
   });
 
   it('draws a different image for another seed', () => {
