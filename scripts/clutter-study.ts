@@ -18,7 +18,7 @@
  */
 import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
-import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type ImageCaptchaOptions, type RgbImage } from '../src/captcha';
+import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type GlyphAtlas, type ImageCaptchaOptions, type RgbImage } from '../src/captcha';
 import { parseIntArg } from '../src/cli/common';
 import { openModelReader } from '../src/cli/evaluate';
 import { pixelsToTensor } from '../src/data/tensors';
@@ -94,6 +94,7 @@ async function main(argv: string[]): Promise<void> {
   const { versions, sizes } = DEFAULT_MATRIX_OPTIONS;
   const started = Date.now();
   const rows: string[] = [];
+  const atlases = new Map<string, GlyphAtlas>();
   const byRotation = bucketed(ROTATION_BUCKETS.length);
   const byFont = bucketed(FONT_BUCKETS.length);
   for (const condition of conditions) {
@@ -102,7 +103,11 @@ async function main(argv: string[]): Promise<void> {
     for (const [v, version] of versions.entries()) {
       for (const [s, size] of sizes.entries()) {
         const fontSizes = condition.fontSize === undefined ? {} : { fontSizes: [CAPTCHA_VERSION_PROFILES[version].fontSizes[condition.fontSize]] };
-        const generator = new ImageCaptcha({ ...condition.options, ...fontSizes, version, width: size.width, height: size.height });
+        // One glyph atlas per version and font sizes: each new one is rasterised through node-canvas, which keeps its memory.
+        const atlasKey = `${version}|${JSON.stringify(fontSizes)}`;
+        const options = { ...condition.options, ...fontSizes, alphabet, version };
+        if (!atlases.has(atlasKey)) atlases.set(atlasKey, new ImageCaptcha(options).glyphAtlas());
+        const generator = new ImageCaptcha({ ...options, width: size.width, height: size.height, glyphAtlas: atlases.get(atlasKey)! });
         const cell = (v * sizes.length + s) * count;
         for (let first = 0; first < count; first += 64) {
           const n = Math.min(64, count - first);
@@ -135,9 +140,10 @@ async function main(argv: string[]): Promise<void> {
             }
             if (read[i] === text) tally.textsRight++;
             if (!asDrawn) return;
-            const sizes = CAPTCHA_VERSION_PROFILES[version].fontSizes;
+            const font = CAPTCHA_VERSION_PROFILES[version].fontSizes.indexOf(round[i].fontSize);
+            if (font < 0) throw new Error(`a ${version} glyph drawn at ${round[i].fontSize} px, not one of the version's sizes`);
             const rotation = ROTATION_BUCKETS.filter((from) => Math.abs(round[i].angle) >= from).length - 1;
-            for (const [table, k] of [[byRotation, rotation], [byFont, sizes.indexOf(round[i].fontSize)]] as const) {
+            for (const [table, k] of [[byRotation, rotation], [byFont, font]] as const) {
               table.glyphs[k]++;
               if (decoded[i][at] !== text[at]) table.crnnWrong[k]++;
               if (read[i][at] !== text[at]) table.readerWrong[k]++;

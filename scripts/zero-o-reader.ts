@@ -21,6 +21,7 @@
  * the reader's run.json too), so attaching it to a model of another run is refused unless
  * `--any-model` says it is meant (to compare, as rule 7 of docs/pretrained.md did).
  */
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -38,12 +39,32 @@ const CROP_BYTES = ZERO_O_CROP.width * ZERO_O_CROP.height;
 const READER_FOLDER = 'zero-o-reader';
 const MIX = { versions: CAPTCHA_VERSIONS, width: [140, 170], height: [60, 80] } as const;
 
+/** Refuses what a command does not know (a typo, or `--seeds=x`, would otherwise fall back to a default silently). */
+function checkArgs(command: string, argv: string[], valued: readonly string[], switches: readonly string[] = []): void {
+  for (let i = 0; i < argv.length; i++) {
+    if (switches.includes(argv[i])) continue;
+    if (valued.includes(argv[i]) && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) {
+      i++;
+      continue;
+    }
+    const known = [...valued.map((v) => `${v} <value>`), ...switches].join(', ');
+    throw new Error(`'${command}' does not take '${argv[i]}'${valued.includes(argv[i]) ? ' without a value' : ''}; it takes ${known} (see the comment at the top of scripts/zero-o-reader.ts)`);
+  }
+}
+
+/** A short id of a model's weights: the reader corrects the CRNN of exactly these weights. */
+function weightsId(modelDir: string): string | null {
+  const file = path.join(modelDir, 'weights.bin');
+  return fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 16) : null;
+}
+
 function flag(argv: string[], name: string, fallback: string): string {
   const i = argv.indexOf(name);
   return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
 }
 
 async function crops(argv: string[]): Promise<void> {
+  checkArgs('crops', argv, ['--count', '--out', '--seeds', '--model-dir']);
   const count = Number(flag(argv, '--count', '163840'));
   const out = flag(argv, '--out', 'data/zero-o-crops');
   const seeds = flag(argv, '--seeds', '');
@@ -51,8 +72,11 @@ async function crops(argv: string[]): Promise<void> {
   // (a name holds no '/', so no stream's texts share seeds with another's sizes)
   const stream = seeds ? `zero-o-reader/crops@${seeds}` : 'zero-o-reader/crops';
   const variantStream = seeds ? `${stream}/variant` : 'zero-o-reader/crops-variant';
-  const { model, metadata } = await loadModel(flag(argv, '--model-dir', 'models/pretrained'));
+  const modelDir = flag(argv, '--model-dir', 'models/pretrained');
+  const { model, metadata } = await loadModel(modelDir);
   const rules = textRulesOf(metadata)!;
+  const readBy = metadata.run ?? null;
+  const readByWeights = weightsId(modelDir);
   const generators = new Map<CaptchaVersion, ImageCaptcha>();
   fs.mkdirSync(out, { recursive: true });
   const parts = Math.ceil(count / PART);
@@ -63,7 +87,12 @@ async function crops(argv: string[]): Promise<void> {
       const made = JSON.parse(fs.readFileSync(file.replace(/\.bin$/, '.json'), 'utf8'));
       // Parts made before --seeds existed name no stream: theirs is the default one.
       if ((made.seeds ?? 'zero-o-reader/crops') !== stream) {
-        throw new Error(`${file} was drawn from the seeds '${made.seeds ?? 'zero-o-reader/crops'}', not '${stream}': give another --out, or the --seeds it was made with`);
+        const asFlag = (s: string) => (s === 'zero-o-reader/crops' ? 'no --seeds' : `--seeds ${s.replace('zero-o-reader/crops@', '')}`);
+        throw new Error(`${file} was drawn with ${asFlag(made.seeds ?? 'zero-o-reader/crops')}, not ${asFlag(stream)}: give another --out, or the --seeds it was made with`);
+      }
+      // (parts made before the reading CRNN was recorded say nothing of it)
+      if ((made.readBy !== undefined && made.readBy !== readBy) || (made.readByWeights !== undefined && made.readByWeights !== readByWeights)) {
+        throw new Error(`${file} was read by another CRNN (run '${made.readBy}') than ${modelDir} (run '${readBy}'): give another --out, or the --model-dir it was made with`);
       }
       batchIndex = made.nextBatch;
       continue;
@@ -112,14 +141,14 @@ async function crops(argv: string[]): Promise<void> {
     }
     const bytes = new Uint8Array(PART * CROP_BYTES);
     pixels.forEach((p, i) => bytes.set(p, i * CROP_BYTES));
-    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, logOdds, versions, nextBatch: batchIndex, seeds: stream, readBy: metadata.run ?? null }) + '\n');
+    writeFileAtomic(file.replace(/\.bin$/, '.json'), JSON.stringify({ labels, crnn, logOdds, versions, nextBatch: batchIndex, seeds: stream, readBy, readByWeights }) + '\n');
     writeFileAtomic(file, Buffer.from(bytes.buffer));
     const crnnError = labels.filter((l, i) => l !== crnn[i]).length / PART;
     console.log(`${file}: ${PART} crops in ${((Date.now() - started) / 1000).toFixed(0)} s; the CRNN confuses ${(100 * crnnError).toFixed(2)}% of them`);
   }
 }
 
-function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; logOdds: number[]; versions: string[]; readBy?: string | null }> {
+function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; logOdds: number[]; versions: string[]; readBy?: string | null; readByWeights?: string | null }> {
   const files = fs.readdirSync(dir).filter((f) => /^part-\d+\.bin$/.test(f)).sort();
   if (files.length < 2) throw new Error(`${dir} has ${files.length} crop parts; make at least 2 with 'crops' (the last is validation)`);
   return files.map((f) => {
@@ -131,13 +160,19 @@ function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; cr
 }
 
 async function train(argv: string[]): Promise<void> {
+  checkArgs('train', argv, ['--crops', '--epochs', '--out', '--init', '--lr'], ['--flip']);
   const dir = flag(argv, '--crops', 'data/zero-o-crops');
   const epochs = Number(flag(argv, '--epochs', '3'));
   const out = flag(argv, '--out', 'models/zero-o-reader');
   const parts = readParts(dir);
-  // The run of the CRNN whose log-odds the crops hold (parts made before it was recorded hold none).
-  const readers = [...new Set(parts.flatMap((p) => (p.readBy ? [p.readBy] : [])))];
-  if (readers.length > 1) throw new Error(`${dir} holds crops read by the CRNNs of runs ${readers.join(', ')}; a reader learns one CRNN's lean: make its crops with one --model-dir`);
+  // The CRNN whose log-odds the crops hold: its run and weights (parts made before they were
+  // recorded hold none, and then the reader's record names none).
+  const readers = [...new Set(parts.map((p) => `${p.readBy ?? ''}|${p.readByWeights ?? ''}`))];
+  if (new Set(parts.flatMap((p) => (p.readBy ? [p.readBy] : []))).size > 1 || new Set(parts.flatMap((p) => (p.readByWeights ? [p.readByWeights] : []))).size > 1) {
+    throw new Error(`${dir} holds crops read by different CRNNs (${readers.join(', ')}); a reader learns one CRNN's lean: make its crops with one --model-dir`);
+  }
+  const reader0 = readers.length === 1 ? parts[0] : null;
+  if (!reader0) console.log(`note: some parts of ${dir} do not record the CRNN that read them; the reader's run.json will name none, and attach will not check it`);
   const validation = parts.pop()!;
   const trainCount = parts.length * PART;
   const valX = [cropsToTensor(validation.bytes, PART), tf.tensor2d(validation.logOdds, [PART, 1])];
@@ -191,7 +226,7 @@ async function train(argv: string[]): Promise<void> {
     console.log(`epoch ${epoch}: the reader confuses ${(100 * error).toFixed(2)}% of the validation crops (the CRNN ${(100 * crnnError).toFixed(2)}%), ${seconds.toFixed(0)} s`);
     if (error < best) {
       best = error;
-      const run = { crops: dir, readBy: readers[0] ?? null, init: init || null, lr, flip, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
+      const run = { crops: dir, readBy: reader0?.readBy ?? null, readByWeights: reader0?.readByWeights ?? null, init: init || null, lr, flip, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
       await saveModel(
         reader,
         out,
@@ -203,6 +238,7 @@ async function train(argv: string[]): Promise<void> {
 }
 
 async function attach(argv: string[]): Promise<void> {
+  checkArgs('attach', argv, ['--model-dir', '--reader'], ['--any-model']);
   const modelDir = flag(argv, '--model-dir', '');
   const readerDir = flag(argv, '--reader', 'models/zero-o-reader');
   if (!modelDir) throw new Error('attach needs --model-dir <the CTC model folder to read with the reader>');
@@ -216,10 +252,13 @@ async function attach(argv: string[]): Promise<void> {
   (await readLayersModel(readerDir)).dispose();
   const readerRun = fs.existsSync(path.join(readerDir, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'run.json'), 'utf8')) : null;
   const readBy: string | null = readerRun?.readBy ?? null;
-  if (readBy && metadata.run && readBy !== metadata.run && !argv.includes('--any-model')) {
+  const readByWeights: string | null = readerRun?.readByWeights ?? null;
+  // The weights say which CRNN it is; a run name, where they were not recorded (names are reused by --overwrite).
+  const other = readByWeights ? readByWeights !== weightsId(modelDir) : Boolean(readBy && metadata.run && readBy !== metadata.run);
+  if (other && !argv.includes('--any-model')) {
     throw new Error(
-      `${readerDir} learned to correct the CRNN of run '${readBy}', and ${modelDir} holds run '${metadata.run}': it would correct a lean this model may not have. ` +
-        `Make crops with this model ('crops --model-dir ${modelDir}') and train a reader on them, or pass --any-model to attach it anyway`,
+      `${readerDir} learned to correct the CRNN of run '${readBy}'${readByWeights ? ` (weights ${readByWeights})` : ''}, and ${modelDir} holds ${readByWeights ? `weights ${weightsId(modelDir)} of ` : ''}run '${metadata.run}': ` +
+        `it would correct a lean this model may not have. Make crops with this model ('crops --model-dir ${modelDir}') and train a reader on them, or pass --any-model to attach it anyway`,
     );
   }
   const files = Object.fromEntries(['model.json', 'weights.bin', 'metadata.json', 'run.json'].filter((f) => fs.existsSync(path.join(readerDir, f))).map((f) => [f, fs.readFileSync(path.join(readerDir, f))]));

@@ -514,8 +514,7 @@ export class ImageCaptcha {
     const y1 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
     const x2 = Math.trunc(-dx2 + (dx2 - -dx2) * rng.random());
     const y2 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
-    // faces are fonts outer, sizes inner (glyphAtlas)
-    onGlyph?.({ char: c, fontSize: o.fontSizes[face % o.fontSizes.length], angle, width: w, height: h });
+    onGlyph?.({ char: c, fontSize: this.glyphAtlas().faces[face].size, angle, width: w, height: h });
 
     // Text on a fresh transparent canvas: RGB = ink wherever coverage > 0, A = ink alpha x coverage.
     const im = this.inkImage(glyph, color, w + dx1, h + dy1, dx1, dy1);

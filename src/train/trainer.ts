@@ -392,7 +392,14 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
   let data: Awaited<ReturnType<typeof createTrainingData>>;
   try {
     optimizer = createOptimizer(config);
-    if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
+    if (checkpoint) {
+      // setWeights makes variables of copies (and reads the step count): the decoded tensors are ours to free
+      try {
+        await optimizer.setWeights(checkpoint.optimizerWeights);
+      } finally {
+        tf.dispose(checkpoint.optimizerWeights.map((w) => w.tensor));
+      }
+    }
     heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
     data = await createTrainingData(config, input, spec.head);
   } catch (err) {

@@ -6,6 +6,7 @@ import * as path from 'path';
 import {
   CAPTCHA_VERSION_PROFILES,
   createRng,
+  DEFAULT_FONT,
   DEFAULT_IMAGE_CAPTCHA_OPTIONS,
   encode,
   ImageCaptcha,
@@ -66,10 +67,16 @@ describe('ImageCaptcha', () => {
       assert.ok(g.angle >= -30 && g.angle <= 30, `angle ${g.angle}`);
       assert.ok(g.width > 20 && g.height > 40, `box ${g.width}x${g.height}`);
     }
-    // The font size is the face the character was drawn with: forcing one size reports it.
-    const one: DrawnGlyph[] = [];
-    new ImageCaptcha({ version: '0.2.2', fontSizes: [58] }).generateImage('AB', createRng(3), { onGlyph: (g) => one.push(g) });
-    assert.deepStrictEqual(one.map((g) => g.fontSize), [58, 58]);
+    // The font size is the face the character was drawn with: its box says which.
+    const faces: DrawnGlyph[] = [];
+    const twoFonts = new ImageCaptcha({ fonts: [DEFAULT_FONT, DEFAULT_FONT], fontSizes: [20, 60] });
+    for (let seed = 0; seed < 6; seed++) twoFonts.generateImage('AB12', createRng(seed), { onGlyph: (g) => faces.push(g) });
+    assert.ok(faces.some((g) => g.fontSize === 20) && faces.some((g) => g.fontSize === 60));
+    for (const g of faces) assert.ok(g.fontSize === 20 ? g.height < 35 : g.height > 55, `a ${g.fontSize}-px glyph with a ${g.width}x${g.height} box`);
+    // lepture draws a space before a character when U > p: p = 0 draws one before each.
+    const spaced: DrawnGlyph[] = [];
+    new ImageCaptcha({ version: '0.7.1', wordSpaceProbability: 0 }).generateImage('AB', createRng(3), { onGlyph: (g) => spaced.push(g) });
+    assert.deepStrictEqual(spaced.map((g) => g.char).join(''), ' A B');
     const upright: DrawnGlyph[] = [];
     new ImageCaptcha({ characterRotate: [0, 0] }).generateImage('AB', createRng(3), { onGlyph: (g) => upright.push(g) });
     assert.ok(upright.every((g) => g.angle === 0));

@@ -275,6 +275,9 @@ describe('train', function () {
     await train({ ...ctc, run: 'no-leak' });
     await train({ ...config, run: 'no-leak-2', epochs: 2 });
     assert.equal(tf.memory().numTensors, before, `tensors left after training: ${tf.memory().numTensors - before}`);
+    // and a resumed run frees the optimizer state it read from its checkpoint
+    await train({ ...config, run: 'no-leak-2', epochs: 3 }, { resume: true });
+    assert.equal(tf.memory().numTensors, before, `tensors left after resuming: ${tf.memory().numTensors - before}`);
   });
 
   it('refuses variable-length texts for a per-position model', async () => {
