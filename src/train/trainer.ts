@@ -372,15 +372,8 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
 
   const checkpoint = options.resume ? await loadCheckpoint(runDir, config.model) : null;
   const model = checkpoint?.model ?? createModel(config.model, { ...input, numClasses: config.alphabet.length, numPositions: config.length, seed: config.seed, init: config.init });
-  try {
-    const untrained = !checkpoint && config.initFrom ? await copyWeightsFrom(config.initFrom, model, config, input) : [];
-    freezeLayers(model, config, untrained);
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
-  // What the setup below has made so far: a mistake in it (a missing dataset, a wrong image size)
-  // frees it all, as the training loop's `finally` does once it runs.
+  // What the setup below has made so far: a mistake in it (a bad initFrom or freeze, a missing
+  // dataset, a wrong image size) frees it all, as the training loop's `finally` does once it runs.
   let optimizer: ReturnType<typeof createOptimizer>;
   let heads: ReturnType<typeof createHeadTraining>;
   const releaseSetup = () => {
@@ -391,20 +384,19 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
   };
   let data: Awaited<ReturnType<typeof createTrainingData>>;
   try {
+    const untrained = !checkpoint && config.initFrom ? await copyWeightsFrom(config.initFrom, model, config, input) : [];
+    freezeLayers(model, config, untrained);
     optimizer = createOptimizer(config);
-    if (checkpoint) {
-      // setWeights makes variables of copies (and reads the step count): the decoded tensors are ours to free
-      try {
-        await optimizer.setWeights(checkpoint.optimizerWeights);
-      } finally {
-        tf.dispose(checkpoint.optimizerWeights.map((w) => w.tensor));
-      }
-    }
+    // setWeights makes variables of copies (and reads the step count)
+    if (checkpoint) await optimizer.setWeights(checkpoint.optimizerWeights);
     heads = createHeadTraining(spec.head, model, optimizer, config.alphabet);
     data = await createTrainingData(config, input, spec.head);
   } catch (err) {
     releaseSetup();
     throw err;
+  } finally {
+    // the checkpoint's decoded optimizer tensors are ours to free, used or not
+    if (checkpoint) tf.dispose(checkpoint.optimizerWeights.map((w) => w.tensor));
   }
   const backend = activeBackend();
   const metadata: ModelMetadata = {
