@@ -22,6 +22,7 @@
  * `--any-model` says it is meant (to compare, as rule 7 of docs/pretrained.md did).
  */
 import * as crypto from 'crypto';
+import { parseArgs } from 'util';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -39,16 +40,15 @@ const CROP_BYTES = ZERO_O_CROP.width * ZERO_O_CROP.height;
 const READER_FOLDER = 'zero-o-reader';
 const MIX = { versions: CAPTCHA_VERSIONS, width: [140, 170], height: [60, 80] } as const;
 
-/** Refuses what a command does not know (a typo, or `--seeds=x`, would otherwise fall back to a default silently). */
-function checkArgs(command: string, argv: string[], valued: readonly string[], switches: readonly string[] = []): void {
-  for (let i = 0; i < argv.length; i++) {
-    if (switches.includes(argv[i])) continue;
-    if (valued.includes(argv[i]) && argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) {
-      i++;
-      continue;
-    }
-    const known = [...valued.map((v) => `${v} <value>`), ...switches].join(', ');
-    throw new Error(`'${command}' does not take '${argv[i]}'${valued.includes(argv[i]) ? ' without a value' : ''}; it takes ${known} (see the comment at the top of scripts/zero-o-reader.ts)`);
+/**
+ * A command's flags, read strictly (util.parseArgs, as the other scripts do): an unknown flag or
+ * one without its value is refused, not taken for a default.
+ */
+function argsOf<T>(command: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new Error(`'${command}': ${(err as Error).message}; see the comment at the top of scripts/zero-o-reader.ts for its flags`);
   }
 }
 
@@ -58,21 +58,21 @@ function weightsId(modelDir: string): string | null {
   return fs.existsSync(file) ? crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex').slice(0, 16) : null;
 }
 
-function flag(argv: string[], name: string, fallback: string): string {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
-}
-
 async function crops(argv: string[]): Promise<void> {
-  checkArgs('crops', argv, ['--count', '--out', '--seeds', '--model-dir']);
-  const count = Number(flag(argv, '--count', '163840'));
-  const out = flag(argv, '--out', 'data/zero-o-crops');
-  const seeds = flag(argv, '--seeds', '');
-  if (argv.includes('--seeds') && !/^[\w.-]+$/.test(seeds)) throw new Error(`--seeds needs a name of letters, digits, '.', '-' or '_', got '${seeds}'`);
+  const { values } = argsOf('crops', () =>
+    parseArgs({
+      args: argv,
+      options: { count: { type: 'string', default: '163840' }, out: { type: 'string', default: 'data/zero-o-crops' }, seeds: { type: 'string' }, 'model-dir': { type: 'string', default: 'models/pretrained' } },
+    }),
+  );
+  const count = Number(values.count);
+  const out = values.out!;
+  const seeds = values.seeds ?? '';
+  if (values.seeds !== undefined && !/^[\w.-]+$/.test(seeds)) throw new Error(`--seeds needs a name of letters, digits, '.', '-' or '_', got '${seeds}'`);
   // (a name holds no '/', so no stream's texts share seeds with another's sizes)
   const stream = seeds ? `zero-o-reader/crops@${seeds}` : 'zero-o-reader/crops';
   const variantStream = seeds ? `${stream}/variant` : 'zero-o-reader/crops-variant';
-  const modelDir = flag(argv, '--model-dir', 'models/pretrained');
+  const modelDir = values['model-dir']!;
   const { model, metadata } = await loadModel(modelDir);
   const rules = textRulesOf(metadata)!;
   const readBy = metadata.run ?? null;
@@ -160,10 +160,22 @@ function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; cr
 }
 
 async function train(argv: string[]): Promise<void> {
-  checkArgs('train', argv, ['--crops', '--epochs', '--out', '--init', '--lr'], ['--flip']);
-  const dir = flag(argv, '--crops', 'data/zero-o-crops');
-  const epochs = Number(flag(argv, '--epochs', '3'));
-  const out = flag(argv, '--out', 'models/zero-o-reader');
+  const { values } = argsOf('train', () =>
+    parseArgs({
+      args: argv,
+      options: {
+        crops: { type: 'string', default: 'data/zero-o-crops' },
+        epochs: { type: 'string', default: '3' },
+        out: { type: 'string', default: 'models/zero-o-reader' },
+        init: { type: 'string', default: '' },
+        lr: { type: 'string', default: '1e-3' },
+        flip: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  const dir = values.crops!;
+  const epochs = Number(values.epochs);
+  const out = values.out!;
   const parts = readParts(dir);
   // The CRNN whose log-odds the crops hold: its run and weights (parts made before they were
   // recorded hold none, and then the reader's record names none).
@@ -184,11 +196,11 @@ async function train(argv: string[]): Promise<void> {
       `the sign of its log-odds (where the reader starts) ${(100 * priorError).toFixed(2)}%`,
   );
   // --init continues a saved reader (its weights; the optimizer starts afresh).
-  const init = flag(argv, '--init', '');
+  const init = values.init!;
   const reader = init ? await readLayersModel(init) : createZeroOReader(1);
-  const lr = Number(flag(argv, '--lr', '1e-3'));
-  if (!(lr > 0)) throw new Error(`--lr must be a positive learning rate, got ${flag(argv, '--lr', '')}`);
-  const flip = argv.includes('--flip');
+  const lr = Number(values.lr);
+  if (!(lr > 0)) throw new Error(`--lr must be a positive learning rate, got ${values.lr}`);
+  const flip = values.flip!;
   const order = createRng('zero-o-reader/order');
   let best = Infinity;
   const history: Array<{ epoch: number; error: number; seconds: number }> = [];
@@ -238,9 +250,14 @@ async function train(argv: string[]): Promise<void> {
 }
 
 async function attach(argv: string[]): Promise<void> {
-  checkArgs('attach', argv, ['--model-dir', '--reader'], ['--any-model']);
-  const modelDir = flag(argv, '--model-dir', '');
-  const readerDir = flag(argv, '--reader', 'models/zero-o-reader');
+  const { values } = argsOf('attach', () =>
+    parseArgs({
+      args: argv,
+      options: { 'model-dir': { type: 'string', default: '' }, reader: { type: 'string', default: 'models/zero-o-reader' }, 'any-model': { type: 'boolean', default: false } },
+    }),
+  );
+  const modelDir = values['model-dir']!;
+  const readerDir = values.reader!;
   if (!modelDir) throw new Error('attach needs --model-dir <the CTC model folder to read with the reader>');
   // Everything is checked and loaded before anything is written: a bad folder stops here.
   const { metadata } = await loadModel(modelDir);
@@ -254,10 +271,11 @@ async function attach(argv: string[]): Promise<void> {
   const readBy: string | null = readerRun?.readBy ?? null;
   const readByWeights: string | null = readerRun?.readByWeights ?? null;
   // The weights say which CRNN it is; a run name, where they were not recorded (names are reused by --overwrite).
-  const other = readByWeights ? readByWeights !== weightsId(modelDir) : Boolean(readBy && metadata.run && readBy !== metadata.run);
-  if (other && !argv.includes('--any-model')) {
+  const ours = readByWeights ? weightsId(modelDir) : null;
+  const other = readByWeights ? readByWeights !== ours : Boolean(readBy && metadata.run && readBy !== metadata.run);
+  if (other && !values['any-model']) {
     throw new Error(
-      `${readerDir} learned to correct the CRNN of run '${readBy}'${readByWeights ? ` (weights ${readByWeights})` : ''}, and ${modelDir} holds ${readByWeights ? `weights ${weightsId(modelDir)} of ` : ''}run '${metadata.run}': ` +
+      `${readerDir} learned to correct the CRNN of run '${readBy}'${readByWeights ? ` (weights ${readByWeights})` : ''}, and ${modelDir} holds ${readByWeights ? `weights ${ours} of ` : ''}run '${metadata.run}': ` +
         `it would correct a lean this model may not have. Make crops with this model ('crops --model-dir ${modelDir}') and train a reader on them, or pass --any-model to attach it anyway`,
     );
   }
