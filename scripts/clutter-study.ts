@@ -12,8 +12,8 @@
  *
  * Prints a Markdown table, a row per condition: the round glyph misread by the CRNN alone, after
  * the second look (in all and per version), and the texts read right. Then, for the texts as
- * drawn, the same by the round glyph's own rotation and font size (`onGlyph`: the draws, not a
- * changed drawing). The default seed is used for nothing else (not a training, selection (31337)
+ * drawn, the same by the round glyph's own rotation, font size and ink strength (`onGlyph`: the
+ * draws, not a changed drawing). The default seed is used for nothing else (not a training, selection (31337)
  * or record (424242) seed).
  */
 import { parseArgs } from 'util';
@@ -54,6 +54,8 @@ interface Bucketed {
 
 const ROTATION_BUCKETS = [0, 5, 10, 15, 20, 25] as const; // |angle| from each to the next (the last to 30)
 const FONT_BUCKETS = ['smallest', 'middle', 'largest'] as const;
+/** How strongly the ink was pasted (`DrawnGlyph.opacity`), from each to the next; the last bucket is ink pasted whole. */
+const OPACITY_BUCKETS = [0, 0.4, 0.6, 0.8, 1] as const;
 
 /** `k` of `of` as a percentage; '-' for none. */
 const pct = (k: number, of: number) => (of === 0 ? '-' : `${((100 * k) / of).toFixed(2)}%`);
@@ -97,6 +99,7 @@ async function main(argv: string[]): Promise<void> {
   const atlases = new Map<string, GlyphAtlas>();
   const byRotation = bucketed(ROTATION_BUCKETS.length);
   const byFont = bucketed(FONT_BUCKETS.length);
+  const byOpacity = bucketed(OPACITY_BUCKETS.length);
   for (const condition of conditions) {
     const asDrawn = condition.name === CONDITIONS[0].name;
     const tally: Tally = { glyphs: 0, crnnWrong: 0, readerWrong: 0, textsRight: 0, perVersion: new Map(versions.map((v) => [v, { glyphs: 0, readerWrong: 0 }])) };
@@ -143,7 +146,8 @@ async function main(argv: string[]): Promise<void> {
             const font = CAPTCHA_VERSION_PROFILES[version].fontSizes.indexOf(round[i].fontSize);
             if (font < 0) throw new Error(`a ${version} glyph drawn at ${round[i].fontSize} px, not one of the version's sizes`);
             const rotation = ROTATION_BUCKETS.filter((from) => Math.abs(round[i].angle) >= from).length - 1;
-            for (const [table, k] of [[byRotation, rotation], [byFont, font]] as const) {
+            const opacity = OPACITY_BUCKETS.filter((from) => round[i].opacity >= from).length - 1;
+            for (const [table, k] of [[byRotation, rotation], [byFont, font], [byOpacity, opacity]] as const) {
               table.glyphs[k]++;
               if (decoded[i][at] !== text[at]) table.crnnWrong[k]++;
               if (read[i][at] !== text[at]) table.readerWrong[k]++;
@@ -182,6 +186,9 @@ async function main(argv: string[]): Promise<void> {
       "As drawn, by the round glyph's own font size (of its version's three):",
       '',
       ...table('font size', FONT_BUCKETS, byFont),
+      "As drawn, by how strongly the text's ink was pasted (lepture pastes through the ink's own luma x 1.97: dark inks come out faint):",
+      '',
+      ...table('ink pasted at', OPACITY_BUCKETS.map((from, k) => (from === 1 ? 'whole (ink luma 130 or more)' : `${from}-${OPACITY_BUCKETS[k + 1]}`)), byOpacity),
     );
   }
   const text = report.join('\n');

@@ -12,6 +12,7 @@ import {
   LUMA_MASK_LUT,
   LUMA_MASK_LUT_ROUNDED,
   pasteLumaMask,
+  pasteStrength,
   resizeRgb,
   smooth,
   warpGlyph,
@@ -195,8 +196,9 @@ export interface GenerateImageOptions {
    */
   keepWidth?: boolean;
   /**
-   * Called with each character's random draws as it is drawn, spaces included, in order: for
-   * studies of what makes a glyph hard to read (scripts/clutter-study.ts). Changes no draw.
+   * Called with each character's random draws and where it landed, spaces included, in order,
+   * once the image is drawn: for studies of what makes a glyph hard to read
+   * (scripts/clutter-study.ts, scripts/glyph-separability.ts). Changes no draw.
    */
   onGlyph?: (glyph: DrawnGlyph) => void;
 }
@@ -212,7 +214,14 @@ export interface DrawnGlyph {
   /** Its box before the warp, px (what lepture's squeeze adds up). */
   width: number;
   height: number;
+  /** The centre of its box in the image returned, px from the left: after the overlap, the squeeze and any resize. */
+  x: number;
+  /** How strongly its ink was pasted, 0-1 (`pasteStrength`): lepture pastes through the ink's own luma x 1.97, so dark inks come out faint. */
+  opacity: number;
 }
+
+/** A glyph's draws, before it is placed. */
+type GlyphDraws = Omit<DrawnGlyph, 'x' | 'opacity'>;
 
 function checkInt(name: string, v: unknown, min: number, hint: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
@@ -404,7 +413,8 @@ export class ImageCaptcha {
     const randomFg = [ink(), ink(), ink(), opacity];
     const color = fgIn ? [fgIn[0], fgIn[1], fgIn[2], fgIn[3] ?? 255] : randomFg;
     // 2. Characters onto the background.
-    const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces, options.onGlyph);
+    const drawn: Array<Omit<DrawnGlyph, 'opacity'>> | undefined = options.onGlyph ? [] : undefined;
+    const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces, drawn);
     // 3. Noise: dots, then the arc, on the image as drawn (0.2.2's may be wider), opaque, ink RGB only.
     const { width: W, height: H } = image;
     for (let i = 0; i < this.options.noiseDots; i++) {
@@ -428,10 +438,10 @@ export class ImageCaptcha {
     // 4. SMOOTH.
     const smoothed = smooth(image);
     // 0.2.2 leaves long texts wider than the width: bring them to one size unless asked not to.
-    if (smoothed.width > this.options.width && !options.keepWidth) {
-      return resizeRgb(smoothed, this.options.width, this.options.height, this.profile.resample);
-    }
-    return smoothed;
+    const result = smoothed.width > this.options.width && !options.keepWidth ? resizeRgb(smoothed, this.options.width, this.options.height, this.profile.resample) : smoothed;
+    const strength = pasteStrength(color, this.profile.maskTable);
+    for (const g of drawn ?? []) options.onGlyph!({ ...g, x: (g.x * result.width) / smoothed.width, opacity: strength });
+    return result;
   }
 
   /**
@@ -453,14 +463,16 @@ export class ImageCaptcha {
     background: number[],
     rng: RandomSource,
     faces: Array<Map<string, GlyphBitmap>>,
-    onGlyph?: (glyph: DrawnGlyph) => void,
+    drawn?: Array<Omit<DrawnGlyph, 'opacity'>>,
   ): RgbImage {
     const { width: W, height: H, wordSpaceProbability, wordOffsetDx } = this.options;
     const spaces = this.profile.wordSpaceProbability !== null;
     const images: RgbaImage[] = [];
+    const draws: GlyphDraws[] = [];
+    const record = drawn ? (g: GlyphDraws) => draws.push(g) : undefined;
     for (const c of chars) {
-      if (spaces && rng.random() > wordSpaceProbability) images.push(this.drawCharacter(' ', color, rng, faces, onGlyph));
-      images.push(this.drawCharacter(c, color, rng, faces, onGlyph));
+      if (spaces && rng.random() > wordSpaceProbability) images.push(this.drawCharacter(' ', color, rng, faces, record));
+      images.push(this.drawCharacter(c, color, rng, faces, record));
     }
     let textWidth = 0;
     for (const im of images) textWidth += im.width;
@@ -477,11 +489,14 @@ export class ImageCaptcha {
     const average = Math.trunc(textWidth / chars.length);
     const rand = Math.trunc(wordOffsetDx * average);
     let offset = Math.trunc(average * 0.1);
+    const centres: number[] = [];
     for (const im of images) {
       if (im.data.length > 0) pasteLumaMask(image, im, offset, Math.trunc((H - im.height) / 2), this.profile.maskTable);
+      centres.push(offset + im.width / 2);
       offset = offset + im.width - rng.randbelow(rand + 1);
     }
     if (width > W && this.profile.squeeze) image = resizeRgb(image, W, H, this.profile.resample);
+    if (drawn) draws.forEach((g, i) => drawn.push({ ...g, x: (centres[i] * image.width) / width }));
     return image;
   }
 
@@ -489,7 +504,7 @@ export class ImageCaptcha {
    * lepture's `_draw_character`: an RGBA image of exactly the character box. A blank result
    * (a space) comes back with empty `data`, after the same random draws.
    */
-  private drawCharacter(c: string, color: number[], rng: RandomSource, faces: Array<Map<string, GlyphBitmap>>, onGlyph?: (glyph: DrawnGlyph) => void): RgbaImage {
+  private drawCharacter(c: string, color: number[], rng: RandomSource, faces: Array<Map<string, GlyphBitmap>>, record?: (draws: GlyphDraws) => void): RgbaImage {
     const o = this.options;
     const face = rng.randbelow(faces.length);
     const glyph = faces[face].get(c)!;
@@ -514,7 +529,7 @@ export class ImageCaptcha {
     const y1 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
     const x2 = Math.trunc(-dx2 + (dx2 - -dx2) * rng.random());
     const y2 = Math.trunc(-dy2 + (dy2 - -dy2) * rng.random());
-    onGlyph?.({ char: c, fontSize: this.glyphAtlas().faces[face].size, angle, width: w, height: h });
+    record?.({ char: c, fontSize: this.glyphAtlas().faces[face].size, angle, width: w, height: h });
 
     // Text on a fresh transparent canvas: RGB = ink wherever coverage > 0, A = ink alpha x coverage.
     const im = this.inkImage(glyph, color, w + dx1, h + dy1, dx1, dy1);

@@ -711,6 +711,15 @@ export const LUMA_MASK_LUT_ROUNDED: Uint8Array = (() => {
 })();
 
 /**
+ * How strongly `pasteLumaMask` pastes ink of this colour over the background, 0-1: the mask is
+ * the ink's own luma through `lut`, so with lepture's x 1.97 a dark ink comes out faint (luma 30:
+ * 0.23) and any ink of luma 130 or more is pasted whole.
+ */
+export function pasteStrength(rgb: readonly number[], lut: Uint8Array = LUMA_MASK_LUT): number {
+  return lut[(rgb[0] * 19595 + rgb[1] * 38470 + rgb[2] * 7471 + 0x8000) >> 16] / 255;
+}
+
+/**
  * `dst.paste(src, (x, y), src.convert('L').point(lut))`: blends the RGBA image's colour onto the
  * RGB image, weighted by the ITU-R 601 luma of its colour (alpha is ignored, spec §4.6).
  */

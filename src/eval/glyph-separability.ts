@@ -5,9 +5,16 @@
  * squeeze and black ink on white: the most a reader could ever see of it. A classifier trained on
  * such glyphs estimates how often the pair is confused even in the best case (see
  * scripts/glyph-separability.ts and docs/pretrained.md).
+ *
+ * `roundGlyphsInCaptchas` puts the glyph back into a CAPTCHA, with or without its neighbours,
+ * noise and warp, and cuts the 0/O reader's window around it (at its true centre, from the
+ * generator): a classifier trained on those windows shows which part of the CAPTCHA makes the
+ * pair hard, not just unfamiliar to models trained on something else.
  */
-import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type Seed } from '../captcha';
+import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type GenerateImageOptions, type ImageCaptchaOptions, type Seed } from '../captcha';
 import { pixelsToTensor } from '../data/tensors';
+import { DEFAULT_ALPHABET } from '../models/charset';
+import { ROUND_PAIR, ZERO_O_CROP, cropAround, textWithOneRoundGlyph } from './zero-o-reader';
 import type * as tf from '@tensorflow/tfjs';
 
 export interface IsolatedGlyphOptions {
@@ -26,7 +33,7 @@ export interface IsolatedGlyphOptions {
  * Grey ink: lepture pastes a glyph through the luma of its own colour x 1.97, so black ink would
  * vanish; grey 130 is the darkest ink pasted at full strength.
  */
-const GLYPH_INK = [130, 130, 130, 255] as const;
+export const GLYPH_INK = [130, 130, 130, 255] as const;
 
 export const ISOLATED_GLYPH_CANVAS = { width: 48, height: 80 } as const;
 
@@ -101,4 +108,53 @@ export function isolatedGlyphTensor(batch: IsolatedGlyphBatch, scale = 1): tf.Te
   const count = batch.labels.length;
   const target = { height: Math.round(batch.height * scale), width: Math.round(batch.width * scale), channels: 1, fit: 'stretch' as const };
   return pixelsToTensor(batch.rgb, count, batch.height, batch.width, target);
+}
+
+/** How a round glyph is drawn in its CAPTCHA (`roundGlyphsInCaptchas`). */
+export interface RoundGlyphDrawing {
+  /** lepture release to draw like. */
+  version: CaptchaVersion;
+  /** The CAPTCHA's size, px. */
+  width: number;
+  height: number;
+  /** A text of the round glyph alone, instead of four distinct characters with exactly one 0 or O. */
+  alone?: boolean;
+  /** Generator options on top of the version's, e.g. `{ noiseDots: 0, noiseCurve: false }`. */
+  options?: Partial<ImageCaptchaOptions>;
+  /** Fixed colours instead of lepture's random ones, e.g. grey ink pasted whole on white (`GLYPH_INK`). */
+  colors?: Pick<GenerateImageOptions, 'bgColor' | 'fgColor'>;
+}
+
+/** A batch of the 0/O reader's windows (`ZERO_O_CROP`, packed, ink high) and which glyph each holds: 0 for '0', 1 for 'O'. */
+export interface RoundGlyphWindows {
+  crops: Uint8Array;
+  labels: Uint8Array;
+}
+
+/**
+ * `count` CAPTCHAs drawn as `drawing` says, each holding one 0 or O, and the reader's window cut
+ * around that glyph at the centre the generator reports (`onGlyph`); reproducible: CAPTCHA i is
+ * drawn from `deriveSeed(seed, first + i)`, its text first, then lepture's draws.
+ */
+export function roundGlyphsInCaptchas(drawing: RoundGlyphDrawing, seed: Seed, first: number, count: number): RoundGlyphWindows {
+  if (!Number.isInteger(count) || count < 0) throw new Error(`count must be a whole number >= 0, got ${count}`);
+  const key = JSON.stringify(['in-captcha', drawing.version, drawing.width, drawing.height, drawing.options ?? {}]);
+  let generator = generators.get(key);
+  if (!generator) {
+    generator = new ImageCaptcha({ ...drawing.options, version: drawing.version, width: drawing.width, height: drawing.height, alphabet: DEFAULT_ALPHABET });
+    generators.set(key, generator);
+  }
+  const size = ZERO_O_CROP.width * ZERO_O_CROP.height;
+  const crops = new Uint8Array(count * size);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const rng = createRng(deriveSeed(seed, first + i));
+    const text = drawing.alone ? ROUND_PAIR[rng.randbelow(2)] : textWithOneRoundGlyph(rng, DEFAULT_ALPHABET);
+    const drawn: DrawnGlyph[] = [];
+    const image = generator.generateImage(text, rng, { ...drawing.colors, onGlyph: (g) => drawn.push(g) });
+    const round = drawn.find((g) => (ROUND_PAIR as readonly string[]).includes(g.char))!;
+    crops.set(cropAround(image, round.x), i * size);
+    labels[i] = round.char === ROUND_PAIR[1] ? 1 : 0;
+  }
+  return { crops, labels };
 }

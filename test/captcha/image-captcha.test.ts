@@ -82,6 +82,73 @@ describe('ImageCaptcha', () => {
     assert.ok(upright.every((g) => g.angle === 0));
   });
 
+  it("stretches each glyph's ink to the font's character box, as lepture does: upright, 0 and O come out the same size though the font's O is wider", () => {
+    const inkWidthHeight = (image: RgbImage): [number, number] => {
+      let [x0, x1, y0, y1] = [Infinity, -1, Infinity, -1];
+      for (let i = 0; i < image.width * image.height; i++) {
+        const [x, y] = [i % image.width, Math.floor(i / image.width)];
+        if (image.data[i * 3] < 200) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+      }
+      return [x1 - x0 + 1, y1 - y0 + 1];
+    };
+    for (const version of ['0.7.1', '0.2.2'] as CaptchaVersion[]) {
+      const upright = new ImageCaptcha({ version, width: 64, height: 90, noiseDots: 0, noiseCurve: false, characterRotate: [0, 0], characterWarpDx: [0, 0], characterWarpDy: [0, 0] });
+      const face = upright.glyphAtlas().faces[0];
+      assert.ok(face.glyphs.O.width >= face.glyphs['0'].width + 2, `the font's O (${face.glyphs.O.width} px) is wider than its 0 (${face.glyphs['0'].width} px)`);
+      for (let seed = 0; seed < 6; seed++) {
+        const grey = { bgColor: [255, 255, 255] as const, fgColor: [130, 130, 130, 255] as const };
+        const [zero, oh] = ['0', 'O'].map((c) => inkWidthHeight(upright.generateImage(c, createRng(seed), grey)));
+        assert.deepStrictEqual(zero, oh, `${version} seed ${seed}: 0 ${zero}, O ${oh}`);
+      }
+    }
+  });
+
+  it('reports where each character landed (onGlyph x): after the overlap, the squeeze and the resize of a wide 0.2.2 image', () => {
+    // Grey ink: lepture pastes a glyph through its own colour's luma, so black ink would vanish.
+    const white = { bgColor: [255, 255, 255] as const, fgColor: [130, 130, 130, 255] as const };
+    /** The mean column of the ink, weighted by its darkness. */
+    const inkCentre = (image: RgbImage): number => {
+      let [sum, mass] = [0, 0];
+      for (let i = 0; i < image.width * image.height; i++) {
+        const ink = 255 - image.data[i * 3];
+        [sum, mass] = [sum + ink * (i % image.width), mass + ink];
+      }
+      return sum / mass;
+    };
+    let narrower = 0;
+    for (const version of ['0.7.0', '0.7.1', '0.2.2', '0.2.2-pillow4'] as CaptchaVersion[]) {
+      // One character alone: its ink is centred in its box, give or take the pen offset and the warp.
+      // At 30 px wide, narrower than any glyph box, 0.7.x squeezes it and 0.2.2 resizes the image.
+      for (const [width, height] of [[160, 60], [30, 80]]) {
+        const plain = new ImageCaptcha({ version, width, height, noiseDots: 0, noiseCurve: false });
+        for (const [seed, char] of [...'0OWM7'].entries()) {
+          const drawn: DrawnGlyph[] = [];
+          const image = plain.generateImage(char, createRng(seed), { ...white, onGlyph: (g) => drawn.push(g) });
+          const glyph = drawn.find((g) => g.char === char)!;
+          const scale = image.width / Math.max(width, drawn.reduce((sum, g) => sum + g.width, 0));
+          if (scale < 1) narrower++;
+          assert.ok(Math.abs(inkCentre(image) - glyph.x) <= 4 * scale, `${version} ${width}x${height} '${char}': ink centred at ${inkCentre(image).toFixed(1)}, reported ${glyph.x.toFixed(1)}`);
+        }
+      }
+      // A text: left to right inside the image, spaces included.
+      const drawn: DrawnGlyph[] = [];
+      const image = new ImageCaptcha({ version, width: 140, height: 80 }).generateImage('W0MQ', createRng(4), { onGlyph: (g) => drawn.push(g) });
+      assert.ok(drawn.every((g, i) => g.x > 0 && g.x < image.width && (i === 0 || g.x > drawn[i - 1].x)), `${version}: ${drawn.map((g) => g.x.toFixed(1))}`);
+    }
+    // How strongly the ink was pasted: dark ink comes out faint (lepture's mask is the ink's luma x 1.97).
+    for (const [ink, strength] of [[30, 59 / 255], [100, 197 / 255], [130, 1]]) {
+      const drawn: DrawnGlyph[] = [];
+      const image = new ImageCaptcha({ noiseDots: 0, noiseCurve: false }).generateImage('0', createRng(1), { bgColor: [255, 255, 255], fgColor: [ink, ink, ink, 255], onGlyph: (g) => drawn.push(g) });
+      assert.ok(drawn.every((g) => Math.abs(g.opacity - strength) < 1e-9), `ink ${ink}: opacity ${drawn.map((g) => g.opacity)}`);
+      // The glyph's commonest shade (its edges ring under the bicubic resize, so not its darkest).
+      const counts = new Array(256).fill(0);
+      for (const v of image.data) if (v < 250) counts[v]++;
+      const shade = counts.indexOf(Math.max(...counts));
+      assert.ok(Math.abs(shade - (255 - strength * (255 - ink))) <= 3, `ink ${ink}: the glyph's commonest shade is ${shade}, pasted at ${strength.toFixed(3)}`);
+    }
+    assert.ok(narrower >= 10, `only ${narrower} images were narrower than their glyph: the squeeze went untested`);
+  });
+
   it('draws a different image for another seed', () => {
     assert.ok(!same(draw({}, 5), draw({}, 6)));
   });

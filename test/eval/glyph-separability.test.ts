@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import { CAPTCHA_VERSIONS } from '../../src/captcha';
-import { ISOLATED_GLYPH_CANVAS, isolatedGlyphTensor, isolatedGlyphs } from '../../src/eval/glyph-separability';
+import { ISOLATED_GLYPH_CANVAS, isolatedGlyphTensor, isolatedGlyphs, roundGlyphsInCaptchas } from '../../src/eval/glyph-separability';
+import { ZERO_O_CROP } from '../../src/eval/zero-o-reader';
 import { useNativeBackend } from '../helpers';
 
 /** Columns and rows of the canvas that hold any ink (a pixel darker than white). */
@@ -83,3 +84,67 @@ describe('isolated glyphs (how separable 0 and O are before any network)', () =>
     assert.throws(() => isolatedGlyphTensor(batch, 0), /scale must be/);
   });
 });
+
+describe('round glyphs in CAPTCHAs (the reader\'s window at the true centre)', () => {
+  const { width: cw, height: ch } = ZERO_O_CROP;
+  /** Columns of window `i` whose ink (crops are ink-high) passes 128, as [first, last], or null. */
+  const inkColumns = (crops: Uint8Array, i: number): [number, number] | null => {
+    let [x0, x1]: number[] = [cw, -1];
+    for (let y = 0; y < ch; y++) {
+      for (let x = 0; x < cw; x++) if (crops[i * cw * ch + y * cw + x] > 128) [x0, x1] = [Math.min(x0, x), Math.max(x1, x)];
+    }
+    return x1 < 0 ? null : [x0, x1];
+  };
+  const clean = { noiseDots: 0, noiseCurve: false };
+
+  it('centres the window on the glyph: drawn alone and clean, its ink sits in the middle, for every version and both characters', () => {
+    for (const version of CAPTCHA_VERSIONS) {
+      for (const [width, height] of [[160, 60], [140, 80]]) {
+        const n = 40;
+        const { crops, labels } = roundGlyphsInCaptchas({ version, width, height, alone: true, options: clean }, 'centre', 0, n);
+        assert.equal(crops.length, n * cw * ch);
+        assert.ok(labels.includes(0) && labels.includes(1), `${version}: both characters drawn`);
+        for (let i = 0; i < n; i++) {
+          const ink = inkColumns(crops, i);
+          assert.ok(ink, `${version} #${i} has ink`);
+          const middle = (ink[0] + ink[1]) / 2;
+          assert.ok(Math.abs(middle - cw / 2) <= 4 && ink[0] > 0 && ink[1] < cw - 1, `${version} ${width}x${height} #${i}: ink in columns ${ink}`);
+        }
+      }
+    }
+  });
+
+  it('shows the neighbours and the noise when they are drawn', () => {
+    const n = 24;
+    const edgeInk = (drawing: Parameters<typeof roundGlyphsInCaptchas>[0]) => {
+      const { crops } = roundGlyphsInCaptchas(drawing, 'context', 0, n);
+      let touching = 0;
+      for (let i = 0; i < n; i++) {
+        const ink = inkColumns(crops, i);
+        if (ink && (ink[0] <= 2 || ink[1] >= cw - 3)) touching++;
+      }
+      return touching;
+    };
+    const base = { version: '0.7.1' as const, width: 160, height: 60 };
+    assert.equal(edgeInk({ ...base, alone: true, options: clean }), 0);
+    assert.ok(edgeInk({ ...base, options: clean }) >= n / 2, 'neighbours reach into the window');
+    assert.ok(edgeInk({ ...base, alone: true }) >= 1, 'the arc or the dots reach the window\'s edges');
+  });
+
+  it('is reproducible from its seed and index', () => {
+    const drawing = { version: '0.2.2' as const, width: 150, height: 70 };
+    const whole = roundGlyphsInCaptchas(drawing, 7, 0, 6);
+    const tail = roundGlyphsInCaptchas(drawing, 7, 4, 2);
+    assert.deepEqual(tail.crops, whole.crops.subarray(4 * cw * ch));
+    assert.deepEqual(tail.labels, whole.labels.subarray(4));
+    assert.notDeepEqual(roundGlyphsInCaptchas(drawing, 8, 0, 6).crops, whole.crops);
+  });
+
+  it('draws in the colours given, which lepture then does not draw (so the windows differ)', () => {
+    const grey = { version: '0.7.1' as const, width: 160, height: 60, alone: true, options: clean, colors: { bgColor: [255, 255, 255] as const, fgColor: [130, 130, 130, 255] as const } };
+    const { crops } = roundGlyphsInCaptchas(grey, 'colours', 0, 8);
+    assert.deepEqual(roundGlyphsInCaptchas(grey, 'colours', 0, 8).crops, crops);
+    assert.notDeepEqual(roundGlyphsInCaptchas({ ...grey, colors: undefined }, 'colours', 0, 8).crops, crops);
+  });
+});
+
