@@ -8,7 +8,7 @@ import type { RgbImage } from '../captcha';
 /**
  * How an image of another size is fitted to the input. `stretch` scales width and height apart
  * (a 140x80 CAPTCHA's glyphs come out 1.5x wider relative to their height than a 160x60 one's,
- * and 0 and O differ mainly in width); `letterbox` scales both by the same factor, the largest
+ * and lepture's 0 and O differ only in the shape of their strokes); `letterbox` scales both by the same factor, the largest
  * that fits, centres the result and fills the rest white (lepture's backgrounds are near-white).
  */
 export const INPUT_FITS = ['stretch', 'letterbox'] as const;

@@ -2,9 +2,10 @@
  * A calibration of how a CTC model weighs two look-alike characters (lepture's 0 and O) against
  * each other, by the size the image had before it was fitted to the model input.
  *
- * Why: DroidSansMono's 0 and O differ mainly in width for their height, lepture draws glyphs at
- * fixed pixel sizes and squeezes the text into the image width, so how wide an O looks depends on
- * the image's own width and height. A model trained on a mix of sizes leans one way at each size
+ * Why: lepture draws its 0 and O the same size (each glyph's ink is stretched to the font's
+ * character box), so only the shape of their strokes tells them apart; it draws glyphs at fixed
+ * pixel sizes and squeezes the text into the image width, so how thick those strokes look depends
+ * on the image's own width and height. A model trained on a mix of sizes leans one way at each size
  * (at 60 px high it reads O as 0, at 80 px 0 as O). Moving the decision boundary by the known
  * image size, fitted on calibration images (`fitLogitShift` in src/eval), takes that lean out.
  */
