@@ -398,104 +398,102 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     // the checkpoint's decoded optimizer tensors are ours to free, used or not
     if (checkpoint) tf.dispose(checkpoint.optimizerWeights.map((w) => w.tensor));
   }
-  const backend = activeBackend();
-  const metadata: ModelMetadata = {
-    architecture: config.model, alphabet: config.alphabet, input, length: config.length, minLength: config.minLength ?? config.length,
-    distinctCharacters: data.distinctCharacters, run: config.run,
-  };
-  // validation reads texts the way evaluate and predict will read the saved model's
-  const textRules = textRulesOf(metadata);
-
-  const now = new Date().toISOString();
-  const record: RunRecord = checkpoint?.state.record ?? {
-    config,
-    architecture: config.model,
-    input,
-    backend: backend ? { name: backend.tfBackend, package: backend.package } : { name: tf.getBackend(), package: '@tensorflow/tfjs' },
-    data: data.description,
-    history: [],
-    curve: [],
-    trainedSeconds: 0,
-    trainedImages: 0,
-    bestEpoch: null,
-    best: null,
-    imagesPerSecond: 0,
-    dataWaitFraction: 0,
-    wallSeconds: 0,
-    completed: false,
-    versions: versions(),
-    host: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
-    startedAt: now,
-    updatedAt: now,
-  };
-  let epoch = checkpoint?.state.epoch ?? 0;
-  let batchIndex = checkpoint?.state.batch ?? 0;
-  if (checkpoint) {
-    const changed = configDifferences(effectiveConfig(record), config);
-    if (Object.keys(changed).length > 0) {
-      record.resumes = [...(record.resumes ?? []), { at: now, epoch: epoch + 1, batch: batchIndex, changed }];
-      log(`resumed with changed settings: ${Object.entries(changed).map(([k, v]) => `${k} ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`).join(', ')}`);
-    }
-  }
-  let globalStep = checkpoint?.state.globalStep ?? 0;
-  let bestScore = checkpoint?.state.bestScore ?? -1;
-  const totalSteps = config.epochs * data.batchesPerEpoch;
-  // The plateau monitor checks its stop rules (e.g. refused with the probe off): made before
-  // --overwrite removes anything, like everything else here that can fail.
-  let plateau: Awaited<ReturnType<typeof createPlateauMonitor>>;
+  // From here on, whatever happens (a mistake in the plateau settings, a failing --overwrite, a
+  // caller's callback that throws, the end of the loop), the model, optimizer, heads, data and
+  // plateau monitor are freed: the run folder holds the model, and a notebook that trains run after
+  // run keeps no weights or Adam slots.
+  let plateau: Awaited<ReturnType<typeof createPlateauMonitor>> | undefined;
   try {
+    const backend = activeBackend();
+    const metadata: ModelMetadata = {
+      architecture: config.model, alphabet: config.alphabet, input, length: config.length, minLength: config.minLength ?? config.length,
+      distinctCharacters: data.distinctCharacters, run: config.run,
+    };
+    // validation reads texts the way evaluate and predict will read the saved model's
+    const textRules = textRulesOf(metadata);
+
+    const now = new Date().toISOString();
+    const record: RunRecord = checkpoint?.state.record ?? {
+      config,
+      architecture: config.model,
+      input,
+      backend: backend ? { name: backend.tfBackend, package: backend.package } : { name: tf.getBackend(), package: '@tensorflow/tfjs' },
+      data: data.description,
+      history: [],
+      curve: [],
+      trainedSeconds: 0,
+      trainedImages: 0,
+      bestEpoch: null,
+      best: null,
+      imagesPerSecond: 0,
+      dataWaitFraction: 0,
+      wallSeconds: 0,
+      completed: false,
+      versions: versions(),
+      host: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
+      startedAt: now,
+      updatedAt: now,
+    };
+    let epoch = checkpoint?.state.epoch ?? 0;
+    let batchIndex = checkpoint?.state.batch ?? 0;
+    if (checkpoint) {
+      const changed = configDifferences(effectiveConfig(record), config);
+      if (Object.keys(changed).length > 0) {
+        record.resumes = [...(record.resumes ?? []), { at: now, epoch: epoch + 1, batch: batchIndex, changed }];
+        log(`resumed with changed settings: ${Object.entries(changed).map(([k, v]) => `${k} ${JSON.stringify(v.from)} -> ${JSON.stringify(v.to)}`).join(', ')}`);
+      }
+    }
+    let globalStep = checkpoint?.state.globalStep ?? 0;
+    let bestScore = checkpoint?.state.bestScore ?? -1;
+    const totalSteps = config.epochs * data.batchesPerEpoch;
+    // The plateau monitor checks its stop rules (e.g. refused with the probe off): made before
+    // --overwrite removes anything, like everything else here that can fail.
     plateau = await createPlateauMonitor({
       model, config, head: spec.head, data, step: globalStep, previous: record.plateau,
       stopWhenStuck: options.stopWhenStuck, stopWhenEscaped: options.stopWhenEscaped, onUpdate: cb.onPlateau, log,
     });
-  } catch (err) {
-    await data.close();
-    releaseSetup();
-    throw err;
-  }
-  if (plateau) record.plateau = plateau.record;
-  if (options.overwrite) {
-    // only now that the new model, data and plateau monitor are ready: a mistake in the new settings loses nothing
-    const removed = clearPreviousRun(runDir);
-    if (removed) log(removed);
-  }
-  cb.onStart?.({ config, data: data.description, batchesPerEpoch: data.batchesPerEpoch, resumedFrom: checkpoint ? `epoch ${epoch + 1}, batch ${batchIndex}` : null });
-  log(`training ${config.model} on ${data.description}, ${config.epochs} epochs of ${data.batchesPerEpoch} batches`);
+    if (plateau) record.plateau = plateau.record;
+    if (options.overwrite) {
+      // only now that the new model, data and plateau monitor are ready: a mistake in the new settings loses nothing
+      const removed = clearPreviousRun(runDir);
+      if (removed) log(removed);
+    }
+    cb.onStart?.({ config, data: data.description, batchesPerEpoch: data.batchesPerEpoch, resumedFrom: checkpoint ? `epoch ${epoch + 1}, batch ${batchIndex}` : null });
+    log(`training ${config.model} on ${data.description}, ${config.epochs} epochs of ${data.batchesPerEpoch} batches`);
 
-  // Earlier parts' wall time, then this part's clock: the history alone misses interrupted epochs.
-  const wallBefore = record.wallSeconds;
-  const partStart = performance.now();
-  // An interrupted epoch's sums, carried into the resumed part of that epoch (then cleared).
-  let partialEpoch: EpochTally | undefined = checkpoint?.state.partialEpoch;
-  const saveState = async () => {
-    record.updatedAt = new Date().toISOString();
-    const sum = (f: (h: EpochMetrics) => number) => record.history.reduce((n, h) => n + f(h), 0);
-    const trainSeconds = sum((h) => h.trainSeconds);
-    record.wallSeconds = wallBefore + (performance.now() - partStart) / 1000;
-    record.imagesPerSecond = trainSeconds > 0 ? sum((h) => h.images) / trainSeconds : 0;
-    record.dataWaitFraction = trainSeconds > 0 ? sum((h) => h.dataWaitSeconds) / trainSeconds : 0;
-    await saveCheckpoint(runDir, model, optimizer, metadata, { epoch, batch: batchIndex, globalStep, record, bestScore, partialEpoch });
-    writeFileAtomic(path.join(runDir, RUN_JSON), JSON.stringify(record, null, 2));
-  };
-
-  const curvePeriod = config.curveEveryMinutes * 60;
-  let nextCurveAt = (Math.floor(record.trainedSeconds / (curvePeriod || 1)) + 1) * curvePeriod;
-  const addCurvePoint = async () => {
-    const { report } = await validate(model, heads, spec.head, data, config, textRules, config.curveImages);
-    const point: CurvePoint = {
-      minutes: record.trainedSeconds / 60,
-      images: record.trainedImages,
-      wholeAccuracy: report.wholeAccuracy,
-      characterAccuracy: report.characterAccuracy,
-      count: report.count,
+    // Earlier parts' wall time, then this part's clock: the history alone misses interrupted epochs.
+    const wallBefore = record.wallSeconds;
+    const partStart = performance.now();
+    // An interrupted epoch's sums, carried into the resumed part of that epoch (then cleared).
+    let partialEpoch: EpochTally | undefined = checkpoint?.state.partialEpoch;
+    const saveState = async () => {
+      record.updatedAt = new Date().toISOString();
+      const sum = (f: (h: EpochMetrics) => number) => record.history.reduce((n, h) => n + f(h), 0);
+      const trainSeconds = sum((h) => h.trainSeconds);
+      record.wallSeconds = wallBefore + (performance.now() - partStart) / 1000;
+      record.imagesPerSecond = trainSeconds > 0 ? sum((h) => h.images) / trainSeconds : 0;
+      record.dataWaitFraction = trainSeconds > 0 ? sum((h) => h.dataWaitSeconds) / trainSeconds : 0;
+      await saveCheckpoint(runDir, model, optimizer, metadata, { epoch, batch: batchIndex, globalStep, record, bestScore, partialEpoch });
+      writeFileAtomic(path.join(runDir, RUN_JSON), JSON.stringify(record, null, 2));
     };
-    record.curve.push(point);
-    log(`curve: ${point.minutes.toFixed(1)} min, ${point.images} images: whole ${(100 * point.wholeAccuracy).toFixed(2)}%`);
-  };
 
-  let interrupted = false;
-  let stopped: TrainResult['stopped'] = null;
-  try {
+    const curvePeriod = config.curveEveryMinutes * 60;
+    let nextCurveAt = (Math.floor(record.trainedSeconds / (curvePeriod || 1)) + 1) * curvePeriod;
+    const addCurvePoint = async () => {
+      const { report } = await validate(model, heads, spec.head, data, config, textRules, config.curveImages);
+      const point: CurvePoint = {
+        minutes: record.trainedSeconds / 60,
+        images: record.trainedImages,
+        wholeAccuracy: report.wholeAccuracy,
+        characterAccuracy: report.characterAccuracy,
+        count: report.count,
+      };
+      record.curve.push(point);
+      log(`curve: ${point.minutes.toFixed(1)} min, ${point.images} images: whole ${(100 * point.wholeAccuracy).toFixed(2)}%`);
+    };
+
+    let interrupted = false;
+    let stopped: TrainResult['stopped'] = null;
     while (epoch < config.epochs) {
       // per-position models report each head's training accuracy; CTC models have no heads
       const tally: EpochTally = partialEpoch ?? {
@@ -605,13 +603,12 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
       log(`stopped at step ${globalStep} (epoch ${epoch + 1}, batch ${batchIndex}): ${describePlateau(plateau.record)}; checkpoint saved; --resume trains on`);
       await saveState();
     }
+    return { record, runDir, interrupted, stopped };
   } finally {
     plateau?.dispose();
     await data.close();
-    // the run folder holds the model now; a notebook that trains run after run keeps no weights or Adam slots
     releaseSetup();
   }
-  return { record, runDir, interrupted, stopped };
 }
 
 /**

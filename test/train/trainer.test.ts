@@ -280,6 +280,16 @@ describe('train', function () {
     assert.equal(tf.memory().numTensors, before, `tensors left after resuming: ${tf.memory().numTensors - before}`);
   });
 
+  it("keeps no tensors of a run whose caller's callback throws before the first batch", async () => {
+    const before = tf.memory().numTensors;
+    const fail = () => {
+      throw new Error('the notebook cell failed');
+    };
+    await assert.rejects(train({ ...config, run: 'cb-start', epochs: 1 }, { callbacks: { onStart: fail } }), /the notebook cell failed/);
+    await assert.rejects(train({ ...config, run: 'cb-log', epochs: 1 }, { callbacks: { onLog: fail } }), /the notebook cell failed/);
+    assert.equal(tf.memory().numTensors, before, `tensors left by the failed runs: ${tf.memory().numTensors - before}`);
+  });
+
   it('refuses variable-length texts for a per-position model', async () => {
     await assert.rejects(
       train({ ...config, run: 'var', source: 'stream', minLength: 1, length: 2, height: 60, width: 160, imagesPerEpoch: 16, validationImages: 16 }),
