@@ -159,6 +159,23 @@ function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; cr
   });
 }
 
+/**
+ * The CRNN whose log-odds the crops hold (its run and a hash of its weights), which the reader
+ * learns to correct; null when some part predates that record (the reader's run.json then names none).
+ * Refuses crops that record two different CRNNs.
+ */
+function cropsReadBy(parts: ReturnType<typeof readParts>, dir: string): { readBy: string | null; readByWeights: string | null } | null {
+  const recorded = (key: 'readBy' | 'readByWeights') => new Set(parts.flatMap((p) => (p[key] ? [p[key]] : [])));
+  if (recorded('readBy').size > 1 || recorded('readByWeights').size > 1) {
+    const readers = [...new Set(parts.map((p) => `run '${p.readBy ?? '?'}' (weights ${p.readByWeights ?? '?'})`))];
+    throw new Error(`${dir} holds crops read by different CRNNs (${readers.join(', ')}); a reader learns one CRNN's lean: make its crops with one --model-dir`);
+  }
+  // Parts made before the weights (or the run) were recorded say less than the others: then none is named.
+  const said = new Set(parts.map((p) => `${p.readBy ?? ''}|${p.readByWeights ?? ''}`));
+  if (said.size !== 1 || said.has('|')) return null;
+  return { readBy: parts[0].readBy ?? null, readByWeights: parts[0].readByWeights ?? null };
+}
+
 async function train(argv: string[]): Promise<void> {
   const { values } = argsOf('train', () =>
     parseArgs({
@@ -177,14 +194,8 @@ async function train(argv: string[]): Promise<void> {
   const epochs = Number(values.epochs);
   const out = values.out!;
   const parts = readParts(dir);
-  // The CRNN whose log-odds the crops hold: its run and weights (parts made before they were
-  // recorded hold none, and then the reader's record names none).
-  const readers = [...new Set(parts.map((p) => `${p.readBy ?? ''}|${p.readByWeights ?? ''}`))];
-  if (new Set(parts.flatMap((p) => (p.readBy ? [p.readBy] : []))).size > 1 || new Set(parts.flatMap((p) => (p.readByWeights ? [p.readByWeights] : []))).size > 1) {
-    throw new Error(`${dir} holds crops read by different CRNNs (${readers.join(', ')}); a reader learns one CRNN's lean: make its crops with one --model-dir`);
-  }
-  const reader0 = readers.length === 1 ? parts[0] : null;
-  if (!reader0) console.log(`note: some parts of ${dir} do not record the CRNN that read them; the reader's run.json will name none, and attach will not check it`);
+  const readBy = cropsReadBy(parts, dir);
+  if (!readBy) console.log(`note: some parts of ${dir} do not record the CRNN that read them; the reader's run.json will name none, and attach will not check it`);
   const validation = parts.pop()!;
   const trainCount = parts.length * PART;
   const valX = [cropsToTensor(validation.bytes, PART), tf.tensor2d(validation.logOdds, [PART, 1])];
@@ -238,7 +249,7 @@ async function train(argv: string[]): Promise<void> {
     console.log(`epoch ${epoch}: the reader confuses ${(100 * error).toFixed(2)}% of the validation crops (the CRNN ${(100 * crnnError).toFixed(2)}%), ${seconds.toFixed(0)} s`);
     if (error < best) {
       best = error;
-      const run = { crops: dir, readBy: reader0?.readBy ?? null, readByWeights: reader0?.readByWeights ?? null, init: init || null, lr, flip, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
+      const run = { crops: dir, readBy: readBy?.readBy ?? null, readByWeights: readBy?.readByWeights ?? null, init: init || null, lr, flip, trainCrops: trainCount, validationCrops: PART, crnnValidationError: crnnError, priorValidationError: priorError, bestEpoch: epoch, history };
       await saveModel(
         reader,
         out,
