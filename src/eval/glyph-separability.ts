@@ -11,7 +11,7 @@
  * generator): a classifier trained on those windows shows which part of the CAPTCHA makes the
  * pair hard, not just unfamiliar to models trained on something else.
  */
-import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type GenerateImageOptions, type ImageCaptchaOptions, type Seed } from '../captcha';
+import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type GenerateImageOptions, type GlyphBitmap, type ImageCaptchaOptions, type RgbImage, type Seed } from '../captcha';
 import { pixelsToTensor } from '../data/tensors';
 import { DEFAULT_ALPHABET } from '../models/charset';
 import { ROUND_PAIR, ZERO_O_CROP, cropAround, textWithOneRoundGlyph } from './zero-o-reader';
@@ -157,4 +157,82 @@ export function roundGlyphsInCaptchas(drawing: RoundGlyphDrawing, seed: Seed, fi
     labels[i] = round.char === ROUND_PAIR[1] ? 1 : 0;
   }
   return { crops, labels };
+}
+
+/** Width and height of the ink (pixels darker than 200) of a grey-on-white image; 0 x 0 for none. */
+export function inkSize(image: RgbImage): { width: number; height: number } {
+  let [x0, x1, y0, y1] = [Infinity, -1, Infinity, -1];
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      if (image.data[(y * image.width + x) * 3] < 200) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+    }
+  }
+  return x1 < 0 ? { width: 0, height: 0 } : { width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+/** The canvas `drawGlyphAlone` draws on: room for 0.2.2's largest box (42 x 74) and the warp. */
+const ALONE_CANVAS = { width: 64, height: 90 } as const;
+
+/**
+ * One character as lepture draws it (grey ink pasted whole on white, no noise), alone at one font
+ * size, from `seed`: with the version's rotation and warp, or `upright` without either.
+ */
+export function drawGlyphAlone(version: CaptchaVersion, fontSize: number, char: string, seed: Seed, upright = false): RgbImage {
+  const key = JSON.stringify(['alone', version, fontSize, upright]);
+  let generator = generators.get(key);
+  if (!generator) {
+    const still = [0, 0] as [number, number];
+    generator = new ImageCaptcha({
+      version,
+      ...ALONE_CANVAS,
+      fontSizes: [fontSize],
+      noiseDots: 0,
+      noiseCurve: false,
+      // No space before the glyph (lepture draws one when U > p); 0.2.2 draws none.
+      ...(CAPTCHA_VERSION_PROFILES[version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
+      ...(upright ? { characterRotate: still, characterWarpDx: still, characterWarpDy: still } : {}),
+    });
+    generators.set(key, generator);
+  }
+  return generator.generateImage(char, createRng(seed), { bgColor: [255, 255, 255], fgColor: GLYPH_INK });
+}
+
+/** A glyph as the font draws it (`font`) or as lepture draws it upright (`lepture`), and its ink's size. */
+export interface RoundGlyphLook {
+  char: string;
+  look: 'font' | 'lepture';
+  image: RgbImage;
+  ink: { width: number; height: number };
+}
+
+/**
+ * 0 and O as DroidSansMono draws them and as lepture draws them upright without the warp, at one
+ * of the version's font sizes (default its largest): lepture crops each glyph to its ink and
+ * resizes it to the font's character box, the same for every character of a monospaced font, so
+ * the font's wider O and narrower 0 come out the same size (docs/pretrained.md).
+ */
+export function roundGlyphLooks(version: CaptchaVersion, fontSize?: number): RoundGlyphLook[] {
+  const sizes = CAPTCHA_VERSION_PROFILES[version].fontSizes;
+  const size = fontSize ?? sizes[sizes.length - 1];
+  const face = new ImageCaptcha({ version, fontSizes: [size] }).glyphAtlas().faces[0];
+  const font = ROUND_PAIR.map((char) => fontGlyphImage(face.glyphs[char], ALONE_CANVAS.width, ALONE_CANVAS.height));
+  const drawn = ROUND_PAIR.map((char) => drawGlyphAlone(version, size, char, 1, true));
+  return [
+    ...ROUND_PAIR.map((char, i) => ({ char, look: 'font' as const, image: font[i], ink: inkSize(font[i]) })),
+    ...ROUND_PAIR.map((char, i) => ({ char, look: 'lepture' as const, image: drawn[i], ink: inkSize(drawn[i]) })),
+  ];
+}
+
+/** A font's glyph bitmap, centred, in `GLYPH_INK` on white. */
+function fontGlyphImage(glyph: GlyphBitmap, width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3).fill(255);
+  const [ox, oy] = [Math.floor((width - glyph.width) / 2), Math.floor((height - glyph.height) / 2)];
+  for (let y = 0; y < glyph.height; y++) {
+    for (let x = 0; x < glyph.width; x++) {
+      const grey = Math.round(255 - ((255 - GLYPH_INK[0]) * glyph.coverage[y * glyph.width + x]) / 255);
+      const at = ((oy + y) * width + ox + x) * 3;
+      data.fill(grey, at, at + 3);
+    }
+  }
+  return { width, height, data };
 }

@@ -4,8 +4,8 @@ export { predictTexts, decodingRules, logitShiftOf, batchCalibration, batchSecon
 export type { SizedLogitShift, BatchSecondLook } from './predict';
 export { secondLookAtZeroO, createZeroOReader, cropAround, mirrorCrops, roundGlyphFrame, roundGlyphFrames, ROUND_GLYPH_SEPARATION, roundGlyphSites, roundGlyphWindows, textWithOneRoundGlyph, frameToSourceX, ZERO_O_CROP, ROUND_PAIR, LOG_ODDS_LIMIT } from './zero-o-reader';
 export type { RoundGlyphSite } from './zero-o-reader';
-export { isolatedGlyphs, isolatedGlyphTensor, roundGlyphsInCaptchas, ISOLATED_GLYPH_CANVAS } from './glyph-separability';
-export type { IsolatedGlyphOptions, IsolatedGlyphBatch, RoundGlyphDrawing, RoundGlyphWindows } from './glyph-separability';
+export { drawGlyphAlone, inkSize, isolatedGlyphs, isolatedGlyphTensor, roundGlyphLooks, roundGlyphsInCaptchas, ISOLATED_GLYPH_CANVAS } from './glyph-separability';
+export type { IsolatedGlyphOptions, IsolatedGlyphBatch, RoundGlyphDrawing, RoundGlyphLook, RoundGlyphWindows } from './glyph-separability';
 export { evaluateModel } from './evaluate';
 export { evaluateHeldOut, DEFAULT_EVALUATE_HELD_OUT_OPTIONS } from './held-out';
 export type { HeldOutEvaluation, EvaluateHeldOutOptions } from './held-out';

@@ -194,3 +194,12 @@ export function misreadGridItems(
     return { image: images[m.index], caption: [`true: ${m.actual}`, `predict: ${m.predicted}`, `         ${marks}`], highlight: true };
   });
 }
+
+/**
+ * 0 and O as the font draws them and as lepture draws them (`roundGlyphLooks`), captioned with
+ * the look and the ink's size; the characters named in words, since in the caption's monospaced
+ * font 0 and O look alike too. Four cells a version: a row each with `columns: 4`.
+ */
+export function roundGlyphLookItems(looks: ReadonlyArray<{ version: string; char: string; look: string; image: RgbImage; ink: { width: number; height: number } }>): GridItem[] {
+  return looks.map((g) => ({ image: g.image, caption: [`${g.version} ${g.look}`, `${g.char === '0' ? 'digit 0' : g.char === 'O' ? 'letter O' : g.char}, ${g.ink.width} x ${g.ink.height}`] }));
+}

@@ -37,7 +37,7 @@ export type {
   MatrixFigureCell,
   LeanFigureCell,
 } from './figures';
-export { renderGrid, gridLayout, sampleGridItems, predictionGridItems, misreadGridItems, DEFAULT_GRID_OPTIONS } from './grid';
+export { renderGrid, gridLayout, sampleGridItems, predictionGridItems, misreadGridItems, roundGlyphLookItems, DEFAULT_GRID_OPTIONS } from './grid';
 export type { GridItem, GridOptions, GridLayout, RgbImage } from './grid';
 export {
   characterFrequencies,

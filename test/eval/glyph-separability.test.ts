@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { CAPTCHA_VERSIONS } from '../../src/captcha';
-import { ISOLATED_GLYPH_CANVAS, isolatedGlyphTensor, isolatedGlyphs, roundGlyphsInCaptchas } from '../../src/eval/glyph-separability';
+import { ISOLATED_GLYPH_CANVAS, drawGlyphAlone, inkSize, isolatedGlyphTensor, isolatedGlyphs, roundGlyphLooks, roundGlyphsInCaptchas } from '../../src/eval/glyph-separability';
 import { ZERO_O_CROP } from '../../src/eval/zero-o-reader';
 import { useNativeBackend } from '../helpers';
 
@@ -148,3 +148,21 @@ describe('round glyphs in CAPTCHAs (the reader\'s window at the true centre)', (
   });
 });
 
+describe('how lepture draws 0 and O (roundGlyphLooks)', () => {
+  it("draws the font's O wider than its 0, and lepture's upright 0 and O the same size, larger than the font's", () => {
+    for (const version of ['0.7.1', '0.2.2-pillow4'] as const) {
+      const looks = roundGlyphLooks(version, version === '0.7.1' ? 42 : undefined);
+      assert.deepEqual(looks.map((g) => `${g.look} ${g.char}`), ['font 0', 'font O', 'lepture 0', 'lepture O']);
+      const [font0, fontO, drawn0, drawnO] = looks.map((g) => g.ink);
+      assert.ok(fontO.width > font0.width && fontO.height === font0.height, `${version}: the font's 0 ${JSON.stringify(font0)}, O ${JSON.stringify(fontO)}`);
+      assert.deepEqual(drawn0, drawnO);
+      assert.ok(drawn0.width > fontO.width && drawn0.height > fontO.height, `${version}: lepture's glyph ${JSON.stringify(drawn0)} fills the character box`);
+    }
+  });
+
+  it('draws a glyph alone with the version\'s rotation unless upright, and measures no ink as 0 x 0', () => {
+    const leaning = [0, 1, 2, 3].filter((seed) => inkSize(drawGlyphAlone('0.7.0', 50, 'O', seed)).width !== inkSize(drawGlyphAlone('0.7.0', 50, 'O', seed, true)).width);
+    assert.ok(leaning.length >= 3, 'rotated and warped glyphs come out another width');
+    assert.deepEqual(inkSize({ width: 3, height: 2, data: new Uint8Array(18).fill(255) }), { width: 0, height: 0 });
+  });
+});

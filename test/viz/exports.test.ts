@@ -12,7 +12,7 @@ describe('src/viz exports', () => {
       'createTrainingMonitor', 'datasetStatistics', 'deadFractionFigure', 'envCount', 'envNumber', 'envString', 'epochRows',
       'folderImageBytes', 'formatBatchProgress', 'formatEpochSummary', 'forwardPassRows', 'gridLayout', 'headAccuracyFigure',
       'historyTimePoints', 'lossFigure', 'matrixComparisonRows', 'matrixHeatmapFigure', 'misreadGridItems', 'modelRegistryRows', 'plateauExamples', 'plotlyBundle', 'plotlyCdnUrl', 'plotlyHtml',
-      'pngBundle', 'pngSize', 'predictionGridItems', 'renderGrid', 'runTimePoints', 'sampleGridItems',
+      'pngBundle', 'pngSize', 'predictionGridItems', 'renderGrid', 'roundGlyphLookItems', 'runTimePoints', 'sampleGridItems',
       'settingsRows', 'tableBundle', 'tableCells', 'tableHtml', 'tableText', 'trainingCurvesFigure', 'tslabSink', 'viewAccuracyFigure', 'zeroOLeanFigure',
     ]);
   });

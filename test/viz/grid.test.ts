@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { createCanvas, loadImage } from 'canvas';
-import { gridLayout, misreadGridItems, pngSize, predictionGridItems, renderGrid } from '../../src/viz';
+import { gridLayout, misreadGridItems, pngSize, predictionGridItems, renderGrid, roundGlyphLookItems } from '../../src/viz';
 
 function solid(width: number, height: number, rgb: [number, number, number]) {
   const data = new Uint8Array(width * height * 3);
@@ -71,5 +71,14 @@ describe('image grid', () => {
     assert.equal(items[0].image, 'b.png');
     assert.deepEqual(items[0].caption, ['true: AB12', 'predict: A812', '          ^  ']);
     assert.throws(() => misreadGridItems(['a.png'], [{ index: 3, actual: 'A', predicted: 'B' }]), /misread index 3 is outside the 1 images/);
+  });
+
+  it('captions 0 and O looks with the characters in words and the size of their ink', () => {
+    const image = { width: 1, height: 1, data: new Uint8Array(3) };
+    const items = roundGlyphLookItems([
+      { version: '0.7.1', char: '0', look: 'font', image, ink: { width: 26, height: 42 } },
+      { version: '0.7.1', char: 'O', look: 'lepture', image, ink: { width: 35, height: 62 } },
+    ]);
+    assert.deepEqual(items.map((i) => i.caption), [['0.7.1 font', 'digit 0, 26 x 42'], ['0.7.1 lepture', 'letter O, 35 x 62']]);
   });
 });
