@@ -54,8 +54,8 @@ interface Bucketed {
 
 const ROTATION_BUCKETS = [0, 5, 10, 15, 20, 25] as const; // |angle| from each to the next (the last to 30)
 const FONT_BUCKETS = ['smallest', 'middle', 'largest'] as const;
-/** How strongly the ink was pasted (`DrawnGlyph.opacity`), from each to the next; the last bucket is ink pasted whole. */
-const OPACITY_BUCKETS = [0, 0.4, 0.6, 0.8, 1] as const;
+/** How strongly the ink was pasted (`DrawnGlyph.inkStrength`), from each to the next; the last bucket is ink pasted whole. */
+const STRENGTH_BUCKETS = [0, 0.4, 0.6, 0.8, 1] as const;
 
 /** `k` of `of` as a percentage; '-' for none. */
 const pct = (k: number, of: number) => (of === 0 ? '-' : `${((100 * k) / of).toFixed(2)}%`);
@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
   const atlases = new Map<string, GlyphAtlas>();
   const byRotation = bucketed(ROTATION_BUCKETS.length);
   const byFont = bucketed(FONT_BUCKETS.length);
-  const byOpacity = bucketed(OPACITY_BUCKETS.length);
+  const byStrength = bucketed(STRENGTH_BUCKETS.length);
   for (const condition of conditions) {
     const asDrawn = condition.name === CONDITIONS[0].name;
     const tally: Tally = { glyphs: 0, crnnWrong: 0, readerWrong: 0, textsRight: 0, perVersion: new Map(versions.map((v) => [v, { glyphs: 0, readerWrong: 0 }])) };
@@ -146,8 +146,8 @@ async function main(argv: string[]): Promise<void> {
             const font = CAPTCHA_VERSION_PROFILES[version].fontSizes.indexOf(round[i].fontSize);
             if (font < 0) throw new Error(`a ${version} glyph drawn at ${round[i].fontSize} px, not one of the version's sizes`);
             const rotation = ROTATION_BUCKETS.filter((from) => Math.abs(round[i].angle) >= from).length - 1;
-            const opacity = OPACITY_BUCKETS.filter((from) => round[i].opacity >= from).length - 1;
-            for (const [table, k] of [[byRotation, rotation], [byFont, font], [byOpacity, opacity]] as const) {
+            const strength = STRENGTH_BUCKETS.filter((from) => round[i].inkStrength >= from).length - 1;
+            for (const [table, k] of [[byRotation, rotation], [byFont, font], [byStrength, strength]] as const) {
               table.glyphs[k]++;
               if (decoded[i][at] !== text[at]) table.crnnWrong[k]++;
               if (read[i][at] !== text[at]) table.readerWrong[k]++;
@@ -188,7 +188,7 @@ async function main(argv: string[]): Promise<void> {
       ...table('font size', FONT_BUCKETS, byFont),
       "As drawn, by how strongly the text's ink was pasted (lepture pastes through the ink's own luma x 1.97: dark inks come out faint):",
       '',
-      ...table('ink pasted at', OPACITY_BUCKETS.map((from, k) => (from === 1 ? 'whole (ink luma 130 or more)' : `${from}-${OPACITY_BUCKETS[k + 1]}`)), byOpacity),
+      ...table('ink pasted at', STRENGTH_BUCKETS.map((from, k) => (from === 1 ? 'whole (ink luma 130 or more)' : `${from}-${STRENGTH_BUCKETS[k + 1]}`)), byStrength),
     );
   }
   const text = report.join('\n');

@@ -8,13 +8,16 @@
  *
  *   node dist/scripts/glyph-separability.js [--versions 0.7.0,0.7.1,0.2.2,0.2.2-pillow4] \
  *     [--scale 1] [--steps 1500] [--test 8000] [--pair 0O] [--rotate -30,30] [--out docs/glyph-separability.json]
+ *   node dist/scripts/glyph-separability.js --captcha 160x60 [--drawing as-drawn,no-noise,...] [--versions ...] [--steps ...] [--out ...]
  *
  * `--rotate 0,0` draws every glyph upright (docs/pretrained.md: upright round glyphs are the hard ones).
  *
  * `--captcha 160x60 --drawing as-drawn` puts the glyph back into a CAPTCHA of that size and trains
  * the same classifier on the 0/O reader's window around it (56x80, cut at the glyph's true centre;
  * 0 and O only): which part of the CAPTCHA makes the pair hard for a reader trained on it. Drawings
- * (one or more, comma-separated): ${Object.keys(DRAWINGS).join(', ')} (below).
+ * (one or more, comma-separated; `DRAWINGS` below): as-drawn, no-noise (no dots, no arc), no-warp,
+ * alone (the round glyph as the whole text), alone-no-noise, alone-no-noise-grey (grey ink pasted
+ * whole on white, as the isolated glyphs are drawn).
  */
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, type CaptchaVersion } from '../src/captcha';
@@ -149,10 +152,14 @@ async function main(): Promise<void> {
       const model = classifier(test.x.shape[1], test.x.shape[2]);
       const curve: Array<{ step: number; glyphs: number; error: number }> = [];
       const checkpoints = new Set([Math.round(args.steps / 4), Math.round(args.steps / 2), Math.round((3 * args.steps) / 4), args.steps]);
+      // Optimizers passed as objects are the caller's to free: model.dispose() leaves them.
+      let optimizer: tf.Optimizer | undefined;
       for (let step = 1; step <= args.steps; step++) {
         // Adam at 1e-3, then 3e-4 for the last quarter to settle.
         if (step === 1 || step === Math.round((3 * args.steps) / 4) + 1) {
-          model.compile({ optimizer: tf.train.adam(step === 1 ? 1e-3 : 3e-4), loss: 'binaryCrossentropy' });
+          optimizer?.dispose();
+          optimizer = tf.train.adam(step === 1 ? 1e-3 : 3e-4);
+          model.compile({ optimizer, loss: 'binaryCrossentropy' });
         }
         const { x, y } = glyphInput(source, TRAIN_SEED, (step - 1) * BATCH, BATCH);
         await model.trainOnBatch(x, y);
@@ -165,6 +172,7 @@ async function main(): Promise<void> {
       }
       results.push({ version, drawing, curve, seconds: (Date.now() - started) / 1000 });
       tf.dispose([test.x, test.y]);
+      optimizer?.dispose();
       model.dispose();
     }
   }

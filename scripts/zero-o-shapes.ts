@@ -24,17 +24,17 @@ const FIGURE_VERSIONS: CaptchaVersion[] = ['0.7.1', '0.2.2'];
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { count: { type: 'string', default: '400' }, out: { type: 'string' } } });
   const count = parseIntArg('--count', 1)(values.count!);
-  console.log('| version | font size | font ink 0 / O (w x h) | character box | drawn upright, no warp: 0 / O | as drawn (rotation and warp), mean w/h: 0 / O |');
+  console.log('| version | font size | font ink 0 / O (w x h) | character box (lepture draws into) | drawn upright, no warp: 0 / O | as drawn (rotation and warp), mean w/h: 0 / O |');
   console.log('|---|---|---|---|---|---|');
   for (const version of CAPTCHA_VERSIONS) {
     const atlas = new ImageCaptcha({ version }).glyphAtlas();
     for (const [f, fontSize] of CAPTCHA_VERSION_PROFILES[version].fontSizes.entries()) {
       const [zero, oh] = [atlas.faces[f].glyphs['0'], atlas.faces[f].glyphs['O']];
-      const upright = ['0', 'O'].map((c) => inkSize(drawGlyphAlone(version, fontSize, c, 1, true)));
+      const upright = ['0', 'O'].map((c) => drawGlyphAlone(version, fontSize, c, 1, true));
       const meanRatio = (c: string) => {
         let sum = 0;
         for (let seed = 0; seed < count; seed++) {
-          const ink = inkSize(drawGlyphAlone(version, fontSize, c, seed));
+          const ink = inkSize(drawGlyphAlone(version, fontSize, c, seed).image);
           sum += ink.width / ink.height;
         }
         return sum / count;
@@ -42,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
       const size = (s: { width: number; height: number }) => `${s.width} x ${s.height}`;
       console.log(
         `| ${version} | ${fontSize} | ${zero.width} x ${zero.height} / ${oh.width} x ${oh.height} (${(zero.width / zero.height).toFixed(2)} / ${(oh.width / oh.height).toFixed(2)}) | ` +
-          `${zero.boxWidth} x ${zero.boxHeight} | ${size(upright[0])} / ${size(upright[1])} | ${meanRatio('0').toFixed(3)} / ${meanRatio('O').toFixed(3)} |`,
+          `${size(upright[0].glyph)} | ${size(inkSize(upright[0].image))} / ${size(inkSize(upright[1].image))} | ${meanRatio('0').toFixed(3)} / ${meanRatio('O').toFixed(3)} |`,
       );
     }
   }

@@ -214,14 +214,21 @@ export interface DrawnGlyph {
   /** Its box before the warp, px (what lepture's squeeze adds up). */
   width: number;
   height: number;
-  /** The centre of its box in the image returned, px from the left: after the overlap, the squeeze and any resize. */
+  /**
+   * The centre of its box in the image returned, px from the image's left edge (a continuous
+   * coordinate: pixel k spans k to k+1), after the overlap, the squeeze and any resize. A glyph
+   * whose ink runs off the image is still reported at its box's centre.
+   */
   x: number;
-  /** How strongly its ink was pasted, 0-1 (`pasteStrength`): lepture pastes through the ink's own luma x 1.97, so dark inks come out faint. */
-  opacity: number;
+  /**
+   * How strongly its ink was pasted, 0-1 (`pasteStrength`): lepture pastes through the ink's own
+   * luma x 1.97, so dark inks come out faint. Not the ink's alpha, which the paste ignores.
+   */
+  inkStrength: number;
 }
 
 /** A glyph's draws, before it is placed. */
-type GlyphDraws = Omit<DrawnGlyph, 'x' | 'opacity'>;
+type GlyphDraws = Omit<DrawnGlyph, 'x' | 'inkStrength'>;
 
 function checkInt(name: string, v: unknown, min: number, hint: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
@@ -413,7 +420,7 @@ export class ImageCaptcha {
     const randomFg = [ink(), ink(), ink(), opacity];
     const color = fgIn ? [fgIn[0], fgIn[1], fgIn[2], fgIn[3] ?? 255] : randomFg;
     // 2. Characters onto the background.
-    const drawn: Array<Omit<DrawnGlyph, 'opacity'>> | undefined = options.onGlyph ? [] : undefined;
+    const drawn: Array<Omit<DrawnGlyph, 'inkStrength'>> | undefined = options.onGlyph ? [] : undefined;
     const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces, drawn);
     // 3. Noise: dots, then the arc, on the image as drawn (0.2.2's may be wider), opaque, ink RGB only.
     const { width: W, height: H } = image;
@@ -440,7 +447,7 @@ export class ImageCaptcha {
     // 0.2.2 leaves long texts wider than the width: bring them to one size unless asked not to.
     const result = smoothed.width > this.options.width && !options.keepWidth ? resizeRgb(smoothed, this.options.width, this.options.height, this.profile.resample) : smoothed;
     const strength = pasteStrength(color, this.profile.maskTable);
-    for (const g of drawn ?? []) options.onGlyph!({ ...g, x: (g.x * result.width) / smoothed.width, opacity: strength });
+    for (const g of drawn ?? []) options.onGlyph!({ ...g, x: (g.x * result.width) / smoothed.width, inkStrength: strength });
     return result;
   }
 
@@ -463,7 +470,7 @@ export class ImageCaptcha {
     background: number[],
     rng: RandomSource,
     faces: Array<Map<string, GlyphBitmap>>,
-    drawn?: Array<Omit<DrawnGlyph, 'opacity'>>,
+    drawn?: Array<Omit<DrawnGlyph, 'inkStrength'>>,
   ): RgbImage {
     const { width: W, height: H, wordSpaceProbability, wordOffsetDx } = this.options;
     const spaces = this.profile.wordSpaceProbability !== null;

@@ -11,7 +11,7 @@
  * generator): a classifier trained on those windows shows which part of the CAPTCHA makes the
  * pair hard, not just unfamiliar to models trained on something else.
  */
-import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type GenerateImageOptions, type GlyphBitmap, type ImageCaptchaOptions, type RgbImage, type Seed } from '../captcha';
+import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type GenerateImageOptions, type GlyphAtlas, type GlyphBitmap, type ImageCaptchaOptions, type RgbImage, type Seed } from '../captcha';
 import { pixelsToTensor } from '../data/tensors';
 import { DEFAULT_ALPHABET } from '../models/charset';
 import { ROUND_PAIR, ZERO_O_CROP, cropAround, textWithOneRoundGlyph } from './zero-o-reader';
@@ -51,6 +51,19 @@ export interface IsolatedGlyphBatch {
  * memory).
  */
 const generators = new Map<string, ImageCaptcha>();
+
+/** One glyph atlas per version, fonts and font sizes: the generators of every CAPTCHA size share it. */
+const atlases = new Map<string, GlyphAtlas>();
+
+function sharedAtlas(version: CaptchaVersion, options: Partial<ImageCaptchaOptions>): GlyphAtlas {
+  const key = JSON.stringify([version, options.fonts ?? null, options.fontSizes ?? null]);
+  let atlas = atlases.get(key);
+  if (!atlas) {
+    atlas = new ImageCaptcha({ version, ...(options.fonts ? { fonts: options.fonts } : {}), ...(options.fontSizes ? { fontSizes: options.fontSizes } : {}) }).glyphAtlas();
+    atlases.set(key, atlas);
+  }
+  return atlas;
+}
 
 function isolatedGlyphGenerator(options: IsolatedGlyphOptions & { width: number; height: number }): ImageCaptcha {
   const key = JSON.stringify([options.version, options.pair, options.width, options.height, options.rotate ?? null]);
@@ -141,7 +154,8 @@ export function roundGlyphsInCaptchas(drawing: RoundGlyphDrawing, seed: Seed, fi
   const key = JSON.stringify(['in-captcha', drawing.version, drawing.width, drawing.height, drawing.options ?? {}]);
   let generator = generators.get(key);
   if (!generator) {
-    generator = new ImageCaptcha({ ...drawing.options, version: drawing.version, width: drawing.width, height: drawing.height, alphabet: DEFAULT_ALPHABET });
+    const options = { ...drawing.options, version: drawing.version, width: drawing.width, height: drawing.height, alphabet: DEFAULT_ALPHABET };
+    generator = new ImageCaptcha({ ...options, glyphAtlas: drawing.options?.glyphAtlas ?? sharedAtlas(drawing.version, options) });
     generators.set(key, generator);
   }
   const size = ZERO_O_CROP.width * ZERO_O_CROP.height;
@@ -170,19 +184,16 @@ export function inkSize(image: RgbImage): { width: number; height: number } {
   return x1 < 0 ? { width: 0, height: 0 } : { width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
-/** The canvas `drawGlyphAlone` draws on: room for 0.2.2's largest box (42 x 74) and the warp. */
+/** The canvas `drawGlyphAlone` draws on: room for 0.2.2's largest character box (41 x 73). */
 const ALONE_CANVAS = { width: 64, height: 90 } as const;
 
-/**
- * One character as lepture draws it (grey ink pasted whole on white, no noise), alone at one font
- * size, from `seed`: with the version's rotation and warp, or `upright` without either.
- */
-export function drawGlyphAlone(version: CaptchaVersion, fontSize: number, char: string, seed: Seed, upright = false): RgbImage {
+/** The generator `drawGlyphAlone` draws with, one per way of drawing. */
+function aloneGenerator(version: CaptchaVersion, fontSize: number, upright: boolean): ImageCaptcha {
   const key = JSON.stringify(['alone', version, fontSize, upright]);
   let generator = generators.get(key);
   if (!generator) {
     const still = [0, 0] as [number, number];
-    generator = new ImageCaptcha({
+    const options: Partial<ImageCaptchaOptions> = {
       version,
       ...ALONE_CANVAS,
       fontSizes: [fontSize],
@@ -191,10 +202,27 @@ export function drawGlyphAlone(version: CaptchaVersion, fontSize: number, char: 
       // No space before the glyph (lepture draws one when U > p); 0.2.2 draws none.
       ...(CAPTCHA_VERSION_PROFILES[version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
       ...(upright ? { characterRotate: still, characterWarpDx: still, characterWarpDy: still } : {}),
-    });
+    };
+    generator = new ImageCaptcha({ ...options, glyphAtlas: sharedAtlas(version, options) });
     generators.set(key, generator);
   }
-  return generator.generateImage(char, createRng(seed), { bgColor: [255, 255, 255], fgColor: GLYPH_INK });
+  return generator;
+}
+
+/**
+ * One character as lepture draws it (grey ink pasted whole on white, no noise), alone at one font
+ * size, from `seed`: with the version's rotation and warp, or `upright` without either; and its
+ * draws (`DrawnGlyph`: its character box, rotation, ...).
+ */
+export function drawGlyphAlone(version: CaptchaVersion, fontSize: number, char: string, seed: Seed, upright = false): { image: RgbImage; glyph: DrawnGlyph } {
+  const drawn: DrawnGlyph[] = [];
+  const image = aloneGenerator(version, fontSize, upright).generateImage(char, createRng(seed), { bgColor: [255, 255, 255], fgColor: GLYPH_INK, onGlyph: (g) => drawn.push(g) });
+  const glyph = drawn.find((g) => g.char === char)!;
+  // A larger glyph would be squeezed into the canvas or cut by it, silently.
+  if (glyph.width > ALONE_CANVAS.width || glyph.height > ALONE_CANVAS.height) {
+    throw new Error(`a ${fontSize}-px '${char}' has a ${glyph.width} x ${glyph.height} box, larger than the ${ALONE_CANVAS.width} x ${ALONE_CANVAS.height} canvas; pick a font size of at most about 70 px`);
+  }
+  return { image, glyph };
 }
 
 /** A glyph as the font draws it (`font`) or as lepture draws it upright (`lepture`), and its ink's size. */
@@ -214,9 +242,9 @@ export interface RoundGlyphLook {
 export function roundGlyphLooks(version: CaptchaVersion, fontSize?: number): RoundGlyphLook[] {
   const sizes = CAPTCHA_VERSION_PROFILES[version].fontSizes;
   const size = fontSize ?? sizes[sizes.length - 1];
-  const face = new ImageCaptcha({ version, fontSizes: [size] }).glyphAtlas().faces[0];
+  const drawn = ROUND_PAIR.map((char) => drawGlyphAlone(version, size, char, 1, true).image);
+  const face = aloneGenerator(version, size, true).glyphAtlas().faces[0];
   const font = ROUND_PAIR.map((char) => fontGlyphImage(face.glyphs[char], ALONE_CANVAS.width, ALONE_CANVAS.height));
-  const drawn = ROUND_PAIR.map((char) => drawGlyphAlone(version, size, char, 1, true));
   return [
     ...ROUND_PAIR.map((char, i) => ({ char, look: 'font' as const, image: font[i], ink: inkSize(font[i]) })),
     ...ROUND_PAIR.map((char, i) => ({ char, look: 'lepture' as const, image: drawn[i], ink: inkSize(drawn[i]) })),
@@ -225,6 +253,7 @@ export function roundGlyphLooks(version: CaptchaVersion, fontSize?: number): Rou
 
 /** A font's glyph bitmap, centred, in `GLYPH_INK` on white. */
 function fontGlyphImage(glyph: GlyphBitmap, width: number, height: number): RgbImage {
+  if (glyph.width > width || glyph.height > height) throw new Error(`a ${glyph.width} x ${glyph.height} glyph does not fit a ${width} x ${height} canvas`);
   const data = new Uint8Array(width * height * 3).fill(255);
   const [ox, oy] = [Math.floor((width - glyph.width) / 2), Math.floor((height - glyph.height) / 2)];
   for (let y = 0; y < glyph.height; y++) {

@@ -606,8 +606,11 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     return { record, runDir, interrupted, stopped };
   } finally {
     plateau?.dispose();
-    await data.close();
-    releaseSetup();
+    try {
+      await data.close();
+    } finally {
+      releaseSetup();
+    }
   }
 }
 

@@ -139,7 +139,7 @@ describe('ImageCaptcha', () => {
     for (const [ink, strength] of [[30, 59 / 255], [100, 197 / 255], [130, 1]]) {
       const drawn: DrawnGlyph[] = [];
       const image = new ImageCaptcha({ noiseDots: 0, noiseCurve: false }).generateImage('0', createRng(1), { bgColor: [255, 255, 255], fgColor: [ink, ink, ink, 255], onGlyph: (g) => drawn.push(g) });
-      assert.ok(drawn.every((g) => Math.abs(g.opacity - strength) < 1e-9), `ink ${ink}: opacity ${drawn.map((g) => g.opacity)}`);
+      assert.ok(drawn.every((g) => Math.abs(g.inkStrength - strength) < 1e-9), `ink ${ink}: strength ${drawn.map((g) => g.inkStrength)}`);
       // The glyph's commonest shade (its edges ring under the bicubic resize, so not its darkest).
       const counts = new Array(256).fill(0);
       for (const v of image.data) if (v < 250) counts[v]++;

@@ -161,8 +161,12 @@ describe('how lepture draws 0 and O (roundGlyphLooks)', () => {
   });
 
   it('draws a glyph alone with the version\'s rotation unless upright, and measures no ink as 0 x 0', () => {
-    const leaning = [0, 1, 2, 3].filter((seed) => inkSize(drawGlyphAlone('0.7.0', 50, 'O', seed)).width !== inkSize(drawGlyphAlone('0.7.0', 50, 'O', seed, true)).width);
+    const leaning = [0, 1, 2, 3].filter((seed) => inkSize(drawGlyphAlone('0.7.0', 50, 'O', seed).image).width !== inkSize(drawGlyphAlone('0.7.0', 50, 'O', seed, true).image).width);
     assert.ok(leaning.length >= 3, 'rotated and warped glyphs come out another width');
+    // Upright, the glyph fills its character box (the draws say which); one too large for the canvas is refused.
+    const { image, glyph } = drawGlyphAlone('0.2.2', 68, '0', 1, true);
+    assert.deepEqual(inkSize(image), { width: glyph.width, height: glyph.height });
+    assert.throws(() => drawGlyphAlone('0.7.1', 90, 'W', 1), /a 90-px 'W' has a \d+ x \d+ box, larger than the 64 x 90 canvas/);
     assert.deepEqual(inkSize({ width: 3, height: 2, data: new Uint8Array(18).fill(255) }), { width: 0, height: 0 });
   });
 });
