@@ -12,8 +12,8 @@
  *
  * Prints a Markdown table, a row per condition: the round glyph misread by the CRNN alone, after
  * the second look (in all and per version), and the texts read right. Then, for the texts as
- * drawn, the same by the round glyph's own rotation, font size and ink strength (`onGlyph`: the
- * draws, not a changed drawing). The default seed is used for nothing else (not a training, selection (31337)
+ * drawn, the same by the round glyph's own rotation, font size, ink strength and how much of it
+ * its neighbours cover (`onGlyph`: the draws, not a changed drawing). The default seed is used for nothing else (not a training, selection (31337)
  * or record (424242) seed).
  */
 import { parseArgs } from 'util';
@@ -56,6 +56,17 @@ const ROTATION_BUCKETS = [0, 5, 10, 15, 20, 25] as const; // |angle| from each t
 const FONT_BUCKETS = ['smallest', 'middle', 'largest'] as const;
 /** How strongly the ink was pasted (`DrawnGlyph.inkStrength`), from each to the next; the last bucket is ink pasted whole. */
 const STRENGTH_BUCKETS = [0, 0.4, 0.6, 0.8, 1] as const;
+/** How much of the round glyph's box its neighbours' boxes cover, both sides together, from each to the next (the last and up). */
+const OVERLAP_BUCKETS = [0, 0.1, 0.2, 0.3] as const;
+
+/** The share of glyph `k`'s box that the boxes of the characters drawn before and after it cover (spaces are blank, so not counted). */
+function neighbourOverlap(drawn: readonly DrawnGlyph[], k: number): number {
+  const g = drawn[k];
+  const before = drawn.slice(0, k).reverse().find((d) => d.char !== ' ');
+  const after = drawn.slice(k + 1).find((d) => d.char !== ' ');
+  const covered = Math.max(0, (before?.right ?? -Infinity) - g.left) + Math.max(0, g.right - (after?.left ?? Infinity));
+  return covered / (g.right - g.left);
+}
 
 /** `k` of `of` as a percentage; '-' for none. */
 const pct = (k: number, of: number) => (of === 0 ? '-' : `${((100 * k) / of).toFixed(2)}%`);
@@ -100,6 +111,7 @@ async function main(argv: string[]): Promise<void> {
   const byRotation = bucketed(ROTATION_BUCKETS.length);
   const byFont = bucketed(FONT_BUCKETS.length);
   const byStrength = bucketed(STRENGTH_BUCKETS.length);
+  const byOverlap = bucketed(OVERLAP_BUCKETS.length);
   for (const condition of conditions) {
     const asDrawn = condition.name === CONDITIONS[0].name;
     const tally: Tally = { glyphs: 0, crnnWrong: 0, readerWrong: 0, textsRight: 0, perVersion: new Map(versions.map((v) => [v, { glyphs: 0, readerWrong: 0 }])) };
@@ -117,13 +129,16 @@ async function main(argv: string[]): Promise<void> {
           const texts: string[] = [];
           const images: RgbImage[] = [];
           const round: DrawnGlyph[] = [];
+          const overlaps: number[] = [];
           const pixels = new Uint8Array(n * size.width * size.height * 3);
           for (let i = 0; i < n; i++) {
             const rng = createRng(deriveSeed(`clutter-study/${seed}`, cell + first + i));
             texts.push(textWithOneRoundGlyph(rng, alphabet));
             const drawn: DrawnGlyph[] = [];
             images.push(generator.generateImage(texts[i], rng, { onGlyph: (g) => drawn.push(g) }));
-            round.push(drawn.find((g) => (ROUND_PAIR as readonly string[]).includes(g.char))!);
+            const k = drawn.findIndex((g) => (ROUND_PAIR as readonly string[]).includes(g.char));
+            round.push(drawn[k]);
+            overlaps.push(neighbourOverlap(drawn, k));
             pixels.set(images[i].data, i * images[i].data.length);
           }
           const xs = pixelsToTensor(pixels, n, size.height, size.width, input);
@@ -147,7 +162,8 @@ async function main(argv: string[]): Promise<void> {
             if (font < 0) throw new Error(`a ${version} glyph drawn at ${round[i].fontSize} px, not one of the version's sizes`);
             const rotation = ROTATION_BUCKETS.filter((from) => Math.abs(round[i].angle) >= from).length - 1;
             const strength = STRENGTH_BUCKETS.filter((from) => round[i].inkStrength >= from).length - 1;
-            for (const [table, k] of [[byRotation, rotation], [byFont, font], [byStrength, strength]] as const) {
+            const overlap = OVERLAP_BUCKETS.filter((from) => overlaps[i] >= from).length - 1;
+            for (const [table, k] of [[byRotation, rotation], [byFont, font], [byStrength, strength], [byOverlap, overlap]] as const) {
               table.glyphs[k]++;
               if (decoded[i][at] !== text[at]) table.crnnWrong[k]++;
               if (read[i][at] !== text[at]) table.readerWrong[k]++;
@@ -189,6 +205,9 @@ async function main(argv: string[]): Promise<void> {
       "As drawn, by how strongly the text's ink was pasted (lepture pastes through the ink's own luma x 1.97: dark inks come out faint):",
       '',
       ...table('ink pasted at', STRENGTH_BUCKETS.map((from, k) => (from === 1 ? 'whole (ink luma 130 or more)' : `${from}-${STRENGTH_BUCKETS[k + 1]}`)), byStrength),
+      "As drawn, by how much of the round glyph's box its neighbours' boxes cover (lepture overlaps them by up to a quarter of the average width; lepture's stretch fills each box with ink):",
+      '',
+      ...table('box covered', OVERLAP_BUCKETS.map((from, k) => (k === OVERLAP_BUCKETS.length - 1 ? `${100 * from}% or more` : `${100 * from}-${100 * OVERLAP_BUCKETS[k + 1]}%`)), byOverlap),
     );
   }
   const text = report.join('\n');

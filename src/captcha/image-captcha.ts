@@ -220,6 +220,9 @@ export interface DrawnGlyph {
    * whose ink runs off the image is still reported at its box's centre.
    */
   x: number;
+  /** Its box's left and right edges in the image returned, px, likewise: neighbours' boxes overlap by lepture's random word offset. */
+  left: number;
+  right: number;
   /**
    * How strongly its ink was pasted, 0-1 (`pasteStrength`): lepture pastes through the ink's own
    * luma x 1.97, so dark inks come out faint. Not the ink's alpha, which the paste ignores.
@@ -228,7 +231,7 @@ export interface DrawnGlyph {
 }
 
 /** A glyph's draws, before it is placed. */
-type GlyphDraws = Omit<DrawnGlyph, 'x' | 'inkStrength'>;
+type GlyphDraws = Omit<DrawnGlyph, 'x' | 'left' | 'right' | 'inkStrength'>;
 
 function checkInt(name: string, v: unknown, min: number, hint: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
@@ -447,7 +450,8 @@ export class ImageCaptcha {
     // 0.2.2 leaves long texts wider than the width: bring them to one size unless asked not to.
     const result = smoothed.width > this.options.width && !options.keepWidth ? resizeRgb(smoothed, this.options.width, this.options.height, this.profile.resample) : smoothed;
     const strength = pasteStrength(color, this.profile.maskTable);
-    for (const g of drawn ?? []) options.onGlyph!({ ...g, x: (g.x * result.width) / smoothed.width, inkStrength: strength });
+    const resized = result.width / smoothed.width;
+    for (const g of drawn ?? []) options.onGlyph!({ ...g, x: g.x * resized, left: g.left * resized, right: g.right * resized, inkStrength: strength });
     return result;
   }
 
@@ -503,7 +507,8 @@ export class ImageCaptcha {
       offset = offset + im.width - rng.randbelow(rand + 1);
     }
     if (width > W && this.profile.squeeze) image = resizeRgb(image, W, H, this.profile.resample);
-    if (drawn) draws.forEach((g, i) => drawn.push({ ...g, x: (centres[i] * image.width) / width }));
+    const squeezed = image.width / width;
+    if (drawn) draws.forEach((g, i) => drawn.push({ ...g, x: centres[i] * squeezed, left: (centres[i] - g.width / 2) * squeezed, right: (centres[i] + g.width / 2) * squeezed }));
     return image;
   }
 

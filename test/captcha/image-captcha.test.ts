@@ -134,6 +134,13 @@ describe('ImageCaptcha', () => {
       const drawn: DrawnGlyph[] = [];
       const image = new ImageCaptcha({ version, width: 140, height: 80 }).generateImage('W0MQ', createRng(4), { onGlyph: (g) => drawn.push(g) });
       assert.ok(drawn.every((g, i) => g.x > 0 && g.x < image.width && (i === 0 || g.x > drawn[i - 1].x)), `${version}: ${drawn.map((g) => g.x.toFixed(1))}`);
+      // Box edges: centred on x, as wide as the box after the squeeze, overlapping the previous box by at most lepture's word offset.
+      const scale = image.width / Math.max(140, drawn.reduce((sum, g) => sum + g.width, 0));
+      const average = drawn.reduce((sum, g) => sum + g.width, 0) / 4;
+      for (const [i, g] of drawn.entries()) {
+        assert.ok(Math.abs((g.left + g.right) / 2 - g.x) < 1e-9 && Math.abs(g.right - g.left - g.width * scale) < 1e-9, `${version} #${i}: box ${g.left}-${g.right}, x ${g.x}`);
+        if (i > 0) assert.ok(drawn[i - 1].right - g.left <= Math.trunc(0.25 * average) * scale + 1e-9, `${version} #${i} overlaps its neighbour by ${drawn[i - 1].right - g.left} px`);
+      }
     }
     // How strongly the ink was pasted: dark ink comes out faint (lepture's mask is the ink's luma x 1.97).
     for (const [ink, strength] of [[30, 59 / 255], [100, 197 / 255], [130, 1]]) {
