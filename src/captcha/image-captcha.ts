@@ -233,6 +233,9 @@ export interface DrawnGlyph {
 /** A glyph's draws, before it is placed. */
 type GlyphDraws = Omit<DrawnGlyph, 'x' | 'left' | 'right' | 'inkStrength'>;
 
+/** A glyph's draws and its box's edges in the image `createCaptchaImage` returns. */
+type PlacedGlyph = GlyphDraws & Pick<DrawnGlyph, 'left' | 'right'>;
+
 function checkInt(name: string, v: unknown, min: number, hint: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
     throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}; ${hint}`);
@@ -423,7 +426,7 @@ export class ImageCaptcha {
     const randomFg = [ink(), ink(), ink(), opacity];
     const color = fgIn ? [fgIn[0], fgIn[1], fgIn[2], fgIn[3] ?? 255] : randomFg;
     // 2. Characters onto the background.
-    const drawn: Array<Omit<DrawnGlyph, 'inkStrength'>> | undefined = options.onGlyph ? [] : undefined;
+    const drawn: PlacedGlyph[] | undefined = options.onGlyph ? [] : undefined;
     const image = this.createCaptchaImage(Array.from(text), color, background, rng, faces, drawn);
     // 3. Noise: dots, then the arc, on the image as drawn (0.2.2's may be wider), opaque, ink RGB only.
     const { width: W, height: H } = image;
@@ -451,7 +454,7 @@ export class ImageCaptcha {
     const result = smoothed.width > this.options.width && !options.keepWidth ? resizeRgb(smoothed, this.options.width, this.options.height, this.profile.resample) : smoothed;
     const strength = pasteStrength(color, this.profile.maskTable);
     const resized = result.width / smoothed.width;
-    for (const g of drawn ?? []) options.onGlyph!({ ...g, x: g.x * resized, left: g.left * resized, right: g.right * resized, inkStrength: strength });
+    for (const g of drawn ?? []) options.onGlyph!({ ...g, x: ((g.left + g.right) / 2) * resized, left: g.left * resized, right: g.right * resized, inkStrength: strength });
     return result;
   }
 
@@ -474,7 +477,7 @@ export class ImageCaptcha {
     background: number[],
     rng: RandomSource,
     faces: Array<Map<string, GlyphBitmap>>,
-    drawn?: Array<Omit<DrawnGlyph, 'inkStrength'>>,
+    drawn?: PlacedGlyph[],
   ): RgbImage {
     const { width: W, height: H, wordSpaceProbability, wordOffsetDx } = this.options;
     const spaces = this.profile.wordSpaceProbability !== null;
@@ -500,15 +503,16 @@ export class ImageCaptcha {
     const average = Math.trunc(textWidth / chars.length);
     const rand = Math.trunc(wordOffsetDx * average);
     let offset = Math.trunc(average * 0.1);
-    const centres: number[] = [];
+    const lefts: number[] = [];
     for (const im of images) {
       if (im.data.length > 0) pasteLumaMask(image, im, offset, Math.trunc((H - im.height) / 2), this.profile.maskTable);
-      centres.push(offset + im.width / 2);
+      if (drawn) lefts.push(offset);
       offset = offset + im.width - rng.randbelow(rand + 1);
     }
     if (width > W && this.profile.squeeze) image = resizeRgb(image, W, H, this.profile.resample);
     const squeezed = image.width / width;
-    if (drawn) draws.forEach((g, i) => drawn.push({ ...g, x: centres[i] * squeezed, left: (centres[i] - g.width / 2) * squeezed, right: (centres[i] + g.width / 2) * squeezed }));
+    // (draws is filled only when drawn is given)
+    draws.forEach((g, i) => drawn!.push({ ...g, left: lefts[i] * squeezed, right: (lefts[i] + g.width) * squeezed }));
     return image;
   }
 

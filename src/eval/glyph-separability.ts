@@ -65,24 +65,38 @@ function sharedAtlas(version: CaptchaVersion, options: Partial<ImageCaptchaOptio
   return atlas;
 }
 
-function isolatedGlyphGenerator(options: IsolatedGlyphOptions & { width: number; height: number }): ImageCaptcha {
-  const key = JSON.stringify([options.version, options.pair, options.width, options.height, options.rotate ?? null]);
-  let generator = generators.get(key);
+/** The generator kept under `key`, made by `make` the first time. */
+function cachedGenerator(key: readonly unknown[], make: () => ImageCaptcha): ImageCaptcha {
+  const id = JSON.stringify(key);
+  let generator = generators.get(id);
   if (!generator) {
-    generator = new ImageCaptcha({
-      version: options.version,
+    generator = make();
+    generators.set(id, generator);
+  }
+  return generator;
+}
+
+/** One glyph on a plain canvas: no dots, no arc, and no space before it. */
+function oneGlyphOptions(version: CaptchaVersion): Partial<ImageCaptchaOptions> {
+  return {
+    version,
+    noiseDots: 0,
+    noiseCurve: false,
+    // lepture draws a space when U > p: p = 1 never does (0.2.2 draws none and accepts only its default).
+    ...(CAPTCHA_VERSION_PROFILES[version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
+  };
+}
+
+function isolatedGlyphGenerator(options: IsolatedGlyphOptions & { width: number; height: number }): ImageCaptcha {
+  return cachedGenerator(['isolated', options.version, options.pair, options.width, options.height, options.rotate ?? null], () =>
+    new ImageCaptcha({
+      ...oneGlyphOptions(options.version),
       width: options.width,
       height: options.height,
       alphabet: options.pair.join(''),
-      noiseDots: 0,
-      noiseCurve: false,
       ...(options.rotate ? { characterRotate: options.rotate } : {}),
-      // lepture draws a space when U > p: p = 1 never does (0.2.2 draws none and accepts only its default).
-      ...(CAPTCHA_VERSION_PROFILES[options.version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
-    });
-    generators.set(key, generator);
-  }
-  return generator;
+    }),
+  );
 }
 
 /**
@@ -151,13 +165,10 @@ export interface RoundGlyphWindows {
  */
 export function roundGlyphsInCaptchas(drawing: RoundGlyphDrawing, seed: Seed, first: number, count: number): RoundGlyphWindows {
   if (!Number.isInteger(count) || count < 0) throw new Error(`count must be a whole number >= 0, got ${count}`);
-  const key = JSON.stringify(['in-captcha', drawing.version, drawing.width, drawing.height, drawing.options ?? {}]);
-  let generator = generators.get(key);
-  if (!generator) {
+  const generator = cachedGenerator(['in-captcha', drawing.version, drawing.width, drawing.height, drawing.options ?? {}], () => {
     const options = { ...drawing.options, version: drawing.version, width: drawing.width, height: drawing.height, alphabet: DEFAULT_ALPHABET };
-    generator = new ImageCaptcha({ ...options, glyphAtlas: drawing.options?.glyphAtlas ?? sharedAtlas(drawing.version, options) });
-    generators.set(key, generator);
-  }
+    return new ImageCaptcha({ ...options, glyphAtlas: drawing.options?.glyphAtlas ?? sharedAtlas(drawing.version, options) });
+  });
   const size = ZERO_O_CROP.width * ZERO_O_CROP.height;
   const crops = new Uint8Array(count * size);
   const labels = new Uint8Array(count);
@@ -189,24 +200,16 @@ const ALONE_CANVAS = { width: 64, height: 90 } as const;
 
 /** The generator `drawGlyphAlone` draws with, one per way of drawing. */
 function aloneGenerator(version: CaptchaVersion, fontSize: number, upright: boolean): ImageCaptcha {
-  const key = JSON.stringify(['alone', version, fontSize, upright]);
-  let generator = generators.get(key);
-  if (!generator) {
+  return cachedGenerator(['alone', version, fontSize, upright], () => {
     const still = [0, 0] as [number, number];
     const options: Partial<ImageCaptchaOptions> = {
-      version,
+      ...oneGlyphOptions(version),
       ...ALONE_CANVAS,
       fontSizes: [fontSize],
-      noiseDots: 0,
-      noiseCurve: false,
-      // No space before the glyph (lepture draws one when U > p); 0.2.2 draws none.
-      ...(CAPTCHA_VERSION_PROFILES[version].wordSpaceProbability === null ? {} : { wordSpaceProbability: 1 }),
       ...(upright ? { characterRotate: still, characterWarpDx: still, characterWarpDy: still } : {}),
     };
-    generator = new ImageCaptcha({ ...options, glyphAtlas: sharedAtlas(version, options) });
-    generators.set(key, generator);
-  }
-  return generator;
+    return new ImageCaptcha({ ...options, glyphAtlas: sharedAtlas(version, options) });
+  });
 }
 
 /**
