@@ -94,6 +94,10 @@ if [[ ! -f $STAMP || "$(cat $STAMP)" != "$LOCK_HASH" ]]; then
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   echo "$LOCK_HASH" > "$STAMP"
 fi
+# Fixes to dependencies, from patches/ (patch-package; a no-op when already applied). npm ci's
+# install scripts are skipped above, so the postinstall hook that does this for `npm install` does
+# not run: tslab's kernel otherwise can hang at start (patches/README.md).
+npx --no-install patch-package >/dev/null || { echo "setup: patch-package failed; run: npx patch-package" >&2; exit 1; }
 
 # The WebGPU route (optional): Dawn's Node bindings. Not in package.json, so that the default
 # install stays lean (the package holds binaries for every platform, ~130 MB); installed without
