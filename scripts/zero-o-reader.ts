@@ -4,6 +4,8 @@
  *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--seeds <name>] [--out data/zero-o-crops]
  *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--flip] [--out models/zero-o-reader]
  *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader] [--any-model]
+ *   node dist/scripts/zero-o-reader.js expert [--steps 8000] [--jitter 2] [--validation data/zero-o-crops-fresh-1] [--out models/zero-o-window-expert]
+ *   node dist/scripts/zero-o-reader.js combine [--reader models/pretrained/zero-o-reader] [--expert models/zero-o-window-expert] [--fit data/zero-o-crops-fresh-1] [--out models/zero-o-reader-window]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
  * of 64) whose text has one 0 or O at a random place, read by the CRNN; where it reads exactly one
@@ -15,6 +17,12 @@
  * `train`: the reader on every part but the last, which is its validation; prints per-glyph error
  * of the reader and of the CRNN on the validation crops after each epoch, keeps the best epoch;
  * `--flip` mirrors a random half of every batch left to right (`mirrorCrops`).
+ * `expert`: the window expert (`createWindowExpert`), from scratch on windows drawn fresh every step
+ * (`roundGlyphsInCaptchas`: texts of the training mix with one 0 or O, the window at the glyph's
+ * true centre moved by up to --jitter px), no CRNN run; resumable (checkpoints every 250 steps).
+ * --validation's last part (windows located by the CRNN) is read every 1,000 steps, to watch only.
+ * `combine`: the reader and the expert as one reader (`withWindowExpert`), the expert's logit
+ * weighted by what fits --fit's parts but the last two best (log-loss), those two read as a check.
  * `attach`: copies the reader into the model folder (`zero-o-reader/`) and names it in its
  * metadata.json (`zeroOReader`), so predict, evaluate, matrix and the demo read with it. The reader
  * corrects the lean of the CRNN whose crops it was trained on (each part records that CRNN's run,
@@ -28,7 +36,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
-import { ZERO_O_CROP, ROUND_PAIR, createZeroOReader, cropsToTensor, mirrorCrops, roundGlyphWindows, textWithOneRoundGlyph } from '../src/eval/zero-o-reader';
+import { roundGlyphsInCaptchas } from '../src/eval/glyph-separability';
+import { ZERO_O_CROP, ROUND_PAIR, createWindowExpert, createZeroOReader, cropsToTensor, withWindowExpert, mirrorCrops, roundGlyphWindows, textWithOneRoundGlyph } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, ctcIndicesToText, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
@@ -260,6 +269,188 @@ async function train(argv: string[]): Promise<void> {
   }
 }
 
+/** P clipped off 0 and 1, as a logit: log(P / (1 - P)). */
+function logitOf(p: number): number {
+  const q = Math.min(1 - 1e-7, Math.max(1e-7, p));
+  return Math.log(q / (1 - q));
+}
+
+/** A model's P(O) for packed windows (and, for a reader, the CRNN's log-odds), in batches. */
+async function probabilitiesOf(model: tf.LayersModel, bytes: Uint8Array, count: number, logOdds?: number[]): Promise<Float32Array> {
+  const p = tf.tidy(() => {
+    const x = cropsToTensor(bytes, count);
+    return (model.predict(logOdds ? [x, tf.tensor2d(logOdds, [count, 1])] : x, { batchSize: 512 }) as tf.Tensor).reshape([-1]);
+  });
+  const out = (await p.data()) as Float32Array;
+  p.dispose();
+  return out;
+}
+
+const EXPERT_TRAIN_SEED = 'zero-o-window/train';
+const EXPERT_VARIANT_SEED = 'zero-o-window/variant';
+
+/**
+ * The window expert (`createWindowExpert`): trained from scratch on windows drawn fresh every step
+ * (`roundGlyphsInCaptchas`, texts of the training mix with one 0 or O, cut around the glyph's true
+ * centre moved by up to --jitter px), no CTC model involved. Checkpointed every 250 steps with its
+ * progress in run.json; run again to resume (the optimizer starts afresh at a resume, recorded).
+ */
+async function expert(argv: string[]): Promise<void> {
+  const { values } = argsOf('expert', () =>
+    parseArgs({
+      args: argv,
+      options: {
+        steps: { type: 'string', default: '8000' },
+        jitter: { type: 'string', default: '2' },
+        validation: { type: 'string', default: 'data/zero-o-crops-fresh-1' },
+        out: { type: 'string', default: 'models/zero-o-window-expert' },
+      },
+    }),
+  );
+  const steps = Number(values.steps);
+  const jitter = Number(values.jitter);
+  const out = values.out!;
+  if (!(Number.isInteger(steps) && steps >= 4)) throw new Error(`--steps must be a whole number >= 4, got ${values.steps}`);
+  if (!(Number.isInteger(jitter) && jitter >= 0)) throw new Error(`--jitter must be a whole number of px >= 0, got ${values.jitter}`);
+  // Monitoring only (nothing is selected by it): the last part of a crops folder, windows located by the CRNN.
+  const validation = readParts(values.validation!).pop()!;
+  const runFile = path.join(out, 'run.json');
+  const previous = fs.existsSync(runFile) ? JSON.parse(fs.readFileSync(runFile, 'utf8')) : null;
+  if (previous && (previous.steps !== steps || previous.jitter !== jitter)) {
+    throw new Error(`${out} holds an expert trained with --steps ${previous.steps} --jitter ${previous.jitter}; resume with those, or give another --out`);
+  }
+  const model = previous ? await readLayersModel(out) : createWindowExpert();
+  const history: Array<{ step: number; windows: number; validationError: number; seconds: number }> = previous?.history ?? [];
+  const resumes: number[] = previous?.resumes ?? [];
+  let step = previous?.step ?? 0;
+  if (previous) resumes.push(step);
+  if (step >= steps) return console.log(`${out} is trained (${step} steps); nothing to do`);
+  const started = Date.now();
+  const elapsed = () => (previous?.seconds ?? 0) + (Date.now() - started) / 1000;
+  const lastQuarter = Math.round((3 * steps) / 4);
+  let optimizer: tf.Optimizer | undefined;
+  console.log(`${previous ? `resuming ${out} at step ${step}` : `training ${out}`}: ${steps} steps of ${BATCH} fresh windows`);
+  while (step < steps) {
+    step++;
+    // Adam at 1e-3, then 3e-4 for the last quarter (a new optimizer at a resume, too).
+    if (!optimizer || step === lastQuarter + 1) {
+      optimizer?.dispose();
+      optimizer = tf.train.adam(step > lastQuarter ? 3e-4 : 1e-3);
+      model.compile({ optimizer, loss: 'binaryCrossentropy' });
+    }
+    const variant = createRng(deriveSeed(EXPERT_VARIANT_SEED, step));
+    const version = variant.choice(MIX.versions);
+    const width = MIX.width[0] + variant.randbelow(MIX.width[1] - MIX.width[0] + 1);
+    const height = MIX.height[0] + variant.randbelow(MIX.height[1] - MIX.height[0] + 1);
+    const windows = roundGlyphsInCaptchas({ version, width, height, jitter }, EXPERT_TRAIN_SEED, (step - 1) * BATCH, BATCH);
+    const x = cropsToTensor(windows.crops, BATCH);
+    const y = tf.tensor2d(windows.labels, [BATCH, 1], 'float32');
+    await model.trainOnBatch(x, y);
+    tf.dispose([x, y]);
+    if (step % 250 === 0 || step === steps) {
+      if (step % 1000 === 0 || step === steps) {
+        const p = await probabilitiesOf(model, validation.bytes, PART);
+        const validationError = validation.labels.filter((l, i) => l !== (p[i] > 0.5 ? 1 : 0)).length / PART;
+        history.push({ step, windows: step * BATCH, validationError, seconds: Math.round(elapsed()) });
+        console.log(`step ${step} (${step * BATCH} windows): the expert alone confuses ${(100 * validationError).toFixed(2)}% of ${values.validation}'s last part, ${elapsed().toFixed(0)} s`);
+      }
+      const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, history };
+      await saveModel(model, out, { architecture: 'zero-o-window-expert', alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } }, { 'run.json': JSON.stringify(run, null, 2) + '\n' });
+    }
+  }
+  optimizer?.dispose();
+}
+
+/**
+ * A reader and a window expert as one reader (`withWindowExpert`): the expert's weight is the one
+ * (0 to 2 by 0.05) with the least log-loss on every part of --fit but the last two, which are then
+ * read as a check. The result is a reader (saved as one) that `attach` puts beside its CRNN.
+ */
+async function combine(argv: string[]): Promise<void> {
+  const { values } = argsOf('combine', () =>
+    parseArgs({
+      args: argv,
+      options: {
+        reader: { type: 'string', default: 'models/pretrained/zero-o-reader' },
+        expert: { type: 'string', default: 'models/zero-o-window-expert' },
+        fit: { type: 'string', default: 'data/zero-o-crops-fresh-1' },
+        out: { type: 'string', default: 'models/zero-o-reader-window' },
+      },
+    }),
+  );
+  const parts = readParts(values.fit!);
+  if (parts.length < 3) throw new Error(`${values.fit} has ${parts.length} crop parts; combine fits on all but the last two, so it needs 3 or more`);
+  const readBy = cropsReadBy(parts, values.fit!);
+  const readerDir = values.reader!;
+  const readerRun = fs.existsSync(path.join(readerDir, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'run.json'), 'utf8')) : null;
+  if (readBy?.readByWeights && readerRun?.readByWeights && readBy.readByWeights !== readerRun.readByWeights) {
+    throw new Error(`${values.fit} was read by CRNN weights ${readBy.readByWeights}, and ${readerDir} corrects weights ${readerRun.readByWeights}: fit on crops of the reader's own CRNN`);
+  }
+  const reader = await readLayersModel(readerDir);
+  const expertModel = await readLayersModel(values.expert!);
+  const scored: Array<{ labels: number[]; crnn: number[]; reader: number[]; expert: number[] }> = [];
+  for (const part of parts) {
+    const r = await probabilitiesOf(reader, part.bytes, PART, part.logOdds);
+    const e = await probabilitiesOf(expertModel, part.bytes, PART);
+    scored.push({ labels: part.labels, crnn: part.crnn, reader: Array.from(r, logitOf), expert: Array.from(e, logitOf) });
+  }
+  const fitted = scored.slice(0, -2);
+  const check = scored.slice(-2);
+  const lossAt = (w: number, set: typeof scored) => {
+    let [sum, n] = [0, 0];
+    for (const s of set) {
+      s.labels.forEach((l, i) => {
+        const z = s.reader[i] + w * s.expert[i];
+        // log(1 + e^-z) for the true class, written to stay finite
+        const m = l === 1 ? -z : z;
+        sum += m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m));
+        n++;
+      });
+    }
+    return sum / n;
+  };
+  const errorOf = (set: typeof scored, score: (s: (typeof scored)[number], i: number) => number) => {
+    let [wrong, n] = [0, 0];
+    for (const s of set) s.labels.forEach((l, i) => ((wrong += l !== (score(s, i) > 0 ? 1 : 0) ? 1 : 0), n++));
+    return wrong / n;
+  };
+  const grid = Array.from({ length: 41 }, (_, k) => Number((k * 0.05).toFixed(2)));
+  const weight = grid.reduce((best, w) => (lossAt(w, fitted) < lossAt(best, fitted) ? w : best), 0);
+  const figures = (set: typeof scored) => ({
+    windows: set.length * PART,
+    crnn: errorOf(set, (s, i) => (s.crnn[i] === 1 ? 1 : -1)),
+    reader: errorOf(set, (s, i) => s.reader[i]),
+    expert: errorOf(set, (s, i) => s.expert[i]),
+    combined: errorOf(set, (s, i) => s.reader[i] + weight * s.expert[i]),
+  });
+  const report = { fit: figures(fitted), check: figures(check) };
+  const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+  for (const [name, f] of Object.entries(report)) {
+    console.log(`${name} (${f.windows} windows): CRNN ${pct(f.crnn)}, reader ${pct(f.reader)}, expert ${pct(f.expert)}, reader + ${weight} x expert ${pct(f.combined)}`);
+  }
+  const both = withWindowExpert(reader, expertModel, weight);
+  // The saved model must read as the sum did: a check on the last part.
+  const last = parts[parts.length - 1];
+  const p = await probabilitiesOf(both, last.bytes, PART, last.logOdds);
+  const expected = check[check.length - 1];
+  const worst = Math.max(...Array.from(p, (q, i) => Math.abs(q - 1 / (1 + Math.exp(-(expected.reader[i] + weight * expected.expert[i]))))));
+  if (worst > 1e-3) throw new Error(`the combined reader differs from the sum of its parts by up to ${worst} in P(O); not saved`);
+  const expertRun = fs.existsSync(path.join(values.expert!, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(values.expert!, 'run.json'), 'utf8')) : null;
+  const run = {
+    reader: readerDir,
+    expert: values.expert,
+    expertSteps: expertRun?.step ?? null,
+    expertWindows: expertRun?.windows ?? null,
+    weight,
+    fitCrops: values.fit,
+    readBy: readerRun?.readBy ?? null,
+    readByWeights: readerRun?.readByWeights ?? null,
+    ...report,
+  };
+  await saveModel(both, values.out!, { architecture: 'zero-o-reader', alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } }, { 'run.json': JSON.stringify(run, null, 2) + '\n' });
+  console.log(`wrote ${values.out} (the reader and the expert at weight ${weight}); attach it with: attach --model-dir <a copy of the CRNN's folder> --reader ${values.out}`);
+}
+
 async function attach(argv: string[]): Promise<void> {
   const { values } = argsOf('attach', () =>
     parseArgs({
@@ -302,7 +493,9 @@ async function main(): Promise<void> {
   if (command === 'crops') await crops(argv);
   else if (command === 'train') await train(argv);
   else if (command === 'attach') await attach(argv);
-  else throw new Error(`unknown command '${command}'; use crops, train or attach (see the comment at the top of scripts/zero-o-reader.ts)`);
+  else if (command === 'expert') await expert(argv);
+  else if (command === 'combine') await combine(argv);
+  else throw new Error(`unknown command '${command}'; use crops, train, attach, expert or combine (see the comment at the top of scripts/zero-o-reader.ts)`);
 }
 
 main().catch((err: unknown) => {

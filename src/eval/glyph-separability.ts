@@ -150,6 +150,12 @@ export interface RoundGlyphDrawing {
   options?: Partial<ImageCaptchaOptions>;
   /** Fixed colours instead of lepture's random ones, e.g. grey ink pasted whole on white (`GLYPH_INK`). */
   colors?: Pick<GenerateImageOptions, 'bgColor' | 'fgColor'>;
+  /**
+   * Cut the window up to this many px either side of the glyph's true centre (uniform, whole px,
+   * drawn after the CAPTCHA, so the drawing is the same): the CTC model locates it within 1-2 px
+   * at test time. @default 0
+   */
+  jitter?: number;
 }
 
 /** A batch of the 0/O reader's windows (`ZERO_O_CROP`, packed, ink high) and which glyph each holds: 0 for '0', 1 for 'O'. */
@@ -165,6 +171,7 @@ export interface RoundGlyphWindows {
  */
 export function roundGlyphsInCaptchas(drawing: RoundGlyphDrawing, seed: Seed, first: number, count: number): RoundGlyphWindows {
   if (!Number.isInteger(count) || count < 0) throw new Error(`count must be a whole number >= 0, got ${count}`);
+  if (drawing.jitter !== undefined && !(Number.isInteger(drawing.jitter) && drawing.jitter >= 0)) throw new Error(`jitter must be a whole number of px >= 0, got ${drawing.jitter}`);
   const generator = cachedGenerator(['in-captcha', drawing.version, drawing.width, drawing.height, drawing.options ?? {}], () => {
     const options = { ...drawing.options, version: drawing.version, width: drawing.width, height: drawing.height, alphabet: DEFAULT_ALPHABET };
     return new ImageCaptcha({ ...options, glyphAtlas: drawing.options?.glyphAtlas ?? sharedAtlas(drawing.version, options) });
@@ -178,7 +185,8 @@ export function roundGlyphsInCaptchas(drawing: RoundGlyphDrawing, seed: Seed, fi
     const drawn: DrawnGlyph[] = [];
     const image = generator.generateImage(text, rng, { ...drawing.colors, onGlyph: (g) => drawn.push(g) });
     const round = drawn.find((g) => (ROUND_PAIR as readonly string[]).includes(g.char))!;
-    crops.set(cropAround(image, round.x), i * size);
+    const shift = drawing.jitter ? rng.randbelow(2 * drawing.jitter + 1) - drawing.jitter : 0;
+    crops.set(cropAround(image, round.x + shift), i * size);
     labels[i] = round.char === ROUND_PAIR[1] ? 1 : 0;
   }
   return { crops, labels };

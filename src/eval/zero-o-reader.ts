@@ -169,30 +169,91 @@ export function cropsToTensor(crops: Uint8Array, count: number): tf.Tensor4D {
 }
 
 /**
- * The reader: a small VGG-like CNN (four 3x3 conv + batch norm + ReLU + 2x2 max-pool stages, a
- * dense layer) over the window, whose logit is added to the CTC model's own log-odds for O (a
- * second input, through one weight that starts at 1). It starts out agreeing with the CTC model
- * and learns only the correction the original pixels allow. Output: P(O).
+ * The trunk the reader and the window expert share: four 3x3 conv + batch norm + ReLU + 2x2
+ * max-pool stages and a dense layer of 96 over the window. Layers are named `prefix` + a number
+ * when a prefix is given (the expert's, so that a model holding both tells them apart).
  */
-export function createZeroOReader(seed = 1): tf.LayersModel {
-  const { width, height } = ZERO_O_CROP;
-  const crop = tf.input({ shape: [height, width, 1], name: 'crop' });
-  const prior = tf.input({ shape: [1], name: 'ctc_log_odds' });
+function windowTrunk(crop: tf.SymbolicTensor, seed: number, prefix?: string): tf.SymbolicTensor {
+  const named = (n: string) => (prefix === undefined ? {} : { name: `${prefix}${n}` });
   let x: tf.SymbolicTensor = crop;
   [24, 48, 96, 96].forEach((filters, i) => {
-    x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tf.initializers.heNormal({ seed: seed + i }) }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization().apply(x) as tf.SymbolicTensor;
-    x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
-    x = tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tf.initializers.heNormal({ seed: seed + i }), ...named(`conv${i}`) }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization(named(`bn${i}`)).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU(named(`relu${i}`)).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.maxPooling2d({ poolSize: 2, padding: 'same', ...named(`pool${i}`) }).apply(x) as tf.SymbolicTensor;
   });
-  x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-  x = tf.layers.dense({ units: 96, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 }) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten(named('flatten')).apply(x) as tf.SymbolicTensor;
+  return tf.layers.dense({ units: 96, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: seed + 10 }), ...named('dense') }).apply(x) as tf.SymbolicTensor;
+}
+
+/** The reader's log(P(O) / P(0)): its correction from the window plus the CTC model's log-odds through one weight. */
+function readerLogit(crop: tf.SymbolicTensor, prior: tf.SymbolicTensor, seed: number): tf.SymbolicTensor {
   // The correction starts at 0 (zero weights) and the prior's weight at 1: the CTC model's answer.
-  const correction = tf.layers.dense({ units: 1, kernelInitializer: 'zeros', name: 'correction' }).apply(x) as tf.SymbolicTensor;
+  const correction = tf.layers.dense({ units: 1, kernelInitializer: 'zeros', name: 'correction' }).apply(windowTrunk(crop, seed)) as tf.SymbolicTensor;
   const passed = tf.layers.dense({ units: 1, useBias: false, kernelInitializer: 'ones', name: 'prior_weight' }).apply(prior) as tf.SymbolicTensor;
-  const logit = tf.layers.add().apply([correction, passed]) as tf.SymbolicTensor;
-  const p = tf.layers.activation({ activation: 'sigmoid' }).apply(logit) as tf.SymbolicTensor;
-  return tf.model({ inputs: [crop, prior], outputs: p });
+  return tf.layers.add().apply([correction, passed]) as tf.SymbolicTensor;
+}
+
+const sigmoid = (logit: tf.SymbolicTensor) => tf.layers.activation({ activation: 'sigmoid' }).apply(logit) as tf.SymbolicTensor;
+const readerInputs = () => {
+  const { width, height } = ZERO_O_CROP;
+  return { crop: tf.input({ shape: [height, width, 1], name: 'crop' }), prior: tf.input({ shape: [1], name: 'ctc_log_odds' }) };
+};
+
+/**
+ * The reader: a small VGG-like CNN (`windowTrunk`) over the window, whose logit is added to the
+ * CTC model's own log-odds for O (a second input, through one weight that starts at 1). It starts
+ * out agreeing with the CTC model and learns only the correction the original pixels allow.
+ * Output: P(O).
+ */
+export function createZeroOReader(seed = 1): tf.LayersModel {
+  const { crop, prior } = readerInputs();
+  return tf.model({ inputs: [crop, prior], outputs: sigmoid(readerLogit(crop, prior, seed)) });
+}
+
+/** Layer names of the window expert (`createWindowExpert`) start with this. */
+const EXPERT_PREFIX = 'expert_';
+
+/**
+ * The window expert: the reader's trunk and one logit, over the window alone (no CTC model), so it
+ * can learn from windows drawn fresh every step (`roundGlyphsInCaptchas`), millions of them,
+ * without running the CTC model. Output: P(O). `withWindowExpert` puts it beside a reader.
+ */
+export function createWindowExpert(seed = 101): tf.LayersModel {
+  const { crop } = readerInputs();
+  const logit = tf.layers.dense({ units: 1, name: `${EXPERT_PREFIX}logit` }).apply(windowTrunk(crop, seed, EXPERT_PREFIX)) as tf.SymbolicTensor;
+  return tf.model({ inputs: crop, outputs: sigmoid(logit) });
+}
+
+/**
+ * One reader of a reader and a window expert: P(O) = sigmoid(reader's logit + `weight` x expert's
+ * logit), a product of experts; `weight` is fitted on windows neither was trained on. The inputs
+ * are the reader's, so it is saved, attached and read exactly as a reader is.
+ */
+export function withWindowExpert(reader: tf.LayersModel, expert: tf.LayersModel, weight: number): tf.LayersModel {
+  if (!Number.isFinite(weight)) throw new Error(`the window expert's weight must be a finite number, got ${weight}`);
+  const { crop, prior } = readerInputs();
+  const expertLogit = tf.layers.dense({ units: 1, name: `${EXPERT_PREFIX}logit` }).apply(windowTrunk(crop, 0, EXPERT_PREFIX)) as tf.SymbolicTensor;
+  const scaled = tf.layers.dense({ units: 1, useBias: false, kernelInitializer: tf.initializers.constant({ value: weight }), name: `${EXPERT_PREFIX}weight` }).apply(expertLogit) as tf.SymbolicTensor;
+  const logit = tf.layers.add().apply([readerLogit(crop, prior, 0), scaled]) as tf.SymbolicTensor;
+  const both = tf.model({ inputs: [crop, prior], outputs: sigmoid(logit) });
+  // Each branch's layers come in the same order as in the model they are copied from (a chain
+  // each); shapes are checked, and a test compares the outputs.
+  const withWeights = (layers: tf.layers.Layer[]) => layers.filter((l) => l.getWeights().length > 0);
+  const isExpert = (l: tf.layers.Layer) => l.name.startsWith(EXPERT_PREFIX) && l.name !== `${EXPERT_PREFIX}weight`;
+  const copy = (from: tf.LayersModel, to: tf.layers.Layer[], what: string) => {
+    const source = withWeights(from.layers);
+    if (source.length !== to.length) throw new Error(`the ${what} has ${source.length} layers with weights, expected ${to.length}: is it a ${what}?`);
+    source.forEach((layer, i) => {
+      const weights = layer.getWeights();
+      const shapes = (ws: tf.Tensor[]) => JSON.stringify(ws.map((w) => w.shape));
+      if (shapes(weights) !== shapes(to[i].getWeights())) throw new Error(`the ${what}'s layer ${layer.name} has weights ${shapes(weights)}, expected ${shapes(to[i].getWeights())}`);
+      to[i].setWeights(weights);
+    });
+  };
+  copy(reader, withWeights(both.layers).filter((l) => !l.name.startsWith(EXPERT_PREFIX)), 'reader');
+  copy(expert, withWeights(both.layers).filter(isExpert), 'window expert');
+  return both;
 }
 
 /** A round glyph (0 or O) found in a CTC model's reading. */

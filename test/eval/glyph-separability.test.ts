@@ -140,6 +140,26 @@ describe('round glyphs in CAPTCHAs (the reader\'s window at the true centre)', (
     assert.notDeepEqual(roundGlyphsInCaptchas(drawing, 8, 0, 6).crops, whole.crops);
   });
 
+  it('moves the window up to the jitter either side of the glyph, drawing the same CAPTCHAs', () => {
+    const drawing = { version: '0.7.1' as const, width: 160, height: 60, alone: true, options: clean };
+    const n = 40;
+    const still = roundGlyphsInCaptchas(drawing, 'jitter', 0, n);
+    assert.deepEqual(roundGlyphsInCaptchas({ ...drawing, jitter: 0 }, 'jitter', 0, n).crops, still.crops);
+    const moved = roundGlyphsInCaptchas({ ...drawing, jitter: 3 }, 'jitter', 0, n);
+    assert.deepEqual(moved.labels, still.labels);
+    const shifts = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      // The window moving right by d moves the ink left by d.
+      const [a, b] = [inkColumns(still.crops, i)!, inkColumns(moved.crops, i)!];
+      const d = a[0] - b[0];
+      assert.equal(a[1] - b[1], d, `#${i}: the ink keeps its width (${a} against ${b})`);
+      assert.ok(Math.abs(d) <= 3, `#${i}: moved ${d} px`);
+      shifts.add(d);
+    }
+    assert.ok(shifts.size >= 4, `the shifts vary: ${[...shifts]}`);
+    assert.throws(() => roundGlyphsInCaptchas({ ...drawing, jitter: 1.5 }, 'jitter', 0, 1), /jitter must be a whole number of px >= 0, got 1.5/);
+  });
+
   it('draws in the colours given, which lepture then does not draw (so the windows differ)', () => {
     const grey = { version: '0.7.1' as const, width: 160, height: 60, alone: true, options: clean, colors: { bgColor: [255, 255, 255] as const, fgColor: [130, 130, 130, 255] as const } };
     const { crops } = roundGlyphsInCaptchas(grey, 'colours', 0, 8);

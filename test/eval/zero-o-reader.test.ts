@@ -8,6 +8,8 @@ import {
   ZERO_O_CROP,
   roundGlyphSites,
   createZeroOReader,
+  createWindowExpert,
+  withWindowExpert,
   cropAround,
   mirrorCrops,
   evaluateModel,
@@ -236,6 +238,33 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     const expected = [-3, -0.5, 0.5, 3].map((v) => 1 / (1 + Math.exp(-v)));
     (await p.data()).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${v} vs ${expected[i]}`));
     tf.dispose([crops, p]);
+  });
+
+  it('reads with a window expert beside it as the sum of their logits, the expert weighted', async () => {
+    const reader = createZeroOReader(5);
+    // A correction that is not zero, so that the reader's window branch counts too.
+    const correction = reader.getLayer('correction');
+    correction.setWeights(correction.getWeights().map((w) => tf.randomNormal(w.shape, 0, 0.3, 'float32', 11)));
+    const expert = createWindowExpert(7);
+    const crops = tf.randomUniform([6, ZERO_O_CROP.height, ZERO_O_CROP.width, 1], 0, 1, 'float32', 3);
+    const prior = tf.tensor2d([-3, -1, 0, 0.5, 2, 4], [6, 1]);
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const r = await (reader.predict([crops, prior]) as tf.Tensor).data();
+    const e = await (expert.predict(crops) as tf.Tensor).data();
+    for (const weight of [0, 0.7]) {
+      const both = withWindowExpert(reader, expert, weight);
+      const p = await (both.predict([crops, prior]) as tf.Tensor).data();
+      p.forEach((v, i) => {
+        const expected = 1 / (1 + Math.exp(-(logit(r[i]) + weight * logit(e[i]))));
+        assert.ok(Math.abs(v - expected) < 1e-4, `weight ${weight} #${i}: ${v} vs ${expected}`);
+      });
+      both.dispose();
+    }
+    assert.throws(() => withWindowExpert(expert, reader, 1), /the reader has \d+ layers with weights, expected \d+: is it a reader\?/);
+    assert.throws(() => withWindowExpert(reader, expert, NaN), /weight must be a finite number/);
+    tf.dispose([crops, prior]);
+    reader.dispose();
+    expert.dispose();
   });
 
   it('is used by evaluateModel when asked, and refuses batches without their images', async () => {
