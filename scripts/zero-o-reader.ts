@@ -61,6 +61,11 @@ function argsOf<T>(command: string, read: () => T): T {
   }
 }
 
+/** metadata.json of a model that reads the 0/O window: the reader (alone or with an expert) or the window expert. */
+function windowModelMetadata(architecture: 'zero-o-reader' | 'zero-o-window-expert') {
+  return { architecture, alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } };
+}
+
 /** A short id of a model's weights: the reader corrects the CRNN of exactly these weights. */
 function weightsId(modelDir: string): string | null {
   const file = path.join(modelDir, 'weights.bin');
@@ -262,7 +267,7 @@ async function train(argv: string[]): Promise<void> {
       await saveModel(
         reader,
         out,
-        { architecture: 'zero-o-reader', alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } },
+        windowModelMetadata('zero-o-reader'),
         { 'run.json': JSON.stringify(run, null, 2) + '\n' },
       );
     }
@@ -355,7 +360,7 @@ async function expert(argv: string[]): Promise<void> {
         console.log(`step ${step} (${step * BATCH} windows): the expert alone confuses ${(100 * validationError).toFixed(2)}% of ${values.validation}'s last part, ${elapsed().toFixed(0)} s`);
       }
       const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, history };
-      await saveModel(model, out, { architecture: 'zero-o-window-expert', alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } }, { 'run.json': JSON.stringify(run, null, 2) + '\n' });
+      await saveModel(model, out, windowModelMetadata('zero-o-window-expert'), { 'run.json': JSON.stringify(run, null, 2) + '\n' });
     }
   }
   optimizer?.dispose();
@@ -447,7 +452,7 @@ async function combine(argv: string[]): Promise<void> {
     readByWeights: readerRun?.readByWeights ?? null,
     ...report,
   };
-  await saveModel(both, values.out!, { architecture: 'zero-o-reader', alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } }, { 'run.json': JSON.stringify(run, null, 2) + '\n' });
+  await saveModel(both, values.out!, windowModelMetadata('zero-o-reader'), { 'run.json': JSON.stringify(run, null, 2) + '\n' });
   console.log(`wrote ${values.out} (the reader and the expert at weight ${weight}); attach it with: attach --model-dir <a copy of the CRNN's folder> --reader ${values.out}`);
 }
 
