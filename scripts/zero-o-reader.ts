@@ -441,16 +441,17 @@ async function combine(argv: string[]): Promise<void> {
   const worst = Math.max(...Array.from(p, (q, i) => Math.abs(q - 1 / (1 + Math.exp(-(expected.reader[i] + weight * expected.expert[i]))))));
   if (worst > 1e-3) throw new Error(`the combined reader differs from the sum of its parts by up to ${worst} in P(O); not saved`);
   const expertRun = fs.existsSync(path.join(values.expert!, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(values.expert!, 'run.json'), 'utf8')) : null;
+  // The parts' own records come along whole: the reader's folder is often the one this replaces.
   const run = {
     reader: readerDir,
     expert: values.expert,
-    expertSteps: expertRun?.step ?? null,
-    expertWindows: expertRun?.windows ?? null,
     weight,
     fitCrops: values.fit,
     readBy: readerRun?.readBy ?? null,
     readByWeights: readerRun?.readByWeights ?? null,
     ...report,
+    readerRun,
+    expertRun,
   };
   await saveModel(both, values.out!, windowModelMetadata('zero-o-reader'), { 'run.json': JSON.stringify(run, null, 2) + '\n' });
   console.log(`wrote ${values.out} (the reader and the expert at weight ${weight}); attach it with: attach --model-dir <a copy of the CRNN's folder> --reader ${values.out}`);

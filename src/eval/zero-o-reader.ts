@@ -9,6 +9,10 @@
  * A text holding both a 0 and an O (its characters are distinct, so one of each) has both glyphs
  * read, and the O goes to the rounder one (docs/pretrained.md, rule 5). The reader was trained on
  * lone glyphs only.
+ *
+ * A window expert (`createWindowExpert`) reads the window alone, without the CTC model, so it can
+ * learn from windows drawn fresh every step; `withWindowExpert` adds its logit, weighted, to the
+ * reader's, in one model that is used as a reader (docs/pretrained.md, rule 9).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RandomSource, RgbImage } from '../captcha';
