@@ -162,10 +162,11 @@ async function crops(argv: string[]): Promise<void> {
   }
 }
 
-function readParts(dir: string): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; logOdds: number[]; versions: string[]; readBy?: string | null; readByWeights?: string | null }> {
+/** The crop parts of a folder, in order; `last` reads only the last one (validation, or what is watched). */
+function readParts(dir: string, which: 'all' | 'last' = 'all'): Array<{ bytes: Uint8Array; labels: number[]; crnn: number[]; logOdds: number[]; versions: string[]; readBy?: string | null; readByWeights?: string | null }> {
   const files = fs.readdirSync(dir).filter((f) => /^part-\d+\.bin$/.test(f)).sort();
   if (files.length < 2) throw new Error(`${dir} has ${files.length} crop parts; make at least 2 with 'crops' (the last is validation)`);
-  return files.map((f) => {
+  return (which === 'last' ? files.slice(-1) : files).map((f) => {
     const meta = JSON.parse(fs.readFileSync(path.join(dir, f.replace(/\.bin$/, '.json')), 'utf8'));
     if (!Array.isArray(meta.logOdds)) throw new Error(`${path.join(dir, f)} was made before crops kept the CRNN's log-odds; delete ${dir} and run 'crops' again`);
     if (meta.labels.length !== PART) throw new Error(`${path.join(dir, f)} holds ${meta.labels.length} crops, not ${PART}: train with the ZERO_O_PART the crops were made with`);
@@ -318,7 +319,7 @@ async function expert(argv: string[]): Promise<void> {
   if (!(Number.isInteger(steps) && steps >= 4)) throw new Error(`--steps must be a whole number >= 4, got ${values.steps}`);
   if (!(Number.isInteger(jitter) && jitter >= 0)) throw new Error(`--jitter must be a whole number of px >= 0, got ${values.jitter}`);
   // Monitoring only (nothing is selected by it): the last part of a crops folder, windows located by the CRNN.
-  const validation = readParts(values.validation!).pop()!;
+  const [validation] = readParts(values.validation!, 'last');
   const runFile = path.join(out, 'run.json');
   const previous = fs.existsSync(runFile) ? JSON.parse(fs.readFileSync(runFile, 'utf8')) : null;
   if (previous && (previous.steps !== steps || previous.jitter !== jitter)) {

@@ -15,6 +15,7 @@ import type { InputShape } from '../data/tensors';
 import { evaluateModel } from './evaluate';
 import { freshBatches, trainedTextLength, type ImageSize } from './fresh';
 import type { ConfusionPair } from './metrics';
+import { ROUND_PAIR } from './zero-o-reader';
 
 export interface MatrixOptions {
   versions: readonly CaptchaVersion[];
@@ -81,7 +82,8 @@ export interface MatrixModel {
 /** True when `predicted` differs from `actual` only by 0 <-> O swaps. */
 export function onlyZeroOSwaps(actual: string, predicted: string): boolean {
   if (actual.length !== predicted.length || actual === predicted) return false;
-  return [...actual].every((c, i) => c === predicted[i] || (c === '0' && predicted[i] === 'O') || (c === 'O' && predicted[i] === '0'));
+  const [zero, oh] = ROUND_PAIR;
+  return [...actual].every((c, i) => c === predicted[i] || (c === zero && predicted[i] === oh) || (c === oh && predicted[i] === zero));
 }
 
 /**
@@ -96,7 +98,7 @@ export const MISREAD_KINDS: readonly MisreadKind[] = ['lone 0/O', '0/O pair', 'n
 
 export function misreadKind(actual: string, predicted: string): MisreadKind {
   if (actual === predicted) throw new Error(`'${actual}' was read right: only misreads have a kind`);
-  const round = (c: string | undefined) => c === '0' || c === 'O';
+  const round = (c: string | undefined) => c !== undefined && (ROUND_PAIR as readonly string[]).includes(c);
   if (onlyZeroOSwaps(actual, predicted)) return [...actual].filter(round).length === 1 ? 'lone 0/O' : '0/O pair';
   if (actual.length === predicted.length && [...actual].every((c, i) => c === predicted[i] || (!round(c) && !round(predicted[i])))) return 'no 0/O';
   return 'other';
