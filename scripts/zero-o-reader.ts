@@ -37,7 +37,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
 import { roundGlyphsInCaptchas } from '../src/eval/glyph-separability';
-import { ZERO_O_CROP, ROUND_PAIR, createWindowExpert, createZeroOReader, cropsToTensor, withWindowExpert, mirrorCrops, roundGlyphWindows, textWithOneRoundGlyph } from '../src/eval/zero-o-reader';
+import { ZERO_O_CROP, ROUND_PAIR, createWindowExpert, createZeroOReader, cropsToTensor, logitOf, withWindowExpert, mirrorCrops, roundGlyphWindows, textWithOneRoundGlyph } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, ctcIndicesToText, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
@@ -64,6 +64,21 @@ function argsOf<T>(command: string, read: () => T): T {
 /** metadata.json of a model that reads the 0/O window: the reader (alone or with an expert) or the window expert. */
 function windowModelMetadata(architecture: 'zero-o-reader' | 'zero-o-window-expert') {
   return { architecture, alphabet: ROUND_PAIR.join(''), input: { height: ZERO_O_CROP.height, width: ZERO_O_CROP.width, channels: 1 } };
+}
+
+/** The version and image size of batch `index` of the training mix, drawn from `stream`. */
+function mixVariant(stream: string, index: number): { version: CaptchaVersion; width: number; height: number } {
+  const variant = createRng(deriveSeed(stream, index));
+  const version = variant.choice(MIX.versions);
+  const width = MIX.width[0] + variant.randbelow(MIX.width[1] - MIX.width[0] + 1);
+  const height = MIX.height[0] + variant.randbelow(MIX.height[1] - MIX.height[0] + 1);
+  return { version, width, height };
+}
+
+/** A JSON file of a folder, parsed; null when the folder has none. */
+function jsonIn(dir: string, file: string): any {
+  const where = path.join(dir, file);
+  return fs.existsSync(where) ? JSON.parse(fs.readFileSync(where, 'utf8')) : null;
 }
 
 /** A short id of a model's weights: the reader corrects the CRNN of exactly these weights. */
@@ -118,10 +133,7 @@ async function crops(argv: string[]): Promise<void> {
     const logOdds: number[] = [];
     const versions: string[] = [];
     while (labels.length < PART) {
-      const variant = createRng(deriveSeed(variantStream, batchIndex));
-      const version = variant.choice(MIX.versions);
-      const width = MIX.width[0] + variant.randbelow(MIX.width[1] - MIX.width[0] + 1);
-      const height = MIX.height[0] + variant.randbelow(MIX.height[1] - MIX.height[0] + 1);
+      const { version, width, height } = mixVariant(variantStream, batchIndex);
       const key = `${version}@${width}x${height}`;
       let generator = generators.get(version);
       if (!generator) generators.set(version, (generator = new ImageCaptcha({ version })));
@@ -275,12 +287,6 @@ async function train(argv: string[]): Promise<void> {
   }
 }
 
-/** P clipped off 0 and 1, as a logit: log(P / (1 - P)). */
-function logitOf(p: number): number {
-  const q = Math.min(1 - 1e-7, Math.max(1e-7, p));
-  return Math.log(q / (1 - q));
-}
-
 /** A model's P(O) for packed windows (and, for a reader, the CRNN's log-odds), in batches. */
 async function probabilitiesOf(model: tf.LayersModel, bytes: Uint8Array, count: number, logOdds?: number[]): Promise<Float32Array> {
   const p = tf.tidy(() => {
@@ -320,8 +326,7 @@ async function expert(argv: string[]): Promise<void> {
   if (!(Number.isInteger(jitter) && jitter >= 0)) throw new Error(`--jitter must be a whole number of px >= 0, got ${values.jitter}`);
   // Monitoring only (nothing is selected by it): the last part of a crops folder, windows located by the CRNN.
   const [validation] = readParts(values.validation!, 'last');
-  const runFile = path.join(out, 'run.json');
-  const previous = fs.existsSync(runFile) ? JSON.parse(fs.readFileSync(runFile, 'utf8')) : null;
+  const previous = jsonIn(out, 'run.json');
   if (previous && (previous.steps !== steps || previous.jitter !== jitter)) {
     throw new Error(`${out} holds an expert trained with --steps ${previous.steps} --jitter ${previous.jitter}; resume with those, or give another --out`);
   }
@@ -344,11 +349,7 @@ async function expert(argv: string[]): Promise<void> {
       optimizer = tf.train.adam(step > lastQuarter ? 3e-4 : 1e-3);
       model.compile({ optimizer, loss: 'binaryCrossentropy' });
     }
-    const variant = createRng(deriveSeed(EXPERT_VARIANT_SEED, step));
-    const version = variant.choice(MIX.versions);
-    const width = MIX.width[0] + variant.randbelow(MIX.width[1] - MIX.width[0] + 1);
-    const height = MIX.height[0] + variant.randbelow(MIX.height[1] - MIX.height[0] + 1);
-    const windows = roundGlyphsInCaptchas({ version, width, height, jitter }, EXPERT_TRAIN_SEED, (step - 1) * BATCH, BATCH);
+    const windows = roundGlyphsInCaptchas({ ...mixVariant(EXPERT_VARIANT_SEED, step), jitter }, EXPERT_TRAIN_SEED, (step - 1) * BATCH, BATCH);
     const x = cropsToTensor(windows.crops, BATCH);
     const y = tf.tensor2d(windows.labels, [BATCH, 1], 'float32');
     await model.trainOnBatch(x, y);
@@ -388,7 +389,7 @@ async function combine(argv: string[]): Promise<void> {
   if (parts.length < 3) throw new Error(`${values.fit} has ${parts.length} crop parts; combine fits on all but the last two, so it needs 3 or more`);
   const readBy = cropsReadBy(parts, values.fit!);
   const readerDir = values.reader!;
-  const readerRun = fs.existsSync(path.join(readerDir, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'run.json'), 'utf8')) : null;
+  const readerRun = jsonIn(readerDir, 'run.json');
   if (readBy?.readByWeights && readerRun?.readByWeights && readBy.readByWeights !== readerRun.readByWeights) {
     throw new Error(`${values.fit} was read by CRNN weights ${readBy.readByWeights}, and ${readerDir} corrects weights ${readerRun.readByWeights}: fit on crops of the reader's own CRNN`);
   }
@@ -421,7 +422,9 @@ async function combine(argv: string[]): Promise<void> {
     return wrong / n;
   };
   const grid = Array.from({ length: 41 }, (_, k) => Number((k * 0.05).toFixed(2)));
-  const weight = grid.reduce((best, w) => (lossAt(w, fitted) < lossAt(best, fitted) ? w : best), 0);
+  const losses = grid.map((w) => lossAt(w, fitted));
+  // the first of the least (the smallest such weight)
+  const weight = grid[losses.indexOf(Math.min(...losses))];
   const figures = (set: typeof scored) => ({
     windows: set.length * PART,
     crnn: errorOf(set, (s, i) => (s.crnn[i] === 1 ? 1 : -1)),
@@ -441,7 +444,7 @@ async function combine(argv: string[]): Promise<void> {
   const expected = check[check.length - 1];
   const worst = Math.max(...Array.from(p, (q, i) => Math.abs(q - 1 / (1 + Math.exp(-(expected.reader[i] + weight * expected.expert[i]))))));
   if (worst > 1e-3) throw new Error(`the combined reader differs from the sum of its parts by up to ${worst} in P(O); not saved`);
-  const expertRun = fs.existsSync(path.join(values.expert!, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(values.expert!, 'run.json'), 'utf8')) : null;
+  const expertRun = jsonIn(values.expert!, 'run.json');
   // The parts' own records come along whole: the reader's folder is often the one this replaces.
   const run = {
     reader: readerDir,
@@ -473,10 +476,10 @@ async function attach(argv: string[]): Promise<void> {
   if (getModelSpec(metadata.architecture).head !== 'ctc' || !ROUND_PAIR.every((c) => metadata.alphabet.includes(c))) {
     throw new Error(`${modelDir} holds a '${metadata.architecture}' model of alphabet '${metadata.alphabet}'; the reader serves CTC models that read both 0 and O`);
   }
-  const readerMeta = fs.existsSync(path.join(readerDir, 'metadata.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'metadata.json'), 'utf8')) : null;
+  const readerMeta = jsonIn(readerDir, 'metadata.json');
   if (readerMeta?.architecture !== 'zero-o-reader') throw new Error(`${readerDir} holds no zero-o-reader; train one first ('train --out ${readerDir}')`);
   (await readLayersModel(readerDir)).dispose();
-  const readerRun = fs.existsSync(path.join(readerDir, 'run.json')) ? JSON.parse(fs.readFileSync(path.join(readerDir, 'run.json'), 'utf8')) : null;
+  const readerRun = jsonIn(readerDir, 'run.json');
   const readBy: string | null = readerRun?.readBy ?? null;
   const readByWeights: string | null = readerRun?.readByWeights ?? null;
   // The weights say which CRNN it is; a run name, where they were not recorded (names are reused by --overwrite).

@@ -2,7 +2,7 @@ export { scorePredictions, formatReport, formatConfusionPairs } from './metrics'
 export type { EvaluationReport, ConfusionPair, Misread } from './metrics';
 export { predictTexts, decodingRules, logitShiftOf, batchCalibration, batchSecondLook } from './predict';
 export type { SizedLogitShift, BatchSecondLook } from './predict';
-export { secondLookAtZeroO, createZeroOReader, createWindowExpert, withWindowExpert, cropAround, mirrorCrops, roundGlyphFrame, roundGlyphFrames, ROUND_GLYPH_SEPARATION, roundGlyphSites, roundGlyphWindows, textWithOneRoundGlyph, frameToSourceX, ZERO_O_CROP, ROUND_PAIR, LOG_ODDS_LIMIT } from './zero-o-reader';
+export { secondLookAtZeroO, createZeroOReader, createWindowExpert, withWindowExpert, logitOf, cropAround, mirrorCrops, roundGlyphFrame, roundGlyphFrames, ROUND_GLYPH_SEPARATION, roundGlyphSites, roundGlyphWindows, textWithOneRoundGlyph, frameToSourceX, ZERO_O_CROP, ROUND_PAIR, LOG_ODDS_LIMIT } from './zero-o-reader';
 export type { RoundGlyphSite } from './zero-o-reader';
 export { drawGlyphAlone, inkSize, isolatedGlyphs, isolatedGlyphTensor, roundGlyphLooks, roundGlyphsInCaptchas, ISOLATED_GLYPH_CANVAS } from './glyph-separability';
 export type { IsolatedGlyphOptions, IsolatedGlyphBatch, RoundGlyphDrawing, RoundGlyphLook, RoundGlyphWindows } from './glyph-separability';

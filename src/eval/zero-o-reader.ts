@@ -218,6 +218,11 @@ export function createZeroOReader(seed = 1): tf.LayersModel {
 /** Layer names of the window expert (`createWindowExpert`) start with this. */
 const EXPERT_PREFIX = 'expert_';
 
+/** The window expert's logit: its own trunk and one unit, every layer named with `EXPERT_PREFIX`. */
+function expertLogit(crop: tf.SymbolicTensor, seed: number): tf.SymbolicTensor {
+  return tf.layers.dense({ units: 1, name: `${EXPERT_PREFIX}logit` }).apply(windowTrunk(crop, seed, EXPERT_PREFIX)) as tf.SymbolicTensor;
+}
+
 /**
  * The window expert: the reader's trunk and one logit, over the window alone (no CTC model), so it
  * can learn from windows drawn fresh every step (`roundGlyphsInCaptchas`), millions of them,
@@ -225,8 +230,7 @@ const EXPERT_PREFIX = 'expert_';
  */
 export function createWindowExpert(seed = 101): tf.LayersModel {
   const { crop } = readerInputs();
-  const logit = tf.layers.dense({ units: 1, name: `${EXPERT_PREFIX}logit` }).apply(windowTrunk(crop, seed, EXPERT_PREFIX)) as tf.SymbolicTensor;
-  return tf.model({ inputs: crop, outputs: sigmoid(logit) });
+  return tf.model({ inputs: crop, outputs: sigmoid(expertLogit(crop, seed)) });
 }
 
 /**
@@ -237,8 +241,7 @@ export function createWindowExpert(seed = 101): tf.LayersModel {
 export function withWindowExpert(reader: tf.LayersModel, expert: tf.LayersModel, weight: number): tf.LayersModel {
   if (!Number.isFinite(weight)) throw new Error(`the window expert's weight must be a finite number, got ${weight}`);
   const { crop, prior } = readerInputs();
-  const expertLogit = tf.layers.dense({ units: 1, name: `${EXPERT_PREFIX}logit` }).apply(windowTrunk(crop, 0, EXPERT_PREFIX)) as tf.SymbolicTensor;
-  const scaled = tf.layers.dense({ units: 1, useBias: false, kernelInitializer: tf.initializers.constant({ value: weight }), name: `${EXPERT_PREFIX}weight` }).apply(expertLogit) as tf.SymbolicTensor;
+  const scaled = tf.layers.dense({ units: 1, useBias: false, kernelInitializer: tf.initializers.constant({ value: weight }), name: `${EXPERT_PREFIX}weight` }).apply(expertLogit(crop, 0)) as tf.SymbolicTensor;
   const logit = tf.layers.add().apply([readerLogit(crop, prior, 0), scaled]) as tf.SymbolicTensor;
   const both = tf.model({ inputs: [crop, prior], outputs: sigmoid(logit) });
   // Each branch's layers come in the same order as in the model they are copied from (a chain
@@ -258,6 +261,12 @@ export function withWindowExpert(reader: tf.LayersModel, expert: tf.LayersModel,
   copy(reader, withWeights(both.layers).filter((l) => !l.name.startsWith(EXPERT_PREFIX)), 'reader');
   copy(expert, withWeights(both.layers).filter(isExpert), 'window expert');
   return both;
+}
+
+/** A probability clipped off 0 and 1 (1e-7), as a logit: log(P / (1 - P)). */
+export function logitOf(p: number): number {
+  const q = Math.min(1 - 1e-7, Math.max(1e-7, p));
+  return Math.log(q / (1 - q));
 }
 
 /** A round glyph (0 or O) found in a CTC model's reading. */
@@ -359,12 +368,8 @@ export async function secondLookAtZeroO(
   const p = tf.tidy(() => reader.predict([cropsToTensor(crops, shifts.length * n), tf.tensor2d(logOdds, [shifts.length * n, 1])]) as tf.Tensor);
   const probs = await p.data();
   p.dispose();
-  // The reader's log(P(O) / P(0)) for each glyph (P clipped off 0 and 1), averaged over the windows.
-  const logit = (prob: number) => {
-    const q = Math.min(1 - 1e-7, Math.max(1e-7, prob));
-    return Math.log(q / (1 - q));
-  };
-  const scores = sites.map((_, j) => shifts.reduce((sum, _dx, k) => sum + logit(probs[k * n + j]), 0) / shifts.length);
+  // The reader's log(P(O) / P(0)) for each glyph, averaged over the windows.
+  const scores = sites.map((_, j) => shifts.reduce((sum, _dx, k) => sum + logitOf(probs[k * n + j]), 0) / shifts.length);
   // Of a pair, the O is the glyph the reader scores higher. Its probabilities saturate (both 1, or
   // both clipped), so a tie goes by the CTC model's lean, then to the left glyph.
   const rounder = (a: number, b: number): boolean =>
