@@ -5,7 +5,7 @@
  *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--flip] [--out models/zero-o-reader]
  *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader] [--any-model]
  *   node dist/scripts/zero-o-reader.js expert [--steps 8000] [--jitter 2] [--validation data/zero-o-crops-fresh-1] [--out models/zero-o-window-expert]
- *   node dist/scripts/zero-o-reader.js combine [--reader models/pretrained/zero-o-reader] [--expert models/zero-o-window-expert] [--fit data/zero-o-crops-fresh-1] [--out models/zero-o-reader-window]
+ *   node dist/scripts/zero-o-reader.js combine [--reader models/zero-o-reader-alone] [--expert models/zero-o-window-expert] [--fit data/zero-o-crops-fresh-1] [--out models/zero-o-reader-window]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
  * of 64) whose text has one 0 or O at a random place, read by the CRNN; where it reads exactly one
@@ -23,6 +23,8 @@
  * --validation's last part (windows located by the CRNN) is read every 1,000 steps, to watch only.
  * `combine`: the reader and the expert as one reader (`withWindowExpert`), the expert's logit
  * weighted by what fits --fit's parts but the last two best (log-loss), those two read as a check.
+ * Its default reader is the one shipped before rule 9 (models/zero-o-reader-alone): the shipped
+ * folder now holds the combined reader, which is not a reader to combine again.
  * `attach`: copies the reader into the model folder (`zero-o-reader/`) and names it in its
  * metadata.json (`zeroOReader`), so predict, evaluate, matrix and the demo read with it. The reader
  * corrects the lean of the CRNN whose crops it was trained on (each part records that CRNN's run,
@@ -378,7 +380,7 @@ async function combine(argv: string[]): Promise<void> {
     parseArgs({
       args: argv,
       options: {
-        reader: { type: 'string', default: 'models/pretrained/zero-o-reader' },
+        reader: { type: 'string', default: 'models/zero-o-reader-alone' },
         expert: { type: 'string', default: 'models/zero-o-window-expert' },
         fit: { type: 'string', default: 'data/zero-o-crops-fresh-1' },
         out: { type: 'string', default: 'models/zero-o-reader-window' },
