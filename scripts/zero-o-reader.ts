@@ -4,7 +4,7 @@
  *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--seeds <name>] [--out data/zero-o-crops]
  *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--flip] [--out models/zero-o-reader]
  *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader] [--any-model]
- *   node dist/scripts/zero-o-reader.js expert [--steps 8000] [--jitter 2] [--validation data/zero-o-crops-fresh-1] [--out models/zero-o-window-expert]
+ *   node dist/scripts/zero-o-reader.js expert [--steps 8000] [--jitter 2] [--from <expert>] [--validation data/zero-o-crops-fresh-1] [--out models/zero-o-window-expert]
  *   node dist/scripts/zero-o-reader.js combine [--reader models/zero-o-reader-alone] [--expert models/zero-o-window-expert] [--fit data/zero-o-crops-fresh-1] [--out models/zero-o-reader-window]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
@@ -20,6 +20,8 @@
  * `expert`: the window expert (`createWindowExpert`), from scratch on windows drawn fresh every step
  * (`roundGlyphsInCaptchas`: texts of the training mix with one 0 or O, the window at the glyph's
  * true centre moved by up to --jitter px), no CRNN run; resumable (checkpoints every 250 steps).
+ * `--from <expert>` goes on from a trained expert's weights and step, to the larger --steps, on the
+ * windows after the ones it saw (its run is kept in run.json's `from`); --out must be another folder.
  * --validation's last part (windows located by the CRNN) is read every 1,000 steps, to watch only.
  * `combine`: the reader and the expert as one reader (`withWindowExpert`), the expert's logit
  * weighted by what fits --fit's parts but the last two best (log-loss), those two read as a check.
@@ -304,6 +306,20 @@ const EXPERT_TRAIN_SEED = 'zero-o-window/train';
 const EXPERT_VARIANT_SEED = 'zero-o-window/variant';
 
 /**
+ * The run.json of --from's expert, checked so that going on from it trains on the windows after the
+ * ones it saw, drawn the same way: finished, the same --jitter, fewer steps than asked, another folder.
+ */
+function expertToGoOnFrom(fromDir: string, out: string, steps: number, jitter: number): any {
+  const from = jsonIn(fromDir, 'run.json');
+  if (!from || typeof from.step !== 'number') throw new Error(`--from ${fromDir} holds no expert's run.json; give a folder written by 'expert'`);
+  if (path.resolve(fromDir) === path.resolve(out)) throw new Error(`--from and --out are both ${out}; give another --out, so that the expert it goes on from stays as it is`);
+  if (from.step !== from.steps) throw new Error(`--from ${fromDir} stopped at step ${from.step} of ${from.steps}; finish it first (run 'expert' with its --steps and --out)`);
+  if (from.jitter !== jitter) throw new Error(`--from ${fromDir} was trained with --jitter ${from.jitter}; go on with the same`);
+  if (steps <= from.step) throw new Error(`--steps ${steps} must be more than the ${from.step} steps --from ${fromDir} has trained`);
+  return from;
+}
+
+/**
  * The window expert (`createWindowExpert`): trained from scratch on windows drawn fresh every step
  * (`roundGlyphsInCaptchas`, texts of the training mix with one 0 or O, cut around the glyph's true
  * centre moved by up to --jitter px), no CTC model involved. Checkpointed every 250 steps with its
@@ -316,6 +332,7 @@ async function expert(argv: string[]): Promise<void> {
       options: {
         steps: { type: 'string', default: '8000' },
         jitter: { type: 'string', default: '2' },
+        from: { type: 'string' },
         validation: { type: 'string', default: 'data/zero-o-crops-fresh-1' },
         out: { type: 'string', default: 'models/zero-o-window-expert' },
       },
@@ -332,17 +349,20 @@ async function expert(argv: string[]): Promise<void> {
   if (previous && (previous.steps !== steps || previous.jitter !== jitter)) {
     throw new Error(`${out} holds an expert trained with --steps ${previous.steps} --jitter ${previous.jitter}; resume with those, or give another --out`);
   }
-  const model = previous ? await readLayersModel(out) : createWindowExpert();
-  const history: Array<{ step: number; windows: number; validationError: number; seconds: number }> = previous?.history ?? [];
+  // Where training starts: this folder's checkpoint (a resume), or --from's finished expert, or nothing.
+  const from = previous ? previous.from ?? null : values.from ? expertToGoOnFrom(values.from, out, steps, jitter) : null;
+  const start = previous ?? from;
+  const model = start ? await readLayersModel(previous ? out : values.from!) : createWindowExpert();
+  const history: Array<{ step: number; windows: number; validationError: number; seconds: number }> = start?.history ?? [];
   const resumes: number[] = previous?.resumes ?? [];
-  let step = previous?.step ?? 0;
+  let step = start?.step ?? 0;
   if (previous) resumes.push(step);
   if (step >= steps) return console.log(`${out} is trained (${step} steps); nothing to do`);
   const started = Date.now();
-  const elapsed = () => (previous?.seconds ?? 0) + (Date.now() - started) / 1000;
+  const elapsed = () => (start?.seconds ?? 0) + (Date.now() - started) / 1000;
   const lastQuarter = Math.round((3 * steps) / 4);
   let optimizer: tf.Optimizer | undefined;
-  console.log(`${previous ? `resuming ${out} at step ${step}` : `training ${out}`}: ${steps} steps of ${BATCH} fresh windows`);
+  console.log(`${previous ? `resuming ${out} at step ${step}` : from ? `going on from ${values.from} at step ${step}` : `training ${out}`}: ${steps} steps of ${BATCH} fresh windows`);
   while (step < steps) {
     step++;
     // Adam at 1e-3, then 3e-4 for the last quarter (a new optimizer at a resume, too).
@@ -363,7 +383,7 @@ async function expert(argv: string[]): Promise<void> {
         history.push({ step, windows: step * BATCH, validationError, seconds: Math.round(elapsed()) });
         console.log(`step ${step} (${step * BATCH} windows): the expert alone confuses ${(100 * validationError).toFixed(2)}% of ${values.validation}'s last part, ${elapsed().toFixed(0)} s`);
       }
-      const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, history };
+      const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, history, ...(from ? { from } : {}) };
       await saveModel(model, out, windowModelMetadata('zero-o-window-expert'), { 'run.json': JSON.stringify(run, null, 2) + '\n' });
     }
   }
