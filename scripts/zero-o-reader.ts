@@ -343,14 +343,14 @@ async function expert(argv: string[]): Promise<void> {
   const out = values.out!;
   if (!(Number.isInteger(steps) && steps >= 4)) throw new Error(`--steps must be a whole number >= 4, got ${values.steps}`);
   if (!(Number.isInteger(jitter) && jitter >= 0)) throw new Error(`--jitter must be a whole number of px >= 0, got ${values.jitter}`);
-  // Monitoring only (nothing is selected by it): the last part of a crops folder, windows located by the CRNN.
-  const [validation] = readParts(values.validation!, 'last');
   const previous = jsonIn(out, 'run.json');
   if (previous && (previous.steps !== steps || previous.jitter !== jitter)) {
     throw new Error(`${out} holds an expert trained with --steps ${previous.steps} --jitter ${previous.jitter}; resume with those, or give another --out`);
   }
   // Where training starts: this folder's checkpoint (a resume), or --from's finished expert, or nothing.
   const from = previous ? previous.from ?? null : values.from ? expertToGoOnFrom(values.from, out, steps, jitter) : null;
+  // Monitoring only (nothing is selected by it): the last part of a crops folder, windows located by the CRNN.
+  const [validation] = readParts(values.validation!, 'last');
   const start = previous ?? from;
   const model = start ? await readLayersModel(previous ? out : values.from!) : createWindowExpert();
   const history: Array<{ step: number; windows: number; validationError: number; seconds: number }> = start?.history ?? [];
