@@ -220,7 +220,9 @@ const EXPERT_PREFIX = 'expert_';
 
 /** The window expert's logit: its own trunk and one unit, every layer named with `EXPERT_PREFIX`. */
 function expertLogit(crop: tf.SymbolicTensor, seed: number): tf.SymbolicTensor {
-  return tf.layers.dense({ units: 1, name: `${EXPERT_PREFIX}logit` }).apply(windowTrunk(crop, seed, EXPERT_PREFIX)) as tf.SymbolicTensor;
+  // Seeded like the trunk, so that an expert trained from scratch is reproducible from its seed.
+  const init = tf.initializers.glorotUniform({ seed: seed + 20 });
+  return tf.layers.dense({ units: 1, kernelInitializer: init, name: `${EXPERT_PREFIX}logit` }).apply(windowTrunk(crop, seed, EXPERT_PREFIX)) as tf.SymbolicTensor;
 }
 
 /**

@@ -240,6 +240,17 @@ describe('the second look at 0 and O (zero-o-reader)', () => {
     tf.dispose([crops, p]);
   });
 
+  it('builds the same window expert from the same seed, every weight, and another from another seed', () => {
+    const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+    const [a, b, c] = [createWindowExpert(7), createWindowExpert(7), createWindowExpert(8)];
+    assert.deepEqual(weightsOf(a), weightsOf(b));
+    // The last kernel is the logit's: seeded too, not only the trunk's convolutions.
+    const last = (m: tf.LayersModel) => Array.from(m.getLayer('expert_logit').getWeights()[0].dataSync());
+    assert.deepEqual(last(a), last(b));
+    assert.notDeepEqual(last(a), last(c));
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
   it('reads with a window expert beside it as the sum of their logits, the expert weighted', async () => {
     const reader = createZeroOReader(5);
     // A correction that is not zero, so that the reader's window branch counts too.
