@@ -20,8 +20,9 @@
  * `expert`: the window expert (`createWindowExpert`), from scratch on windows drawn fresh every step
  * (`roundGlyphsInCaptchas`: texts of the training mix with one 0 or O, the window at the glyph's
  * true centre moved by up to --jitter px), no CRNN run; resumable (checkpoints every 250 steps).
- * `--from <expert>` goes on from a trained expert's weights and step, to the larger --steps, on the
- * windows after the ones it saw (its run is kept in run.json's `from`); --out must be another folder.
+ * `--from <expert>` goes on from a finished expert's weights and step to --steps in all (more than
+ * its own), on the windows after the ones it saw; run.json's `from` keeps its folder and run (its
+ * history continues in the new run's); --out must be another folder.
  * --validation's last part (windows located by the CRNN) is read every 1,000 steps, to watch only.
  * `combine`: the reader and the expert as one reader (`withWindowExpert`), the expert's logit
  * weighted by what fits --fit's parts but the last two best (log-loss), those two read as a check.
@@ -307,16 +308,34 @@ const EXPERT_VARIANT_SEED = 'zero-o-window/variant';
 
 /**
  * The run.json of --from's expert, checked so that going on from it trains on the windows after the
- * ones it saw, drawn the same way: finished, the same --jitter, fewer steps than asked, another folder.
+ * ones it saw, drawn the same way: finished, the same --jitter, and --steps (the total) beyond its own.
  */
-function expertToGoOnFrom(fromDir: string, out: string, steps: number, jitter: number): any {
+function expertToGoOnFrom(fromDir: string, steps: number, jitter: number): any {
   const from = jsonIn(fromDir, 'run.json');
   if (!from || typeof from.step !== 'number') throw new Error(`--from ${fromDir} holds no expert's run.json; give a folder written by 'expert'`);
-  if (path.resolve(fromDir) === path.resolve(out)) throw new Error(`--from and --out are both ${out}; give another --out, so that the expert it goes on from stays as it is`);
   if (from.step !== from.steps) throw new Error(`--from ${fromDir} stopped at step ${from.step} of ${from.steps}; finish it first (run 'expert' with its --steps and --out)`);
   if (from.jitter !== jitter) throw new Error(`--from ${fromDir} was trained with --jitter ${from.jitter}; go on with the same`);
-  if (steps <= from.step) throw new Error(`--steps ${steps} must be more than the ${from.step} steps --from ${fromDir} has trained`);
+  if (steps <= from.step) throw new Error(`--steps is the total: ${steps} must be more than the ${from.step} steps --from ${fromDir} has trained (e.g. --steps ${2 * from.step})`);
   return from;
+}
+
+/**
+ * What run.json keeps of the expert a run went on from: its folder and its run, less its history
+ * (the new run's history starts with it).
+ */
+function goneOnFrom(fromDir: string, run: any): object {
+  const { history: _history, ...rest } = run;
+  return { dir: fromDir, ...rest };
+}
+
+/** A resume of `out` with --from is refused unless --from names the expert it went on from. */
+function checkResumeFrom(out: string, previous: any, fromDir: string | undefined): void {
+  if (fromDir === undefined) return;
+  const dir = previous.from?.dir;
+  if (dir === undefined || path.resolve(dir) !== path.resolve(fromDir)) {
+    const what = previous.from ? `went on from ${dir ?? 'another expert'}` : 'was trained from scratch';
+    throw new Error(`${out} holds an expert that ${what}, not from ${fromDir}; resume it without --from, or give another --out`);
+  }
 }
 
 /**
@@ -343,17 +362,23 @@ async function expert(argv: string[]): Promise<void> {
   const out = values.out!;
   if (!(Number.isInteger(steps) && steps >= 4)) throw new Error(`--steps must be a whole number >= 4, got ${values.steps}`);
   if (!(Number.isInteger(jitter) && jitter >= 0)) throw new Error(`--jitter must be a whole number of px >= 0, got ${values.jitter}`);
+  if (values.from !== undefined && path.resolve(values.from) === path.resolve(out)) {
+    throw new Error(`--from and --out are both ${out}; give another --out, so that the expert it goes on from stays as it is`);
+  }
   const previous = jsonIn(out, 'run.json');
   if (previous && (previous.steps !== steps || previous.jitter !== jitter)) {
     throw new Error(`${out} holds an expert trained with --steps ${previous.steps} --jitter ${previous.jitter}; resume with those, or give another --out`);
   }
+  if (previous) checkResumeFrom(out, previous, values.from);
   // Where training starts: this folder's checkpoint (a resume), or --from's finished expert, or nothing.
-  const from = previous ? previous.from ?? null : values.from ? expertToGoOnFrom(values.from, out, steps, jitter) : null;
+  const fromRun = !previous && values.from !== undefined ? expertToGoOnFrom(values.from, steps, jitter) : null;
+  const from = previous ? previous.from ?? null : fromRun ? goneOnFrom(values.from!, fromRun) : null;
   // Monitoring only (nothing is selected by it): the last part of a crops folder, windows located by the CRNN.
   const [validation] = readParts(values.validation!, 'last');
-  const start = previous ?? from;
+  const start = previous ?? fromRun;
   const model = start ? await readLayersModel(previous ? out : values.from!) : createWindowExpert();
-  const history: Array<{ step: number; windows: number; validationError: number; seconds: number }> = start?.history ?? [];
+  // A copy: the run it started from is kept as it was.
+  const history: Array<{ step: number; windows: number; validationError: number; seconds: number }> = [...(start?.history ?? [])];
   const resumes: number[] = previous?.resumes ?? [];
   let step = start?.step ?? 0;
   if (previous) resumes.push(step);
