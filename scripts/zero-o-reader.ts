@@ -41,7 +41,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
 import { pixelsToTensor } from '../src/data/tensors';
-import { roundGlyphsInCaptchas } from '../src/eval/glyph-separability';
+import { createRoundGlyphStream } from '../src/eval/round-glyph-stream';
 import { ZERO_O_CROP, ROUND_PAIR, createWindowExpert, createZeroOReader, cropsToTensor, logitOf, withWindowExpert, mirrorCrops, roundGlyphWindows, textWithOneRoundGlyph } from '../src/eval/zero-o-reader';
 import { ctcConstrainedDecode, ctcIndicesToText, getModelSpec, loadModel, saveModel, textRulesOf } from '../src/models';
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
@@ -388,29 +388,40 @@ async function expert(argv: string[]): Promise<void> {
   const lastQuarter = Math.round((3 * steps) / 4);
   let optimizer: tf.Optimizer | undefined;
   console.log(`${previous ? `resuming ${out} at step ${step}` : from ? `going on from ${values.from} at step ${step}` : `training ${out}`}: ${steps} steps of ${BATCH} fresh windows`);
-  while (step < steps) {
-    step++;
-    // Adam at 1e-3, then 3e-4 for the last quarter (a new optimizer at a resume, too).
-    if (!optimizer || step === lastQuarter + 1) {
-      optimizer?.dispose();
-      optimizer = tf.train.adam(step > lastQuarter ? 3e-4 : 1e-3);
-      model.compile({ optimizer, loss: 'binaryCrossentropy' });
-    }
-    const windows = roundGlyphsInCaptchas({ ...mixVariant(EXPERT_VARIANT_SEED, step), jitter }, EXPERT_TRAIN_SEED, (step - 1) * BATCH, BATCH);
-    const x = cropsToTensor(windows.crops, BATCH);
-    const y = tf.tensor2d(windows.labels, [BATCH, 1], 'float32');
-    await model.trainOnBatch(x, y);
-    tf.dispose([x, y]);
-    if (step % 250 === 0 || step === steps) {
-      if (step % 1000 === 0 || step === steps) {
-        const p = await probabilitiesOf(model, validation.bytes, PART);
-        const validationError = validation.labels.filter((l, i) => l !== (p[i] > 0.5 ? 1 : 0)).length / PART;
-        history.push({ step, windows: step * BATCH, validationError, seconds: Math.round(elapsed()) });
-        console.log(`step ${step} (${step * BATCH} windows): the expert alone confuses ${(100 * validationError).toFixed(2)}% of ${values.validation}'s last part, ${elapsed().toFixed(0)} s`);
+  // Step s trains on batch s - 1 of the stream: windows (s - 1) x BATCH onwards, drawn ahead in a worker thread.
+  const windowStream = createRoundGlyphStream({
+    seed: EXPERT_TRAIN_SEED,
+    batchSize: BATCH,
+    drawingOf: (k) => ({ ...mixVariant(EXPERT_VARIANT_SEED, k + 1), jitter }),
+    startBatch: step,
+  });
+  try {
+    while (step < steps) {
+      step++;
+      // Adam at 1e-3, then 3e-4 for the last quarter (a new optimizer at a resume, too).
+      if (!optimizer || step === lastQuarter + 1) {
+        optimizer?.dispose();
+        optimizer = tf.train.adam(step > lastQuarter ? 3e-4 : 1e-3);
+        model.compile({ optimizer, loss: 'binaryCrossentropy' });
       }
-      const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, history, ...(from ? { from } : {}) };
-      await saveModel(model, out, windowModelMetadata('zero-o-window-expert'), { 'run.json': JSON.stringify(run, null, 2) + '\n' });
+      const windows = await windowStream.next();
+      const x = cropsToTensor(windows.crops, BATCH);
+      const y = tf.tensor2d(windows.labels, [BATCH, 1], 'float32');
+      await model.trainOnBatch(x, y);
+      tf.dispose([x, y]);
+      if (step % 250 === 0 || step === steps) {
+        if (step % 1000 === 0 || step === steps) {
+          const p = await probabilitiesOf(model, validation.bytes, PART);
+          const validationError = validation.labels.filter((l, i) => l !== (p[i] > 0.5 ? 1 : 0)).length / PART;
+          history.push({ step, windows: step * BATCH, validationError, seconds: Math.round(elapsed()) });
+          console.log(`step ${step} (${step * BATCH} windows): the expert alone confuses ${(100 * validationError).toFixed(2)}% of ${values.validation}'s last part, ${elapsed().toFixed(0)} s`);
+        }
+        const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, history, ...(from ? { from } : {}) };
+        await saveModel(model, out, windowModelMetadata('zero-o-window-expert'), { 'run.json': JSON.stringify(run, null, 2) + '\n' });
+      }
     }
+  } finally {
+    await windowStream.close();
   }
   optimizer?.dispose();
 }

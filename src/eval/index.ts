@@ -6,6 +6,8 @@ export { secondLookAtZeroO, createZeroOReader, createWindowExpert, withWindowExp
 export type { RoundGlyphSite } from './zero-o-reader';
 export { drawGlyphAlone, inkSize, isolatedGlyphs, isolatedGlyphTensor, roundGlyphLooks, roundGlyphsInCaptchas, ISOLATED_GLYPH_CANVAS } from './glyph-separability';
 export type { IsolatedGlyphOptions, IsolatedGlyphBatch, RoundGlyphDrawing, RoundGlyphLook, RoundGlyphWindows } from './glyph-separability';
+export { createRoundGlyphStream } from './round-glyph-stream';
+export type { RoundGlyphStream, RoundGlyphStreamOptions } from './round-glyph-stream';
 export { evaluateModel } from './evaluate';
 export { evaluateHeldOut, DEFAULT_EVALUATE_HELD_OUT_OPTIONS } from './held-out';
 export type { HeldOutEvaluation, EvaluateHeldOutOptions } from './held-out';
