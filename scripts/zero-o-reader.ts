@@ -40,6 +40,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSIONS, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type RgbImage } from '../src/captcha';
+import { drawMixVariant } from '../src/data/captcha-stream';
 import { pixelsToTensor } from '../src/data/tensors';
 import { createRoundGlyphStream } from '../src/eval/round-glyph-stream';
 import { ZERO_O_CROP, ROUND_PAIR, createWindowExpert, createZeroOReader, cropsToTensor, logitOf, withWindowExpert, mirrorCrops, roundGlyphWindows, textWithOneRoundGlyph } from '../src/eval/zero-o-reader';
@@ -73,11 +74,7 @@ function windowModelMetadata(architecture: 'zero-o-reader' | 'zero-o-window-expe
 
 /** The version and image size of batch `index` of the training mix, drawn from `stream`. */
 function mixVariant(stream: string, index: number): { version: CaptchaVersion; width: number; height: number } {
-  const variant = createRng(deriveSeed(stream, index));
-  const version = variant.choice(MIX.versions);
-  const width = MIX.width[0] + variant.randbelow(MIX.width[1] - MIX.width[0] + 1);
-  const height = MIX.height[0] + variant.randbelow(MIX.height[1] - MIX.height[0] + 1);
-  return { version, width, height };
+  return drawMixVariant(MIX, createRng(deriveSeed(stream, index)));
 }
 
 /** A JSON file of a folder, parsed; null when the folder has none. */

@@ -4,11 +4,10 @@
  * so the stream is deterministic whatever the timing or number of workers.
  */
 import * as os from 'os';
-import { Worker } from 'worker_threads';
-import { CAPTCHA_VERSIONS, createRng, deriveSeed, type CaptchaVersion, type ImageCaptchaOptions, type RandomTextOptions, type Seed } from '../captcha';
+import { CAPTCHA_VERSIONS, createRng, deriveSeed, type CaptchaVersion, type RandomSource, type ImageCaptchaOptions, type RandomTextOptions, type Seed } from '../captcha';
 import { createGeneratorSpec, generateBatch, ItemGenerator, variantGenerator, workerScript, type BatchVariant, type GeneratorSpec } from './generation';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './generator-worker';
-import { stopWorker } from './worker-stop';
+import { startOrderedWorkerPool } from './worker-pool';
 import { withDefaults } from '../options';
 
 export interface CaptchaStreamOptions {
@@ -59,7 +58,11 @@ export function checkCaptchaMix(mix: CaptchaMix): CaptchaMix {
 
 /** The version and size of batch `k` of a mixed stream: a pure function of the seed and `k`. */
 export function mixVariant(mix: CaptchaMix, seed: Seed, k: number): { version: CaptchaVersion; width: number; height: number } {
-  const rng = createRng(deriveSeed(`${seed}/mix`, k));
+  return drawMixVariant(mix, createRng(deriveSeed(`${seed}/mix`, k)));
+}
+
+/** A version and a size of `mix`, each uniform, drawn from `rng` in that order (version, width, height). */
+export function drawMixVariant(mix: CaptchaMix, rng: RandomSource): { version: CaptchaVersion; width: number; height: number } {
   const version = rng.choice(mix.versions);
   const width = mix.width[0] + rng.randbelow(mix.width[1] - mix.width[0] + 1);
   const height = mix.height[0] + rng.randbelow(mix.height[1] - mix.height[0] + 1);
@@ -135,81 +138,41 @@ export function createCaptchaStream(options: CaptchaStreamOptions = {}): Captcha
   };
   const { atlas: _atlas, ...publicSpec } = spec;
 
-  let nextK = startBatch;
-  let closed = false;
-  let failure: Error | null = null;
-  // Batches asked of workers: `waiting` until a worker answers, `ready` (as promises) until next() takes them.
-  // Two maps because the lifetimes differ: next() often takes a batch before its worker answers.
-  const waiting = new Map<number, { resolve: (b: CaptchaBatch) => void; reject: (e: Error) => void }>();
-  const ready = new Map<number, Promise<CaptchaBatch>>();
-  let requested = startBatch; // batches sent to workers: [nextK, requested)
   const localGenerators = new Map<string, ItemGenerator>();
   const local = workers === 0 ? (k: number) => variantGenerator(localGenerators, spec, variantSpecs, variantOf(k)) : null;
-  const script = workers > 0 ? workerScript() : '';
   const init: WorkerInit = { captchaLabGenerator: true, spec, variants: mix ? variantSpecs : undefined };
-  const pool = Array.from({ length: workers }, () => new Worker(script, { workerData: init }));
-
-  const failAll = (err: Error): void => {
-    failure = failure ?? err;
-    for (const p of waiting.values()) p.reject(failure);
-    waiting.clear();
-  };
-  for (const w of pool) {
-    w.on('message', (m: WorkerReply) => {
-      if (m.type === 'batch') {
-        const p = waiting.get(m.k);
-        waiting.delete(m.k);
-        p?.resolve({ pixels: m.pixels, texts: m.texts, batchSize, ...sizeOf(m.k), index: m.k });
-      } else if (m.type === 'error') {
-        failAll(new Error(m.message));
-      }
-    });
-    w.on('error', (err) => failAll(err));
-    w.on('exit', (code) => {
-      if (!closed && code !== 0) failAll(new Error(`a generator worker exited with code ${code}`));
-    });
-  }
-
-  const request = (k: number): void => {
-    let resolve!: (b: CaptchaBatch) => void;
-    let reject!: (e: Error) => void;
-    const promise = new Promise<CaptchaBatch>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    promise.catch(() => undefined); // rejections surface through next()
-    waiting.set(k, { resolve, reject });
-    ready.set(k, promise);
-    // Batch k always goes to worker k mod n; each worker answers in order.
-    pool[k % pool.length].postMessage({ type: 'batch', k, start: k * batchSize, size: batchSize, variant: variantOf(k) } satisfies WorkerRequest);
-  };
-  const topUp = (): void => {
-    while (!failure && requested < nextK + prefetch) request(requested++);
-  };
-  if (pool.length > 0) topUp();
+  const pool =
+    workers > 0
+      ? startOrderedWorkerPool<Extract<WorkerReply, { type: 'batch' }>>({
+          script: workerScript(),
+          workerData: init,
+          workers,
+          prefetch,
+          first: startBatch,
+          request: (k) => ({ type: 'batch', k, start: k * batchSize, size: batchSize, variant: variantOf(k) }) satisfies WorkerRequest,
+          name: 'generator',
+        })
+      : null;
+  let nextK = startBatch; // drawn on this thread (no workers)
+  let closed = false;
 
   const stream: CaptchaStream = {
     spec: publicSpec,
     batchSize,
     async next(): Promise<CaptchaBatch> {
       if (closed) throw new Error('the captcha stream is closed; create a new one with createCaptchaStream()');
-      if (failure) throw failure;
-      const k = nextK++;
       if (local) {
+        const k = nextK++;
         const { pixels, texts } = generateBatch(local(k), k * batchSize, batchSize);
         return { pixels, texts, batchSize, ...sizeOf(k), index: k };
       }
-      topUp();
-      const p = ready.get(k);
-      if (!p) throw failure ?? new Error(`batch ${k} was not requested`);
-      ready.delete(k);
-      return p;
+      const { k, pixels, texts } = await pool!.next();
+      return { pixels, texts, batchSize, ...sizeOf(k), index: k };
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      failAll(new Error('the captcha stream was closed'));
-      await Promise.all(pool.map((w) => stopWorker(w)));
+      await pool?.close(new Error('the captcha stream was closed'));
     },
     async *[Symbol.asyncIterator](): AsyncIterator<CaptchaBatch> {
       while (!closed) yield await stream.next();

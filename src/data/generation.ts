@@ -128,9 +128,11 @@ export function variantGenerator(cache: Map<string, ItemGenerator>, base: Genera
   return gen;
 }
 
-/** Path of the compiled worker script; workers always run the JS emitted to dist/. */
-export function workerScript(): string {
-  const file = path.join(__dirname, 'generator-worker.js');
+/**
+ * Path of a compiled worker script, the generator's by default; workers always run the JS emitted
+ * to dist/, so a missing file means the project was not built.
+ */
+export function workerScript(file = path.join(__dirname, 'generator-worker.js')): string {
   if (!fs.existsSync(file)) {
     throw new Error(`worker script '${file}' not found; build the project (npx tsc -p tsconfig.json) and run from dist/`);
   }

@@ -12,6 +12,7 @@ export {
   createCaptchaStream,
   checkCaptchaMix,
   mixVariant,
+  drawMixVariant,
   DEFAULT_CAPTCHA_STREAM_OPTIONS,
   type CaptchaMix,
   type CaptchaStream,

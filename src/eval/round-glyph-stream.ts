@@ -5,11 +5,10 @@
  * `drawingOf(k)` says, so the windows are the same whatever the number of workers or the timing.
  */
 import * as os from 'os';
-import * as fs from 'fs';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
 import { loadCanvas, type Seed } from '../captcha';
-import { stopWorker } from '../data/worker-stop';
+import { workerScript } from '../data/generation';
+import { startOrderedWorkerPool, type OrderedWorkerPool } from '../data/worker-pool';
 import { roundGlyphsInCaptchas, type RoundGlyphDrawing, type RoundGlyphWindows } from './glyph-separability';
 import type { RoundGlyphWorkerInit, RoundGlyphWorkerReply, RoundGlyphWorkerRequest } from './round-glyph-worker';
 
@@ -45,63 +44,37 @@ export function createRoundGlyphStream(options: RoundGlyphStreamOptions): RoundG
   const workers = wholeNumber('workers', options.workers ?? Math.max(1, os.availableParallelism() - 1), 0);
   const prefetch = wholeNumber('prefetch', options.prefetch ?? Math.max(1, 2 * workers), 1);
   const { seed, drawingOf } = options;
-  let pool: Worker[] = [];
+  let pool: OrderedWorkerPool<Extract<RoundGlyphWorkerReply, { type: 'windows' }>> | null = null;
   if (workers > 0) {
-    const script = path.join(__dirname, 'round-glyph-worker.js');
-    if (!fs.existsSync(script)) throw new Error(`worker script '${script}' not found; build the project (npx tsc -p tsconfig.json) and run from dist/`);
+    const script = workerScript(path.join(__dirname, 'round-glyph-worker.js'));
     // Workers draw glyphs with node-canvas: the main thread must load it first (see loadCanvas).
     loadCanvas();
-    const init: RoundGlyphWorkerInit = { captchaLabRoundGlyphs: true, seed };
-    pool = Array.from({ length: workers }, () => new Worker(script, { workerData: init }));
+    pool = startOrderedWorkerPool({
+      script,
+      workerData: { captchaLabRoundGlyphs: true, seed } satisfies RoundGlyphWorkerInit,
+      workers,
+      prefetch,
+      first: startBatch,
+      request: (k) => ({ type: 'windows', k, drawing: drawingOf(k), first: k * batchSize, count: batchSize }) satisfies RoundGlyphWorkerRequest,
+      name: 'window',
+    });
   }
-  let nextK = startBatch;
-  let requested = startBatch;
+  let nextK = startBatch; // drawn on this thread (no workers)
   let closed = false;
-  let failure: Error | null = null;
-  const waiting = new Map<number, { resolve: (w: RoundGlyphWindows) => void; reject: (e: Error) => void }>();
-  const ready = new Map<number, Promise<RoundGlyphWindows>>();
-  const failAll = (err: Error): void => {
-    failure = failure ?? err;
-    for (const p of waiting.values()) p.reject(failure);
-    waiting.clear();
-  };
-  for (const w of pool) {
-    w.on('message', (m: RoundGlyphWorkerReply) => {
-      if (m.type === 'error') return failAll(new Error(m.message));
-      waiting.get(m.k)?.resolve({ crops: m.crops, labels: m.labels });
-      waiting.delete(m.k);
-    });
-    w.on('error', (err) => failAll(err));
-    w.on('exit', (code) => {
-      if (!closed && code !== 0) failAll(new Error(`a window worker exited with code ${code}`));
-    });
-  }
-  const request = (k: number): void => {
-    const promise = new Promise<RoundGlyphWindows>((resolve, reject) => waiting.set(k, { resolve, reject }));
-    promise.catch(() => undefined); // rejections surface through next()
-    ready.set(k, promise);
-    pool[k % pool.length].postMessage({ type: 'windows', k, drawing: drawingOf(k), first: k * batchSize, count: batchSize } satisfies RoundGlyphWorkerRequest);
-  };
-  const topUp = (): void => {
-    while (!failure && requested < nextK + prefetch) request(requested++);
-  };
-  if (pool.length > 0) topUp();
   return {
     async next() {
       if (closed) throw new Error('the window stream is closed; start another with createRoundGlyphStream()');
-      if (failure) throw failure;
-      const k = nextK++;
-      if (pool.length === 0) return { ...roundGlyphsInCaptchas(drawingOf(k), seed, k * batchSize, batchSize), index: k };
-      topUp();
-      const windows = await ready.get(k)!;
-      ready.delete(k);
-      return { ...windows, index: k };
+      if (!pool) {
+        const k = nextK++;
+        return { ...roundGlyphsInCaptchas(drawingOf(k), seed, k * batchSize, batchSize), index: k };
+      }
+      const { k, crops, labels } = await pool.next();
+      return { crops, labels, index: k };
     },
     async close() {
       if (closed) return;
       closed = true;
-      failAll(new Error('the window stream was closed'));
-      await Promise.all(pool.map((w) => stopWorker(w)));
+      await pool?.close(new Error('the window stream was closed'));
     },
   };
 }
