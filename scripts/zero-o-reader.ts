@@ -4,7 +4,7 @@
  *   node dist/scripts/zero-o-reader.js crops [--count 163840] [--model-dir models/pretrained] [--seeds <name>] [--out data/zero-o-crops]
  *   node dist/scripts/zero-o-reader.js train [--crops data/zero-o-crops] [--epochs 3] [--lr 1e-3] [--init <reader>] [--flip] [--out models/zero-o-reader]
  *   node dist/scripts/zero-o-reader.js attach --model-dir <CTC model folder> [--reader models/zero-o-reader] [--any-model]
- *   node dist/scripts/zero-o-reader.js expert [--steps 8000] [--jitter 2] [--from <expert>] [--validation data/zero-o-crops-fresh-1] [--out models/zero-o-window-expert]
+ *   node dist/scripts/zero-o-reader.js expert [--steps 8000] [--until <step>] [--jitter 2] [--from <expert>] [--validation data/zero-o-crops-fresh-1] [--out models/zero-o-window-expert]
  *   node dist/scripts/zero-o-reader.js combine [--reader models/zero-o-reader-alone] [--expert models/zero-o-window-expert] [--fit data/zero-o-crops-fresh-1] [--out models/zero-o-reader-window]
  *
  * `crops`: CAPTCHAs of the training mix (the four versions, 140-170 x 60-80 px, one variant per batch
@@ -19,7 +19,8 @@
  * `--flip` mirrors a random half of every batch left to right (`mirrorCrops`).
  * `expert`: the window expert (`createWindowExpert`), from scratch on windows drawn fresh every step
  * (`roundGlyphsInCaptchas`: texts of the training mix with one 0 or O, the window at the glyph's
- * true centre moved by up to --jitter px), no CRNN run; resumable (checkpoints every 250 steps).
+ * true centre moved by up to --jitter px), no CRNN run; resumable (checkpoints every 250 steps, with
+ * Adam's state); `--until <step>` trains one part, to that step.
  * `--from <expert>` goes on from a finished expert's weights and step to --steps in all (more than
  * its own), on the windows after the ones it saw; run.json's `from` keeps its folder and run (its
  * history continues in the new run's); --out must be another folder.
@@ -48,11 +49,15 @@ import { ctcConstrainedDecode, ctcIndicesToText, getModelSpec, loadModel, saveMo
 import { readLayersModel, writeFolderAtomically } from '../src/models/io';
 import { writeFileAtomic } from '../src/files';
 import { startBackend } from '../src/cli/common';
+import { decodeOptimizerState, encodeOptimizerState } from '../src/train';
 
 const PART = Number(process.env.ZERO_O_PART ?? 8192);
 const BATCH = 64;
 const CROP_BYTES = ZERO_O_CROP.width * ZERO_O_CROP.height;
 const READER_FOLDER = 'zero-o-reader';
+/** Adam's state beside an expert's checkpoint (the weights' folder), with the learning rate it ran at. */
+const EXPERT_OPTIMIZER_BIN = 'optimizer.bin';
+const EXPERT_OPTIMIZER_JSON = 'optimizer.json';
 const MIX = { versions: CAPTCHA_VERSIONS, width: [140, 170], height: [60, 80] } as const;
 
 /**
@@ -339,7 +344,10 @@ function checkResumeFrom(out: string, previous: any, fromDir: string | undefined
  * The window expert (`createWindowExpert`): trained from scratch on windows drawn fresh every step
  * (`roundGlyphsInCaptchas`, texts of the training mix with one 0 or O, cut around the glyph's true
  * centre moved by up to --jitter px), no CTC model involved. Checkpointed every 250 steps with its
- * progress in run.json; run again to resume (the optimizer starts afresh at a resume, recorded).
+ * progress in run.json and Adam's state beside the weights; run again to resume, with the same
+ * windows and Adam's state (`optimizerResumedAt` in run.json; checkpoints written before 2026-12-02
+ * hold no state, and their resumes started a fresh Adam). `--until <step>` stops at that step with a
+ * checkpoint: a part that fits a session.
  */
 async function expert(argv: string[]): Promise<void> {
   const { values } = argsOf('expert', () =>
@@ -347,6 +355,7 @@ async function expert(argv: string[]): Promise<void> {
       args: argv,
       options: {
         steps: { type: 'string', default: '8000' },
+        until: { type: 'string' },
         jitter: { type: 'string', default: '2' },
         from: { type: 'string' },
         validation: { type: 'string', default: 'data/zero-o-crops-fresh-1' },
@@ -359,6 +368,8 @@ async function expert(argv: string[]): Promise<void> {
   const out = values.out!;
   if (!(Number.isInteger(steps) && steps >= 4)) throw new Error(`--steps must be a whole number >= 4, got ${values.steps}`);
   if (!(Number.isInteger(jitter) && jitter >= 0)) throw new Error(`--jitter must be a whole number of px >= 0, got ${values.jitter}`);
+  const until = values.until === undefined ? steps : Number(values.until);
+  if (!(Number.isInteger(until) && until >= 1 && until <= steps)) throw new Error(`--until must be a whole step from 1 to --steps (${steps}), got ${values.until}`);
   if (values.from !== undefined && path.resolve(values.from) === path.resolve(out)) {
     throw new Error(`--from and --out are both ${out}; give another --out, so that the expert it goes on from stays as it is`);
   }
@@ -377,12 +388,17 @@ async function expert(argv: string[]): Promise<void> {
   // A copy: the run it started from is kept as it was.
   const history: Array<{ step: number; windows: number; validationError: number; seconds: number }> = [...(start?.history ?? [])];
   const resumes: number[] = previous?.resumes ?? [];
+  const optimizerResumedAt: number[] = previous?.optimizerResumedAt ?? [];
   let step = start?.step ?? 0;
-  if (previous) resumes.push(step);
   if (step >= steps) return console.log(`${out} is trained (${step} steps); nothing to do`);
+  if (step >= until) return console.log(`${previous ? out : values.from} is at step ${step}, not before --until ${until}; nothing to do`);
+  if (previous) resumes.push(step);
+  // A resume goes on with the checkpoint's Adam (a --from run starts its own schedule afresh).
+  let savedOptimizer = previous ? readExpertOptimizer(out) : null;
   const started = Date.now();
   const elapsed = () => (start?.seconds ?? 0) + (Date.now() - started) / 1000;
   const lastQuarter = Math.round((3 * steps) / 4);
+  const learningRateAt = (s: number) => (s > lastQuarter ? 3e-4 : 1e-3);
   let optimizer: tf.Optimizer | undefined;
   console.log(`${previous ? `resuming ${out} at step ${step}` : from ? `going on from ${values.from} at step ${step}` : `training ${out}`}: ${steps} steps of ${BATCH} fresh windows`);
   // Step s trains on batch s - 1 of the stream: windows (s - 1) x BATCH onwards, drawn ahead in a worker thread.
@@ -393,34 +409,61 @@ async function expert(argv: string[]): Promise<void> {
     startBatch: step,
   });
   try {
-    while (step < steps) {
+    while (step < until) {
       step++;
-      // Adam at 1e-3, then 3e-4 for the last quarter (a new optimizer at a resume, too).
+      // Adam at 1e-3, then a new Adam at 3e-4 for the last quarter.
       if (!optimizer || step === lastQuarter + 1) {
         optimizer?.dispose();
-        optimizer = tf.train.adam(step > lastQuarter ? 3e-4 : 1e-3);
+        optimizer = tf.train.adam(learningRateAt(step));
         model.compile({ optimizer, loss: 'binaryCrossentropy' });
+        if (savedOptimizer && savedOptimizer.learningRate === learningRateAt(step)) {
+          await optimizer.setWeights(savedOptimizer.weights);
+          optimizerResumedAt.push(step - 1);
+        }
+        if (savedOptimizer) tf.dispose(savedOptimizer.weights.map((w) => w.tensor));
+        savedOptimizer = null;
       }
       const windows = await windowStream.next();
       const x = cropsToTensor(windows.crops, BATCH);
       const y = tf.tensor2d(windows.labels, [BATCH, 1], 'float32');
       await model.trainOnBatch(x, y);
       tf.dispose([x, y]);
-      if (step % 250 === 0 || step === steps) {
+      if (step % 250 === 0 || step === steps || step === until) {
         if (step % 1000 === 0 || step === steps) {
           const p = await probabilitiesOf(model, validation.bytes, PART);
           const validationError = validation.labels.filter((l, i) => l !== (p[i] > 0.5 ? 1 : 0)).length / PART;
           history.push({ step, windows: step * BATCH, validationError, seconds: Math.round(elapsed()) });
           console.log(`step ${step} (${step * BATCH} windows): the expert alone confuses ${(100 * validationError).toFixed(2)}% of ${values.validation}'s last part, ${elapsed().toFixed(0)} s`);
         }
-        const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, history, ...(from ? { from } : {}) };
-        await saveModel(model, out, windowModelMetadata('zero-o-window-expert'), { 'run.json': JSON.stringify(run, null, 2) + '\n' });
+        const run = { steps, jitter, batch: BATCH, trainSeed: EXPERT_TRAIN_SEED, variantSeed: EXPERT_VARIANT_SEED, validation: values.validation, step, windows: step * BATCH, seconds: Math.round(elapsed()), resumes, optimizerResumedAt, history, ...(from ? { from } : {}) };
+        // Adam's state while the run has steps to go (a finished expert is gone on from with a fresh Adam).
+        const state = step < steps ? await encodeOptimizerState(optimizer) : null;
+        await saveModel(model, out, windowModelMetadata('zero-o-window-expert'), {
+          'run.json': JSON.stringify(run, null, 2) + '\n',
+          ...(state ? { [EXPERT_OPTIMIZER_BIN]: state.data, [EXPERT_OPTIMIZER_JSON]: JSON.stringify({ learningRate: learningRateAt(step), specs: state.specs }) } : {}),
+        });
       }
     }
   } finally {
     await windowStream.close();
   }
   optimizer?.dispose();
+  if (step < steps) console.log(`stopped at --until ${until} (checkpoint saved); run without --until, or with a later one, to go on`);
+}
+
+/** The Adam state saved with `dir`'s checkpoint, or null where it holds none (a checkpoint from before they were saved). */
+function readExpertOptimizer(dir: string): { learningRate: number; weights: Array<{ name: string; tensor: tf.Tensor }> } | null {
+  const [bin, json] = [EXPERT_OPTIMIZER_BIN, EXPERT_OPTIMIZER_JSON].map((f) => path.join(dir, f));
+  if (!fs.existsSync(bin) || !fs.existsSync(json)) return null;
+  try {
+    const { learningRate, specs } = JSON.parse(fs.readFileSync(json, 'utf8')) as { learningRate: number; specs: tf.io.WeightsManifestEntry[] };
+    return { learningRate, weights: decodeOptimizerState(fs.readFileSync(bin), specs) };
+  } catch (err) {
+    throw new Error(
+      `${dir}'s Adam state (${EXPERT_OPTIMIZER_JSON}, ${EXPERT_OPTIMIZER_BIN}) is unreadable (${err instanceof Error ? err.message : String(err)}); ` +
+        `delete those two files to resume with a fresh Adam (the weights are kept)`,
+    );
+  }
 }
 
 /**

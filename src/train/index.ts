@@ -8,7 +8,7 @@ export { createTrainingData } from './data-source';
 export { readRunRecord, findRunRecord, effectiveConfig, RUN_JSON } from './run-record';
 export { openRunFolder, resumedConfig, RESUMABLE_SETTINGS } from './run-folder';
 export type { TrainingData } from './data-source';
-export { createOptimizer } from './optimizer';
+export { createOptimizer, encodeOptimizerState, decodeOptimizerState } from './optimizer';
 export { describePlateau, ESCAPE_LOSS_FRACTION, ESCAPE_LOSS_WINDOW } from './plateau';
 export type { PlateauRecord, PlateauOutcome, PlateauStopRules } from './plateau';
 export { replicate, formatReplicationTable, seedRunName } from './replication';

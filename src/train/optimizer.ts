@@ -24,3 +24,22 @@ export function createOptimizer(config: Pick<TrainConfig, 'optimizer' | 'learnin
     }
   }
 }
+
+/**
+ * An optimizer's state (Adam's moments and step count, momentum's velocities) as bytes and their
+ * manifest, tf.io's weight encoding: what a checkpoint keeps so that a resume goes on with the same
+ * state instead of a fresh optimizer, whose first steps undo part of what was learned.
+ */
+export async function encodeOptimizerState(optimizer: tf.Optimizer): Promise<{ data: Uint8Array; specs: tf.io.WeightsManifestEntry[] }> {
+  const named = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(named);
+  // tfjs makes the step count ('iter') a new scalar at each call; the rest are the optimizer's own
+  named.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
+  return { data: new Uint8Array(data), specs };
+}
+
+/** The tensors `encodeOptimizerState` wrote, for `optimizer.setWeights` (which copies them: the caller frees them). */
+export function decodeOptimizerState(bytes: Uint8Array, specs: tf.io.WeightsManifestEntry[]): Array<{ name: string; tensor: tf.Tensor }> {
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, specs);
+  return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+}

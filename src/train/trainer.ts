@@ -26,7 +26,7 @@ import { RUN_JSON, effectiveConfig } from './run-record';
 import { CHECKPOINT, clearPreviousRun, openRunFolder, readCheckpointState, resumedConfig } from './run-folder';
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
-import { createOptimizer } from './optimizer';
+import { createOptimizer, decodeOptimizerState, encodeOptimizerState } from './optimizer';
 import { createPlateauMonitor, describePlateau, type PlateauRecord, type PlateauStopRules } from './plateau';
 
 /** Metrics of one epoch; accuracies are fractions. */
@@ -203,17 +203,14 @@ async function saveCheckpoint(
   metadata: ModelMetadata,
   state: Omit<CheckpointState, 'optimizerSpecs'>,
 ): Promise<void> {
-  const named = await optimizer.getWeights();
-  const { data, specs } = await tf.io.encodeWeights(named);
-  // tfjs makes the step count ('iter') a new scalar at each call; the rest are the optimizer's own
-  named.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
+  const { data, specs } = await encodeOptimizerState(optimizer);
   const files = await modelToFiles(model);
   const full: CheckpointState = { ...state, optimizerSpecs: specs };
   writeFolderAtomically(path.join(runDir, CHECKPOINT), {
     ...files,
     // the same metadata as a saved model, so loadModel can check the architecture on resume
     'metadata.json': JSON.stringify(metadata, null, 2),
-    'optimizer.bin': new Uint8Array(data),
+    'optimizer.bin': data,
     'state.json': JSON.stringify(full, null, 1),
   });
 }
@@ -223,9 +220,7 @@ async function loadCheckpoint(runDir: string, architecture: string): Promise<{ m
   if (!state) return null;
   const dir = path.join(runDir, CHECKPOINT);
   const { model } = await loadModel(dir, architecture);
-  const bytes = fs.readFileSync(path.join(dir, 'optimizer.bin'));
-  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), state.optimizerSpecs);
-  const optimizerWeights = state.optimizerSpecs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+  const optimizerWeights = decodeOptimizerState(fs.readFileSync(path.join(dir, 'optimizer.bin')), state.optimizerSpecs);
   return { model, optimizerWeights, state };
 }
 

@@ -97,3 +97,68 @@ describe('zero-o-reader expert --from (going on from a trained expert)', functio
     assert.match((await expert(['--steps', '8', '--from', first, '--validation', validation, '--out', second])).stdout, /is trained \(8 steps\); nothing to do/);
   });
 });
+
+describe('zero-o-reader expert, trained in parts (--until, then a resume)', function () {
+  this.timeout(240000);
+  let dir: string;
+  let validation: string;
+  const weightsOf = (folder: string) => {
+    const bytes = fs.readFileSync(path.join(folder, 'weights.bin'));
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  };
+  const largestDifference = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'expert-parts-'));
+    validation = path.join(dir, 'crops');
+    writeValidation(validation);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses an --until outside 1..--steps, before reading anything else', async () => {
+    for (const until of ['0', '9', '4.5']) {
+      const { code, stderr } = await expert(['--steps', '8', '--until', until, '--validation', path.join(dir, 'no-such-crops'), '--out', path.join(dir, 'bad')]);
+      assert.equal(code, 1);
+      assert.match(stderr, new RegExp(`--until must be a whole step from 1 to --steps \\(8\\), got ${until.replace('.', '\\.')}`));
+      assert.equal(fs.existsSync(path.join(dir, 'bad')), false);
+    }
+  });
+
+  it("stops at --until with a checkpoint, and a resume goes on with Adam's state to the weights of one whole run", async () => {
+    const [whole, parts, fresh] = ['whole', 'parts', 'fresh-adam'].map((n) => path.join(dir, n));
+    assert.equal((await expert(['--steps', '8', '--validation', validation, '--out', whole])).code, 0);
+    const first = await expert(['--steps', '8', '--until', '4', '--validation', validation, '--out', parts]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /stopped at --until 4/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(parts, 'run.json'), 'utf8')).step, 4);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(parts, 'optimizer.json'), 'utf8')).learningRate, 1e-3);
+    // The control: the same checkpoint without Adam's state (as written before it was kept).
+    fs.cpSync(parts, fresh, { recursive: true });
+    ['optimizer.bin', 'optimizer.json'].forEach((f) => fs.rmSync(path.join(fresh, f)));
+    // A damaged state is refused with the fix, and the checkpoint is left as it was.
+    const damaged = path.join(dir, 'damaged');
+    fs.cpSync(parts, damaged, { recursive: true });
+    fs.writeFileSync(path.join(damaged, 'optimizer.json'), '{"learningRate": 0.001, "specs": [');
+    const before = snapshot(damaged);
+    const refused = await expert(['--steps', '8', '--validation', validation, '--out', damaged]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /Adam state \(optimizer\.json, optimizer\.bin\) is unreadable .*; delete those two files to resume with a fresh Adam/);
+    assert.deepEqual(snapshot(damaged), before);
+    assert.match((await expert(['--steps', '8', '--until', '4', '--validation', validation, '--out', parts])).stdout, /at step 4, not before --until 4; nothing to do/);
+    for (const folder of [parts, fresh]) {
+      const resumed = await expert(['--steps', '8', '--validation', validation, '--out', folder]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stdout, /resuming .* at step 4/);
+    }
+    const [partsRun, freshRun] = [parts, fresh].map((f) => JSON.parse(fs.readFileSync(path.join(f, 'run.json'), 'utf8')));
+    assert.deepEqual([partsRun.step, partsRun.resumes, partsRun.optimizerResumedAt], [8, [4], [4]]);
+    assert.deepEqual([freshRun.step, freshRun.resumes, freshRun.optimizerResumedAt], [8, [4], []]);
+    // A finished expert keeps no Adam state: going on from it starts a schedule of its own.
+    for (const folder of [whole, parts]) assert.deepEqual(fs.readdirSync(folder).filter((f) => f.startsWith('optimizer')), []);
+    // With Adam's state the parts end where the whole run does (up to the rounding of Adam's
+    // bias-correction powers, recomputed at a resume); a fresh Adam ends elsewhere.
+    const withState = largestDifference(weightsOf(parts), weightsOf(whole));
+    const withoutState = largestDifference(weightsOf(fresh), weightsOf(whole));
+    assert.ok(withState < 1e-5, `resumed with Adam's state, the weights differ from the whole run's by up to ${withState}`);
+    assert.ok(withoutState > 100 * Math.max(withState, 1e-7), `a fresh Adam's resume differs by only ${withoutState} (with the state: ${withState})`);
+  });
+});
