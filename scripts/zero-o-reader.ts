@@ -345,8 +345,9 @@ function checkResumeFrom(out: string, previous: any, fromDir: string | undefined
  * (`roundGlyphsInCaptchas`, texts of the training mix with one 0 or O, cut around the glyph's true
  * centre moved by up to --jitter px), no CTC model involved. Checkpointed every 250 steps with its
  * progress in run.json and Adam's state beside the weights; run again to resume, with the same
- * windows and Adam's state (`optimizerResumedAt` in run.json; checkpoints written before 2026-12-02
- * hold no state, and their resumes started a fresh Adam). `--until <step>` stops at that step with a
+ * windows and Adam's state: the run goes on as if unbroken (`optimizerResumedAt` in run.json lists
+ * those resumes; checkpoints written before 2026-12-02 hold no state, and their resumes started a
+ * fresh Adam). `--until <step>` stops at that step with a
  * checkpoint: a part that fits a session.
  */
 async function expert(argv: string[]): Promise<void> {
@@ -416,10 +417,9 @@ async function expert(argv: string[]): Promise<void> {
         optimizer?.dispose();
         optimizer = tf.train.adam(learningRateAt(step));
         model.compile({ optimizer, loss: 'binaryCrossentropy' });
-        if (savedOptimizer && savedOptimizer.learningRate === learningRateAt(step)) {
-          await optimizer.setWeights(savedOptimizer.weights);
-          optimizerResumedAt.push(step - 1);
-        }
+        // A checkpoint at the switch holds the 1e-3 Adam, which an unbroken run drops here too.
+        if (savedOptimizer && savedOptimizer.learningRate === learningRateAt(step)) await optimizer.setWeights(savedOptimizer.weights);
+        if (savedOptimizer && (savedOptimizer.learningRate === learningRateAt(step) || step === lastQuarter + 1)) optimizerResumedAt.push(step - 1);
         if (savedOptimizer) tf.dispose(savedOptimizer.weights.map((w) => w.tensor));
         savedOptimizer = null;
       }
@@ -454,8 +454,10 @@ async function expert(argv: string[]): Promise<void> {
 /** The Adam state saved with `dir`'s checkpoint, or null where it holds none (a checkpoint from before they were saved). */
 function readExpertOptimizer(dir: string): { learningRate: number; weights: Array<{ name: string; tensor: tf.Tensor }> } | null {
   const [bin, json] = [EXPERT_OPTIMIZER_BIN, EXPERT_OPTIMIZER_JSON].map((f) => path.join(dir, f));
-  if (!fs.existsSync(bin) || !fs.existsSync(json)) return null;
+  const present = [bin, json].filter((f) => fs.existsSync(f)).length;
+  if (present === 0) return null;
   try {
+    if (present === 1) throw new Error('one of the two files is missing');
     const { learningRate, specs } = JSON.parse(fs.readFileSync(json, 'utf8')) as { learningRate: number; specs: tf.io.WeightsManifestEntry[] };
     return { learningRate, weights: decodeOptimizerState(fs.readFileSync(bin), specs) };
   } catch (err) {

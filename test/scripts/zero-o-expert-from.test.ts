@@ -102,6 +102,8 @@ describe('zero-o-reader expert, trained in parts (--until, then a resume)', func
   this.timeout(240000);
   let dir: string;
   let validation: string;
+  /** One unbroken 8-step run, which each run in parts must end on. */
+  let whole: string;
   const weightsOf = (folder: string) => {
     const bytes = fs.readFileSync(path.join(folder, 'weights.bin'));
     return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
@@ -111,6 +113,10 @@ describe('zero-o-reader expert, trained in parts (--until, then a resume)', func
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'expert-parts-'));
     validation = path.join(dir, 'crops');
     writeValidation(validation);
+  });
+  before(async () => {
+    whole = path.join(dir, 'whole');
+    assert.equal((await expert(['--steps', '8', '--validation', validation, '--out', whole])).code, 0);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -124,8 +130,7 @@ describe('zero-o-reader expert, trained in parts (--until, then a resume)', func
   });
 
   it("stops at --until with a checkpoint, and a resume goes on with Adam's state to the weights of one whole run", async () => {
-    const [whole, parts, fresh] = ['whole', 'parts', 'fresh-adam'].map((n) => path.join(dir, n));
-    assert.equal((await expert(['--steps', '8', '--validation', validation, '--out', whole])).code, 0);
+    const [parts, fresh] = ['parts', 'fresh-adam'].map((n) => path.join(dir, n));
     const first = await expert(['--steps', '8', '--until', '4', '--validation', validation, '--out', parts]);
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /stopped at --until 4/);
@@ -154,11 +159,33 @@ describe('zero-o-reader expert, trained in parts (--until, then a resume)', func
     assert.deepEqual([freshRun.step, freshRun.resumes, freshRun.optimizerResumedAt], [8, [4], []]);
     // A finished expert keeps no Adam state: going on from it starts a schedule of its own.
     for (const folder of [whole, parts]) assert.deepEqual(fs.readdirSync(folder).filter((f) => f.startsWith('optimizer')), []);
-    // With Adam's state the parts end where the whole run does (up to the rounding of Adam's
-    // bias-correction powers, recomputed at a resume); a fresh Adam ends elsewhere.
-    const withState = largestDifference(weightsOf(parts), weightsOf(whole));
+    // With Adam's state the parts end where the whole run does, bit for bit (Adam's bias-correction
+    // powers are recomputed at a resume, and come out the same); a fresh Adam ends elsewhere.
+    assert.equal(largestDifference(weightsOf(parts), weightsOf(whole)), 0);
     const withoutState = largestDifference(weightsOf(fresh), weightsOf(whole));
-    assert.ok(withState < 1e-5, `resumed with Adam's state, the weights differ from the whole run's by up to ${withState}`);
-    assert.ok(withoutState > 100 * Math.max(withState, 1e-7), `a fresh Adam's resume differs by only ${withoutState} (with the state: ${withState})`);
+    assert.ok(withoutState > 1e-4, `a fresh Adam's resume differs by only ${withoutState}`);
+  });
+
+  // 8 steps: Adam at 1e-3 to step 6, then a new one at 3e-4. A checkpoint at 6 holds the 1e-3
+  // Adam, which the resume must drop as the unbroken run does; one at 7 holds the 3e-4 Adam.
+  for (const until of [6, 7]) {
+    it(`resumes exactly from a checkpoint at step ${until} (${until === 6 ? 'the switch to 3e-4' : 'after it'})`, async () => {
+      const parts = path.join(dir, `parts-${until}`);
+      assert.equal((await expert(['--steps', '8', '--until', String(until), '--validation', validation, '--out', parts])).code, 0);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(parts, 'optimizer.json'), 'utf8')).learningRate, until === 6 ? 1e-3 : 3e-4);
+      assert.equal((await expert(['--steps', '8', '--validation', validation, '--out', parts])).code, 0);
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(parts, 'run.json'), 'utf8')).optimizerResumedAt, [until]);
+      assert.equal(largestDifference(weightsOf(parts), weightsOf(whole)), 0);
+    });
+  }
+
+  it('refuses a checkpoint with half of its Adam state, naming the fix', async () => {
+    const half = path.join(dir, 'half');
+    assert.equal((await expert(['--steps', '8', '--until', '2', '--validation', validation, '--out', half])).code, 0);
+    fs.rmSync(path.join(half, 'optimizer.bin'));
+    const refused = await expert(['--steps', '8', '--validation', validation, '--out', half]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /is unreadable \(one of the two files is missing\); delete those two files to resume with a fresh Adam/);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(half, 'run.json'), 'utf8')).step, 2);
   });
 });
