@@ -417,11 +417,14 @@ async function expert(argv: string[]): Promise<void> {
         optimizer?.dispose();
         optimizer = tf.train.adam(learningRateAt(step));
         model.compile({ optimizer, loss: 'binaryCrossentropy' });
-        // A checkpoint at the switch holds the 1e-3 Adam, which an unbroken run drops here too.
-        if (savedOptimizer && savedOptimizer.learningRate === learningRateAt(step)) await optimizer.setWeights(savedOptimizer.weights);
-        if (savedOptimizer && (savedOptimizer.learningRate === learningRateAt(step) || step === lastQuarter + 1)) optimizerResumedAt.push(step - 1);
-        if (savedOptimizer) tf.dispose(savedOptimizer.weights.map((w) => w.tensor));
-        savedOptimizer = null;
+        if (savedOptimizer) {
+          const sameRate = savedOptimizer.learningRate === learningRateAt(step);
+          if (sameRate) await optimizer.setWeights(savedOptimizer.weights);
+          // A checkpoint at the switch holds the 1e-3 Adam, which an unbroken run drops here too: exact either way.
+          if (sameRate || step === lastQuarter + 1) optimizerResumedAt.push(step - 1);
+          tf.dispose(savedOptimizer.weights.map((w) => w.tensor));
+          savedOptimizer = null;
+        }
       }
       const windows = await windowStream.next();
       const x = cropsToTensor(windows.crops, BATCH);
