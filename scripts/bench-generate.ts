@@ -7,7 +7,7 @@
  *   - all cores: the streaming source (worker threads, pixels only, no disk);
  *   - all cores: writeDataset to a temporary folder (JPEG files on disk).
  * For comparison, lepture/captcha 0.7.1 itself (Python, Pillow 9.4 or 12.3) made 770-785 images per
- * CPU-second here (generate_image only; see docs/notes/generator.md for how it was measured).
+ * CPU-second here (generate_image only; see docs/generator.md, "Throughput", for how it was measured).
  *
  *   npm run bench:generate [-- --seconds 3]
  */

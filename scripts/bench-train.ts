@@ -1,6 +1,6 @@
 /**
  * Training speed of the `bench` and `seed` networks with our library, side by side with Python
- * Keras on the same networks (shared/bench/keras_reference.py) in the same invocation.
+ * Keras on the same networks (scripts/keras_reference.py) in the same invocation.
  *
  *   npm run bench:train -- [--nets bench,seed] [--batches 32,128] [--steps N] [--groups 3]
  *                          [--plain | --compare] [--kernels reluGrad,...] [--no-keras] [--profile]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares .dev/ for a run on a GPU machine that has a GPU driver and Python but no Node.js and no
-# network (docs/backends.md, "Measured on a GPU"): this machine's Node binary, Dawn's dawn.node,
+# network (docs/backends.md, "Running on a GPU machine without Node.js"): this machine's Node binary, Dawn's dawn.node,
 # the Vulkan loader and GL dispatch libraries as .debs, esbuild bundles of the check and bench
 # scripts, and a small dataset. Everything is compressed to stay under the 64 MiB a run may carry.
 #

@@ -153,7 +153,7 @@ export function register(program: Command): void {
     .option('--warmup-steps <n>', 'linear warm-up steps (default 0)', parseIntArg('warm-up steps'))
     .option('--min-lr <rate>', 'final learning rate of the cosine schedule (default 0)', parseFloatArg('min learning rate'))
     .option('--seed <n>', 'seed of split, shuffles, init, dropout, stream (default 1)', parseIntArg('seed'))
-    .option('--workers <n>', 'generator threads for --source stream (0 = all cores)', parseIntArg('workers'))
+    .option('--workers <n>', 'generator threads for --source stream (0 = all cores but one)', parseIntArg('workers'))
     .option('--curve-every-minutes <m>', 'score validation images every m minutes of training (0 = off)', parseFloatArg('curve period'))
     .option('--curve-images <n>', 'validation images scored for each curve point (default 1000)', parseIntArg('curve images'))
     .addOption(new Option('--init <scheme>', "weight initialisation of seed/seed-bn (default: the model's own, he); mathematica = the 2017 run's").choices([...INIT_SCHEMES]))

@@ -32,7 +32,6 @@ export {
   type RgbImage,
 } from './image-file';
 export { readImageHeader, type ImageHeader } from './image-format';
-// lead: loader, labels, split exports below
 export { FolderDataset, type FolderDatasetOptions, type LabeledBatch } from './loader';
 export { encodeLabels, decodeLabels, readLabels, LABELS_FILE } from './labels';
 export { splitIndices, shuffledIndices, type Split } from './split';

@@ -1,6 +1,6 @@
 /**
  * `bench`: the small batch-normalised CNN that the training-speed benchmark compares with Keras
- * (the `bench` network of shared/bench/keras_reference.py, layer for layer).
+ * (the `bench` network of scripts/keras_reference.py, layer for layer).
  *
  * Input 64x160 grayscale; three blocks of [3x3 same convolution with ReLU (32, 64, 128 filters),
  * batch normalisation, 2x2 max-pool]; flatten; dropout 0.2; four dense 36-way softmax heads

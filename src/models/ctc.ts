@@ -27,7 +27,7 @@ export interface CtcLossOptions {
    * How the gradient with respect to the logits is obtained.
    * - `'alpha-beta'`: the classic closed form (softmax(logits) minus the posterior state
    *   occupancy from the forward and backward recursions), registered with `tf.customGrad`.
-   *   Faster on tfjs-node (see docs/notes/ctc.md for the measurement).
+   *   Faster on tfjs-node (docs/pretrained.md, "Speed (tfjs-node, 2 shared cores)", has the measurement).
    * - `'autodiff'`: TensorFlow.js differentiates through the forward recursion. Slower; kept as
    *   an independent check of the closed form.
    * @default 'alpha-beta'

@@ -103,7 +103,7 @@ registerModel({
 
 registerModel({
   name: 'bench',
-  description: 'the speed benchmark net of shared/bench/keras_reference.py: 3 x (conv same + ReLU, BatchNorm, pool)',
+  description: 'the speed benchmark net of scripts/keras_reference.py: 3 x (conv same + ReLU, BatchNorm, pool)',
   head: 'per-position',
   defaultInput: { height: 64, width: 160, channels: 1 },
   create: createBenchNet,

@@ -108,7 +108,7 @@ export const TrainConfigSchema = z
     minLearningRate: z.number().min(0),
     /** Seed of the split, the shuffles, weight initialisation, dropout masks and the stream. */
     seed: z.number().int().min(0),
-    /** Generator worker threads for the stream (0 = all cores). */
+    /** Generator worker threads for the stream (0 = all cores but one). */
     workers: z.number().int().min(0),
     /** Every N minutes of training, score the first `curveImages` validation images (0 = off): the accuracy-vs-time curve. */
     curveEveryMinutes: z.number().min(0),
