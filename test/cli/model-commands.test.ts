@@ -103,6 +103,33 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     assert.ok(!fs.existsSync(path.join(root, 'never-written')));
   });
 
+  it('demo runs the main job end to end, small: generates, trains, evaluates, then reads fresh CAPTCHAs of every trained kind with the shipped model', async function () {
+    this.timeout(240000);
+    const shipped = path.join(__dirname, '..', '..', '..', 'models', 'pretrained');
+    const work = path.join(root, 'demo-cwd');
+    fs.mkdirSync(work);
+    const cwd = process.cwd();
+    process.chdir(work); // the demo writes its run to models/demo of the current folder
+    let printed: string;
+    try {
+      printed = await cli('demo', '--count', '64', '--epochs', '1', '--data-dir', path.join(work, 'data'), '--model-dir', shipped);
+    } finally {
+      process.chdir(cwd);
+    }
+    for (const stage of ['1. backend', '2. generating 64 CAPTCHAs', '3. training', '4. evaluating on the held-out 10%', '5. reading fresh CAPTCHAs']) assert.match(printed, new RegExp(stage.replace('.', '\\.')));
+    assert.equal(fs.readFileSync(path.join(work, 'data', 'labels.txt'), 'utf8').trim().split('\n').length, 64);
+    assert.ok(fs.existsSync(path.join(work, 'models', 'demo', 'model.json')), 'the trained model is saved in models/demo');
+    // one line per fresh CAPTCHA: 4 versions x 3 sizes, at least one each
+    const readings = printed.split('\n').filter((line) => / true [0-9A-Z]{4} {2}predicted /.test(line));
+    assert.ok(readings.length >= 12, `${readings.length} readings`);
+    for (const kind of ['v0.7.0 160x60', 'v0.7.1 170x80', 'v0.2.2 140x80']) assert.ok(readings.some((line) => line.includes(kind)), kind);
+    // The shipped model reads 97-99% of every kind, and a broken loading or decoding would miss
+    // most. The demo draws new texts on every run (its seed is the time), so allow a few misses:
+    // more than 4 of 12 by chance is about 1 in 100,000.
+    const misread = readings.filter((line) => line.endsWith('<- misread')).length;
+    assert.ok(misread <= 4, `${misread} of ${readings.length} misread`);
+  });
+
   it('evaluate names an --out folder it cannot create, at once (under /proc it used to hang)', async () => {
     if (process.platform === 'linux') {
       await assert.rejects(cli('evaluate', '--fresh', '2', '--model-dir', modelDir, '--out', '/proc/captcha-lab-x/r.json'), /cannot create the folder of the report .*choose another --out/);
