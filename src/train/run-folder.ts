@@ -112,8 +112,8 @@ function sameSetting(key: string, given: unknown, recorded: unknown): boolean {
  */
 export function resumedConfig(input: Partial<TrainConfig>): TrainConfig {
   const location = runLocation(input);
-  // defaults first: a setting newer than the run's record had its default value in that run
-  const recorded: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG, ...effectiveConfig(checkpointRecord(location)) };
+  // with defaults: a setting newer than the run's record had its default value in that run
+  const recorded: Record<string, unknown> = { ...effectiveConfig(checkpointRecord(location)) };
   const kept: Record<string, unknown> = {};
   const conflicts: string[] = [];
   for (const [key, value] of Object.entries(input)) {

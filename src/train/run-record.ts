@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import type { TrainConfig } from './config';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config';
 import type { RunRecord } from './trainer';
 
 export const RUN_JSON = 'run.json';
@@ -24,9 +24,13 @@ export function readRunRecord(runDir: string): RunRecord {
   return record;
 }
 
-/** The configuration in force at the end of a run's last part: the first, with every resume's changes. */
+/**
+ * The configuration in force at the end of a run's last part: the first, with every resume's
+ * changes. A setting newer than the record had its default value in that run, so it is filled in
+ * (a resume that gives the default is then no change).
+ */
 export function effectiveConfig(record: RunRecord): TrainConfig {
-  const config: Record<string, unknown> = { ...record.config };
+  const config: Record<string, unknown> = { ...DEFAULT_TRAIN_CONFIG, ...record.config };
   for (const change of record.resumes ?? []) {
     for (const [key, { to }] of Object.entries(change.changed)) config[key] = to;
   }

@@ -190,6 +190,8 @@ describe('the run folder of train', function () {
       fs.writeFileSync(state, JSON.stringify(saved));
       const { record } = await train({ ...config, run: 'older', validationSplit: 0.1 }, { resume: true });
       assert.equal(record.completed, true);
+      assert.equal(record.resumes, undefined, 'giving the default it ran with is no change');
+      assert.equal(effectiveConfig(record).validationSplit, 0.1);
     });
 
     it('lets a resume lengthen a run, recording the change', async () => {
