@@ -12,7 +12,7 @@ describe('predict with the shipped model (command line)', function () {
   this.timeout(120_000);
   before(useNativeBackend);
 
-  it('reads CAPTCHAs of every lepture version at each common size, without flags', async () => {
+  it('reads CAPTCHAs of every lepture version, each at another size (160x60, 170x80, 140x80 and 150x70, a size between), without flags', async () => {
     const { dir, cleanup } = tempDir();
     try {
       const kinds: Array<{ version: CaptchaVersion; width: number; height: number }> = [

@@ -62,6 +62,10 @@ describe('pixelsToTensor: fitting other sizes to the input', () => {
     const b = pixelsToTensor(rgb, 1, 60, 160, INPUT);
     try {
       assert.equal(tf.max(tf.abs(tf.sub(a, b))).arraySync(), 0);
+      // and both are the image itself: the 10x10 square where it was drawn, white elsewhere
+      assert.deepEqual(darkBox(a), { width: 10, height: 10 });
+      const pixels = (a.arraySync() as number[][][][])[0];
+      assert.deepEqual([pixels[5][5][0], pixels[14][14][0], pixels[4][4][0], pixels[15][15][0]], [0, 0, 1, 1]);
     } finally {
       a.dispose();
       b.dispose();

@@ -48,6 +48,7 @@ describe('activationStats', () => {
     const xs = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 2) as tf.Tensor4D;
     const model = twoConvModel(0);
     const stats = await activationStats(model, xs);
+    assert.ok(stats.length > 0, 'no layer reported');
     assert.ok(stats.every((s) => s.zeroFraction < 1));
     assert.doesNotMatch(formatActivationStats(stats), /DEAD/);
     model.dispose();

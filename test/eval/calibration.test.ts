@@ -95,6 +95,8 @@ describe('0/O calibration by image size', function () {
     const at60 = await predictTexts(model, batch.xs, metadata.alphabet, 'ctc', rules, { logitShift: big(40), sizes: batch.sizes! });
     const at80 = await predictTexts(model, batch.xs, metadata.alphabet, 'ctc', rules, { logitShift: big(40), sizes: batch.sizes!.map(() => ({ width: 150, height: 80 })) });
     assert.ok(batch.texts.some((t) => t.includes('O')) && batch.texts.some((t) => t.includes('0')));
+    assert.equal(at60.length, batch.texts.length);
+    assert.equal(at80.length, batch.texts.length);
     assert.ok(at60.every((t) => !t.includes('O')), at60.join(' '));
     assert.ok(at80.every((t) => !t.includes('0')), at80.join(' '));
     assert.throws(() => batchCalibration(big(1), {}), /needs the size of each image before fitting/);

@@ -103,6 +103,7 @@ describe('plateau detection', function () {
     const plateau = record.plateau!;
     assert.equal(plateau.chanceLoss, 2 * Math.log(4));
     assert.equal(plateau.stuck, null);
+    assert.ok(plateau.probes.length > 0, 'probed');
     assert.ok(plateau.probes.every((p) => p.deadFraction < 1));
     assert.equal(plateau.outcome, 'escaped');
     assert.ok(plateau.escaped!.step >= ESCAPE_LOSS_WINDOW && plateau.escaped!.loss < plateau.escapeBelow!, JSON.stringify(plateau.escaped));
