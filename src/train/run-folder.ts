@@ -222,16 +222,37 @@ export function openRunFolder(config: TrainConfig, options: { resume?: boolean; 
   return { runDir, release };
 }
 
+/** Where `overwrite` keeps the previous run until the new one has saved a model of its own. */
+export const REPLACED_RUN = '.replaced';
+
 /**
- * For `overwrite`: removes the previous run's model, run.json, checkpoint and evaluation reports,
- * so that nothing of the old model is left beside the new one or taken to describe it. Called once
- * the new run's model and data are ready, so a typo in the new settings loses nothing. Returns
- * what it did, for the log, or null when there was nothing to remove.
+ * For `overwrite`: moves the previous run's model, run.json, checkpoint and evaluation reports
+ * into `<run>/.replaced/`, so that nothing of the old model is left beside the new one or taken to
+ * describe it, yet nothing is lost if the new run stops before it saves a model
+ * (`dropReplacedRun` deletes them then). Called once the new run's model and data are ready, so a
+ * typo in the new settings changes nothing. If `.replaced/` is already there, an earlier
+ * `--overwrite` stopped before saving a model: that folder still holds the last run that did, and
+ * the files now in the run folder are the stopped run's, so they are removed instead. Returns what
+ * it did, for the log, or null when there was nothing to move.
  */
-export function clearPreviousRun(runDir: string): string | null {
+export function setAsidePreviousRun(runDir: string): string | null {
   const { model, reports } = previousRunFiles(runDir);
   if (model.length + reports.length === 0) return null;
-  for (const name of [...model, ...reports]) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
-  const what = [...model.map((f) => (f === CHECKPOINT ? `${f}/` : f)), ...reports];
-  return `--overwrite: removed the previous run's ${what.join(', ')} from ${runDir}`;
+  const what = [...model.map((f) => (f === CHECKPOINT ? `${f}/` : f)), ...reports].join(', ');
+  const aside = path.join(runDir, REPLACED_RUN);
+  if (fs.existsSync(aside)) {
+    for (const name of [...model, ...reports]) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
+    return `--overwrite: removed ${what} of a run that stopped before saving a model; the run before it stays in ${aside} until this one saves a model`;
+  }
+  fs.mkdirSync(aside);
+  for (const name of [...model, ...reports]) fs.renameSync(path.join(runDir, name), path.join(aside, name));
+  return `--overwrite: moved the previous run's ${what} from ${runDir} to ${aside}; it is deleted once this run saves a model`;
+}
+
+/** Deletes what `setAsidePreviousRun` kept, once the new run has saved a model; true if there was something. */
+export function dropReplacedRun(runDir: string): boolean {
+  const aside = path.join(runDir, REPLACED_RUN);
+  if (!fs.existsSync(aside)) return false;
+  fs.rmSync(aside, { recursive: true, force: true });
+  return true;
 }

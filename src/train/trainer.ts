@@ -23,7 +23,7 @@ import { setDropoutStep } from '../models/seeded-dropout';
 import type { HeadKind } from '../models/types';
 import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
 import { RUN_JSON, effectiveConfig } from './run-record';
-import { CHECKPOINT, clearPreviousRun, openRunFolder, readCheckpointState, resumedConfig } from './run-folder';
+import { CHECKPOINT, REPLACED_RUN, dropReplacedRun, openRunFolder, readCheckpointState, resumedConfig, setAsidePreviousRun } from './run-folder';
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
 import { createOptimizer, decodeOptimizerState, encodeOptimizerState } from './optimizer';
@@ -449,9 +449,9 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
     });
     if (plateau) record.plateau = plateau.record;
     if (options.overwrite) {
-      // only now that the new model, data and plateau monitor are ready: a mistake in the new settings loses nothing
-      const removed = clearPreviousRun(runDir);
-      if (removed) log(removed);
+      // only now that the new model, data and plateau monitor are ready: a mistake in the new settings changes nothing
+      const setAside = setAsidePreviousRun(runDir);
+      if (setAside) log(setAside);
     }
     cb.onStart?.({ config, data: data.description, batchesPerEpoch: data.batchesPerEpoch, resumedFrom: checkpoint ? `epoch ${epoch + 1}, batch ${batchIndex}` : null });
     log(`training ${config.model} on ${data.description}, ${config.epochs} epochs of ${data.batchesPerEpoch} batches`);
@@ -589,6 +589,8 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
       }
       record.completed = epoch >= config.epochs;
       await saveState();
+      // the run this one replaces (--overwrite) is no longer needed once this run's model and record are saved
+      if (record.bestEpoch !== null && dropReplacedRun(runDir)) log(`deleted the replaced run kept in ${path.join(runDir, REPLACED_RUN)}`);
     }
     if (interrupted) {
       log(`interrupted at epoch ${epoch + 1}, batch ${batchIndex}: checkpoint saved; continue with --resume`);
@@ -597,6 +599,9 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
       plateau.markStopped(globalStep, stopped);
       log(`stopped at step ${globalStep} (epoch ${epoch + 1}, batch ${batchIndex}): ${describePlateau(plateau.record)}; checkpoint saved; --resume trains on`);
       await saveState();
+    }
+    if (fs.existsSync(path.join(runDir, REPLACED_RUN))) {
+      log(`the run this one replaces is kept in ${path.join(runDir, REPLACED_RUN)} until this run saves a model; to go back to it, move its files back into ${runDir}`);
     }
     return { record, runDir, interrupted, stopped };
   } finally {

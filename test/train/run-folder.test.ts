@@ -75,14 +75,45 @@ describe('the run folder of train', function () {
       const lines: string[] = [];
       const { record } = await train({ ...config, run: 'old', seed: 2 }, { overwrite: true, callbacks: { onLog: (l) => lines.push(l) } });
       assert.ok(
-        lines.some((l) => /--overwrite: removed the previous run's model.json, weights.bin, metadata.json, run.json, checkpoint\/, evaluation-fresh.json, evaluation.json from /.test(l)),
+        lines.some((l) => /--overwrite: moved the previous run's model.json, weights.bin, metadata.json, run.json, checkpoint\/, evaluation-fresh.json, evaluation.json from .* to .*\.replaced; it is deleted once this run saves a model/.test(l)),
         lines.join('\n'),
       );
+      assert.ok(lines.some((l) => /deleted the replaced run kept in .*\.replaced/.test(l)), lines.join('\n'));
+      assert.ok(!fs.existsSync(path.join(dir, '.replaced')), 'the old run is gone once the new one has a model');
       assert.ok(!fs.existsSync(path.join(dir, 'evaluation-fresh.json')) && !fs.existsSync(path.join(dir, 'evaluation.json')), 'stale reports removed');
       assert.equal(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8'), 'mine', 'files that are not the model stay');
       assert.notDeepEqual(fs.readFileSync(path.join(dir, 'weights.bin')), oldWeights);
       assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')).config.seed, 2);
       assert.equal(record.config.seed, 2);
+    });
+
+    it('keeps the old run aside while --overwrite has saved no model: stopped in epoch 1, the old model is whole; a second --overwrite keeps it too', async () => {
+      await train({ ...config, run: 'aside', seed: 1 });
+      const dir = path.join(models, 'aside');
+      fs.writeFileSync(path.join(dir, 'evaluation.json'), '{}');
+      fs.rmSync(path.join(dir, 'checkpoint'), { recursive: true });
+      const old = snapshot(dir);
+      const stopInEpoch1 = async (seed: number) => {
+        const controller = new AbortController();
+        const lines: string[] = [];
+        const { interrupted } = await train({ ...config, run: 'aside', seed }, {
+          overwrite: true, signal: controller.signal,
+          callbacks: { onBatch: (p) => p.batch === 1 && controller.abort(), onLog: (l) => lines.push(l) },
+        });
+        assert.equal(interrupted, true);
+        assert.ok(lines.some((l) => /the run this one replaces is kept in .*\.replaced until this run saves a model; to go back to it, move its files back into /.test(l)), lines.join('\n'));
+        return lines;
+      };
+      await stopInEpoch1(2);
+      assert.deepEqual(snapshot(path.join(dir, '.replaced')), old, 'the old run, every file as it was');
+      assert.ok(!fs.existsSync(path.join(dir, 'model.json')) && fs.existsSync(path.join(dir, 'checkpoint')), 'beside it only the stopped run');
+      const lines = await stopInEpoch1(3);
+      assert.ok(lines.some((l) => /--overwrite: removed run.json, checkpoint\/ of a run that stopped before saving a model; the run before it stays in /.test(l)), lines.join('\n'));
+      assert.deepEqual(snapshot(path.join(dir, '.replaced')), old, 'still the first run, not the stopped one');
+      // resumed to the end of its epoch, the new run saves its model and the old one goes
+      const { record } = await train({ run: 'aside', modelsDir: models }, { resume: true });
+      assert.equal(record.config.seed, 3);
+      assert.ok(fs.existsSync(path.join(dir, 'model.json')) && !fs.existsSync(path.join(dir, '.replaced')));
     });
 
     it('loses nothing when --overwrite is refused for a mistake in the new settings', async () => {
