@@ -59,10 +59,10 @@ export function register(program: Command): void {
       bench: 'a small CNN (3 conv + batch-norm layers, four heads)',
     }[opts.model as string] ?? opts.model;
     log(`3. training ${what} for ${opts.epochs} epoch(s) (the 2017 run: 46,080 images x 3 epochs)`);
-    const runDir = path.join('models', 'demo');
-    fs.rmSync(runDir, { recursive: true, force: true }); // the demo's own scratch run
-    // The model reads the images at their own size (170x80), whatever its default input.
-    const { record } = await runTrainCommand({ run: 'demo', model: opts.model, dataDir: opts.dataDir, epochs: opts.epochs, width: 170, height: 80 }, {});
+    // The model reads the images at their own size (170x80), whatever its default input. models/demo
+    // is the demo's own run, replaced each time: --overwrite's way, so a train of that run still
+    // running keeps its folder (it is locked) and a demo stopped in epoch 1 loses nothing.
+    const { record } = await runTrainCommand({ run: 'demo', model: opts.model, dataDir: opts.dataDir, epochs: opts.epochs, width: 170, height: 80 }, { overwrite: true });
 
     log('4. evaluating on the held-out 10%');
     const last = record.history[record.history.length - 1];

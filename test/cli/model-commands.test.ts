@@ -103,7 +103,7 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     assert.ok(!fs.existsSync(path.join(root, 'never-written')));
   });
 
-  it('demo runs the main job end to end, small: generates, trains, evaluates, then reads fresh CAPTCHAs of every trained kind with the shipped model', async function () {
+  it('demo runs the main job end to end, small: generates, trains, evaluates, then reads fresh CAPTCHAs of every trained kind with the shipped model; run again, it replaces its own run', async function () {
     this.timeout(240000);
     const shipped = path.join(__dirname, '..', '..', '..', 'models', 'pretrained');
     const work = path.join(root, 'demo-cwd');
@@ -111,11 +111,20 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     const cwd = process.cwd();
     process.chdir(work); // the demo writes its run to models/demo of the current folder
     let printed: string;
+    let again: string;
+    let first: string;
     try {
       printed = await cli('demo', '--count', '64', '--epochs', '1', '--data-dir', path.join(work, 'data'), '--model-dir', shipped);
+      first = JSON.parse(fs.readFileSync(path.join(work, 'models', 'demo', 'run.json'), 'utf8')).startedAt;
+      // run again, as users do: it reuses its dataset and replaces its own run (models/demo)
+      again = await cli('demo', '--count', '64', '--epochs', '1', '--data-dir', path.join(work, 'data'), '--model-dir', shipped);
     } finally {
       process.chdir(cwd);
     }
+    assert.match(again, /3\. training/);
+    assert.match(again, /--overwrite: moved the previous run's .* to .*\.replaced/);
+    assert.notEqual(JSON.parse(fs.readFileSync(path.join(work, 'models', 'demo', 'run.json'), 'utf8')).startedAt, first, 'the second run replaced the first');
+    assert.ok(!fs.existsSync(path.join(work, 'models', 'demo', '.replaced')));
     for (const stage of ['1. backend', '2. generating 64 CAPTCHAs', '3. training', '4. evaluating on the held-out 10%', '5. reading fresh CAPTCHAs']) assert.match(printed, new RegExp(stage.replace('.', '\\.')));
     assert.equal(fs.readFileSync(path.join(work, 'data', 'labels.txt'), 'utf8').trim().split('\n').length, 64);
     assert.ok(fs.existsSync(path.join(work, 'models', 'demo', 'model.json')), 'the trained model is saved in models/demo');
