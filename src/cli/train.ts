@@ -50,11 +50,17 @@ export function readConfigFile(file: string): Record<string, unknown> {
   } catch {
     throw new Error(`cannot read config file '${file}'; check the path`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    value = JSON.parse(text);
   } catch (err) {
     throw new Error(`config file '${file}' is not valid JSON: ${(err as Error).message}`);
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new Error(`config file '${file}' holds ${got}; it must be a JSON object of settings, e.g. {"model": "seed-bn", "epochs": 3} (see configs/)`);
+  }
+  return value as Record<string, unknown>;
 }
 
 /** The command that continues the run in `runDir`: its own settings are the defaults of --resume. */

@@ -110,12 +110,16 @@ describe('captcha-lab train (command line)', () => {
     await assert.rejects(parse('--mix-versions', '0.7,0.2.2'), /mix versions must be a comma-separated list of 0\.7\.0, 0\.7\.1, 0\.2\.2, 0\.2\.2-pillow4, got '0\.7,0\.2\.2'/);
   });
 
-  it('refuses a missing or malformed config file by name', () => {
+  it('refuses a missing or malformed config file by name, and one that is not an object of settings', () => {
     const { dir, cleanup } = tempDir();
     try {
       assert.throws(() => readConfigFile(path.join(dir, 'none.json')), /cannot read config file '.*none.json'; check the path/);
       fs.writeFileSync(path.join(dir, 'bad.json'), '{ epochs: 3 ');
       assert.throws(() => readConfigFile(path.join(dir, 'bad.json')), /config file '.*bad.json' is not valid JSON/);
+      for (const [text, got] of [['null', 'null'], ['[1]', 'an array'], ['3', 'a number']]) {
+        fs.writeFileSync(path.join(dir, 'odd.json'), text);
+        assert.throws(() => readConfigFile(path.join(dir, 'odd.json')), { message: `config file '${path.join(dir, 'odd.json')}' holds ${got}; it must be a JSON object of settings, e.g. {"model": "seed-bn", "epochs": 3} (see configs/)` });
+      }
     } finally {
       cleanup();
     }
