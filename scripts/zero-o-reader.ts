@@ -102,6 +102,7 @@ async function crops(argv: string[]): Promise<void> {
     }),
   );
   const count = Number(values.count);
+  if (!(Number.isInteger(count) && count >= 1)) throw new Error(`--count must be a whole number of crops >= 1, got ${values.count}`);
   const out = values.out!;
   const seeds = values.seeds ?? '';
   if (values.seeds !== undefined && !/^[\w.-]+$/.test(seeds)) throw new Error(`--seeds needs a name of letters, digits, '.', '-' or '_', got '${seeds}'`);
@@ -227,6 +228,13 @@ async function train(argv: string[]): Promise<void> {
   const dir = values.crops!;
   const epochs = Number(values.epochs);
   const out = values.out!;
+  // checked before the crops are read (hundreds of MB)
+  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new Error(`--epochs must be a whole number >= 1, got ${values.epochs}`);
+  const lr = Number(values.lr);
+  if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`--lr must be a positive learning rate, got ${values.lr}`);
+  const init = values.init!;
+  // the reader is saved after every better epoch, the first included: it would replace the one it starts from
+  if (init && path.resolve(init) === path.resolve(out)) throw new Error(`--init and --out are both ${out}; give another --out, so that the reader it starts from stays as it is`);
   const parts = readParts(dir);
   const readBy = cropsReadBy(parts, dir);
   if (!readBy) console.log(`note: some parts of ${dir} do not record the CRNN that read them; the reader's run.json will name none, and attach will not check it`);
@@ -241,10 +249,7 @@ async function train(argv: string[]): Promise<void> {
       `the sign of its log-odds (where the reader starts) ${(100 * priorError).toFixed(2)}%`,
   );
   // --init continues a saved reader (its weights; the optimizer starts afresh).
-  const init = values.init!;
   const reader = init ? await readLayersModel(init) : createZeroOReader(1);
-  const lr = Number(values.lr);
-  if (!(lr > 0)) throw new Error(`--lr must be a positive learning rate, got ${values.lr}`);
   const flip = values.flip!;
   const order = createRng('zero-o-reader/order');
   let best = Infinity;

@@ -11,16 +11,19 @@ const SCRIPT = path.join(__dirname, '..', '..', 'scripts', 'zero-o-reader.js');
 /** Windows per crop part in these runs (the script reads ZERO_O_PART), so a fake validation folder stays small. */
 const PART = 64;
 
-/** Runs `zero-o-reader.js expert` with `args`; resolves to its exit code, stdout and stderr. */
-async function expert(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `zero-o-reader.js <args>`; resolves to its exit code, stdout and stderr. */
+async function zeroOReader(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [SCRIPT, 'expert', ...args], { env: { ...process.env, ZERO_O_PART: String(PART) } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [SCRIPT, ...args], { env: { ...process.env, ZERO_O_PART: String(PART) } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** Runs `zero-o-reader.js expert` with `args`. */
+const expert = (args: string[]) => zeroOReader(['expert', ...args]);
 
 /** Two blank crop parts, as `crops` writes them: what `expert` watches (the last part). */
 function writeValidation(dir: string): void {
@@ -188,4 +191,23 @@ describe('zero-o-reader expert, trained in parts (--until, then a resume)', func
     assert.match(refused.stderr, /is unreadable \(one of the two files is missing\); delete those two files to resume with a fresh Adam/);
     assert.equal(JSON.parse(fs.readFileSync(path.join(half, 'run.json'), 'utf8')).step, 2);
   });
+});
+
+describe('zero-o-reader crops and train refuse bad flags before any work', function () {
+  this.timeout(120000);
+  // --crops names a folder that does not exist: each refusal comes before the crops would be read
+  const refusals: Array<[string[], string]> = [
+    [['crops', '--count', 'abc'], '--count must be a whole number of crops >= 1, got abc'],
+    [['crops', '--count', '0'], '--count must be a whole number of crops >= 1, got 0'],
+    [['train', '--crops', 'no-such-crops', '--epochs', 'abc'], '--epochs must be a whole number >= 1, got abc'],
+    [['train', '--crops', 'no-such-crops', '--lr', '0'], '--lr must be a positive learning rate, got 0'],
+    [['train', '--crops', 'no-such-crops', '--init', 'models/r', '--out', 'models/r/'], '--init and --out are both models/r/; give another --out, so that the reader it starts from stays as it is'],
+  ];
+  for (const [args, message] of refusals) {
+    it(`${args.join(' ')}: ${message}`, async () => {
+      const { code, stderr } = await zeroOReader(args);
+      assert.notEqual(code, 0);
+      assert.ok(stderr.includes(message), stderr);
+    });
+  }
 });
