@@ -17,6 +17,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { writeFileAtomic } from '../src/files';
 import { PLOTLY_MIME } from '../src/viz/display';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -250,7 +251,7 @@ async function checkNotebook(page: Page, lab: JupyterLab, expected: Expected): P
   await sleep(800);
   fs.mkdirSync(DOCS, { recursive: true });
   const screenshot = path.join(DOCS, `notebooks-${expected.name}.png`);
-  await page.screenshot({ path: screenshot });
+  writeFileAtomic(screenshot, await page.screenshot()); // docs/ figures: never left half-written
   return { name: expected.name, ...counts, screenshot, seconds: (performance.now() - start) / 1000 };
 }
 

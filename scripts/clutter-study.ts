@@ -20,7 +20,7 @@ import { parseArgs } from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { CAPTCHA_VERSION_PROFILES, ImageCaptcha, createRng, deriveSeed, type CaptchaVersion, type DrawnGlyph, type GlyphAtlas, type ImageCaptchaOptions, type RgbImage } from '../src/captcha';
 import { parseIntArg } from '../src/cli/common';
-import { openModelReader } from '../src/cli/evaluate';
+import { createReportFolder, openModelReader } from '../src/cli/evaluate';
 import { pixelsToTensor } from '../src/data/tensors';
 import { DEFAULT_MATRIX_OPTIONS, ROUND_PAIR, secondLookAtZeroO, textWithOneRoundGlyph } from '../src/eval';
 import { writeFileAtomic } from '../src/files';
@@ -100,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
   const conditions = names ? CONDITIONS.filter((c) => names.includes(c.name)) : CONDITIONS;
   const count = parseIntArg('--count', 1)(values.count!);
   const seed = parseIntArg('--seed')(values.seed!);
+  if (values.out) createReportFolder(values.out); // now, not after the study
   const r = await openModelReader({ modelDir: values['model-dir'] });
   if (!r.secondLook || !r.textRules) throw new Error(`${r.modelDir} has no 0/O reader to study (metadata zeroOReader); attach one with scripts/zero-o-reader.ts attach`);
   if (r.logitShift) throw new Error(`${r.modelDir} is calibrated (metadata logitShift), which this study does not apply; study a copy without logitShift`);

@@ -10,6 +10,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { chromium } from 'playwright-core';
+import { writeFileAtomic } from '../src/files';
 import { readRunRecord } from '../src/train/run-record';
 import { accuracyOverTimeFigure } from '../src/viz';
 
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     }, figure as unknown as { data: unknown; layout: Record<string, unknown> });
     await page.waitForSelector('.main-svg');
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    await page.locator('#plot').screenshot({ path: out });
+    writeFileAtomic(out, await page.locator('#plot').screenshot()); // a committed figure: never left half-written
     console.log(`wrote ${out}`);
   } finally {
     await browser.close();

@@ -31,6 +31,7 @@ import {
   type RgbImage,
 } from '../src/captcha';
 import { decodeImageFile } from '../src/data/image-file';
+import { writeFileAtomic } from '../src/files';
 import { listLabeledFiles, type LabeledFile } from '../src/data/labeled-files';
 import { DEFAULT_ALPHABET } from '../src/models/charset';
 
@@ -315,7 +316,7 @@ function contactSheet(rows: number, real: RgbImage[], ours: Map<CaptchaVersion, 
     columns.forEach(([, imgs], i) => put(imgs[r], labelW + i * (cw + gap), y));
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, canvas.toBuffer('image/png'));
+  writeFileAtomic(file, canvas.toBuffer('image/png')); // a committed figure: never left half-written
 }
 
 async function main(): Promise<void> {

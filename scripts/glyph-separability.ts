@@ -25,6 +25,7 @@ import { GLYPH_INK, isolatedGlyphTensor, isolatedGlyphs, roundGlyphsInCaptchas, 
 import { ROUND_PAIR, cropsToTensor } from '../src/eval/zero-o-reader';
 import { writeFileAtomic } from '../src/files';
 import { startBackend } from '../src/cli/common';
+import { createReportFolder } from '../src/cli/evaluate';
 
 /** Ways to draw the round glyph's CAPTCHA (`--drawing`): a text of four or the glyph alone, with parts of lepture's drawing left out. */
 const DRAWINGS: Record<string, Omit<RoundGlyphDrawing, 'version' | 'width' | 'height'>> = {
@@ -86,6 +87,7 @@ function parseArgs(argv: string[]): Args {
     }
     else throw new Error(`unknown argument '${flag}'; see the comment at the top of scripts/glyph-separability.ts`);
   }
+  if (!(args.scale > 0 && Number.isFinite(args.scale))) throw new Error(`--scale must be a positive number, e.g. 0.75; got ${args.scale}`);
   if (!(args.steps >= 1 && Number.isInteger(args.steps))) throw new Error(`--steps must be a whole number >= 1, got ${args.steps}`);
   if (!(args.test >= 100 && Number.isInteger(args.test))) throw new Error(`--test must be a whole number >= 100, got ${args.test}`);
   if (args.pair.length !== 2) throw new Error(`--pair must be two characters, e.g. 0O`);
@@ -138,6 +140,7 @@ async function errorRate(model: tf.LayersModel, test: { x: tf.Tensor4D; y: tf.Te
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.out) createReportFolder(args.out); // now, not after the training
   await startBackend({});
   const results: Array<{ version: CaptchaVersion; drawing: string | null; curve: Array<{ step: number; glyphs: number; error: number }>; seconds: number }> = [];
   for (const version of args.versions) {

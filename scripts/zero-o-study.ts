@@ -13,7 +13,8 @@ import { decodeMeanProbabilities, freshBatches, memberProbabilities, parseImageS
 import { onlyZeroOSwaps } from '../src/eval/matrix';
 import { getModelSpec, loadModel, textRulesOf, type ModelMetadata } from '../src/models';
 import { writeFileAtomic } from '../src/files';
-import { startBackend } from '../src/cli/common';
+import { parseIntArg, startBackend } from '../src/cli/common';
+import { createReportFolder } from '../src/cli/evaluate';
 
 interface Args {
   models: string[];
@@ -31,10 +32,13 @@ function parseArgs(argv: string[]): Args {
     const v = argv[i + 1];
     if (argv[i] === '--models') args.models = v.split(',');
     else if (argv[i] === '--cells') cells = v;
-    else if (argv[i] === '--count') args.count = Number(v);
-    else if (argv[i] === '--seed') args.seed = Number(v);
-    else if (argv[i] === '--shifts') args.shifts = v.split(',').map(Number);
-    else if (argv[i] === '--out') args.out = v;
+    else if (argv[i] === '--count') args.count = parseIntArg('--count', 1)(v);
+    else if (argv[i] === '--seed') args.seed = parseIntArg('--seed')(v);
+    else if (argv[i] === '--shifts') args.shifts = v.split(',').map((s) => parseIntArg('--shifts')(s.trim()));
+    else if (argv[i] === '--out') {
+      args.out = v;
+      createReportFolder(v); // now, not after the study
+    }
     else throw new Error(`unknown argument '${argv[i]}'; see the comment at the top of scripts/zero-o-study.ts`);
   }
   args.cells = cells.split(',').map((c) => {
