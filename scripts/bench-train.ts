@@ -25,6 +25,8 @@ import * as tf from '@tensorflow/tfjs';
 import { BACKEND_ORDER, enableWebGpuFastKernels, parseBackendKind, selectBackend, WEBGPU_FAST_KERNEL_NAMES, type BackendKind } from '../src/backend';
 import { webGpuFilterGradient } from '../src/backend/webgpu-kernels';
 import { FUSED_KERNEL_NAMES, type FusedKernelName } from '../src/backend/fused';
+import { createReportFolder } from '../src/cli/evaluate';
+import { writeFileAtomic } from '../src/files';
 import { createModel } from '../src/models';
 import { createTrainStep, type DescribedTrainStep } from '../src/train/step';
 import { formatKernelProfile, profileKernels } from './kernel-profile';
@@ -95,6 +97,12 @@ export const DEFAULT_BENCH_TRAIN_OPTIONS: BenchTrainOptions = {
   profile: false,
 };
 
+function positiveSeconds(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && Number.isFinite(n))) throw new Error(`--seconds ${v} must be a positive number of seconds`);
+  return n;
+}
+
 function positiveInt(name: string): (v: string) => number {
   return (v) => {
     const n = Number(v);
@@ -124,7 +132,7 @@ export function parseArgs(argv: string[]): BenchTrainOptions {
     .option('--groups <n>', 'timed groups; the median group is reported', positiveInt('groups'), d.groups)
     .option('--rounds <n>', 'rounds of (ours, keras) per case; ratio = median of per-round ratios', positiveInt('rounds'), d.rounds)
     .option('--warmup <n>', 'untimed steps first', positiveInt('warmup'), d.warmup)
-    .option('--seconds <s>', 'target seconds per group when --steps is 0', Number, d.seconds)
+    .option('--seconds <s>', 'target seconds per group when --steps is 0', positiveSeconds, d.seconds)
     .option('--plain', 'time the plain path (fused kernels off) instead of the fast one')
     .option('--compare', 'time both the plain and the fast path (before/after in one run)')
     .option('--kernels <list>', 'replacements on the fast path', list('kernels', FUSED_KERNEL_NAMES), d.kernels)
@@ -141,6 +149,7 @@ export function parseArgs(argv: string[]): BenchTrainOptions {
   if (o.groups < 1) throw new Error('--groups must be at least 1');
   if (o.rounds < 1) throw new Error('--rounds must be at least 1');
   if (o.batches.some((b: number) => b < 1)) throw new Error('--batches must all be at least 1');
+  if (o.json) createReportFolder(o.json, '--json'); // now, not after minutes of timing
   return {
     ...d,
     nets: o.nets,
@@ -410,7 +419,7 @@ async function main(): Promise<void> {
   }
   printTable(results, o);
   if (o.json) {
-    fs.writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, options: o, results }, null, 2) + '\n');
+    writeFileAtomic(o.json, JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, options: o, results }, null, 2) + '\n');
     console.log(`[bench] wrote ${o.json}`);
   }
 }

@@ -141,12 +141,12 @@ function reportPath(out: string | undefined, modelDir: string, defaultName: stri
 }
 
 /** Creates the folder of report `out` now, not after the evaluation, or names why it cannot with the fix. */
-export function createReportFolder(out: string): void {
+export function createReportFolder(out: string, flag = '--out'): void {
   try {
     createFolder(path.dirname(path.resolve(out))); // not mkdirSync's recursive option, which spins under /proc
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new Error(`cannot create the folder of the report '${out}' (${e.code ?? e.message} at '${e.path ?? path.dirname(out)}'); choose another --out`);
+    throw new Error(`cannot create the folder of the report '${out}' (${e.code ?? e.message} at '${e.path ?? path.dirname(out)}'); choose another ${flag}`);
   }
 }
 
