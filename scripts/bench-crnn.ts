@@ -12,23 +12,39 @@
 import * as tf from '@tensorflow/tfjs';
 import { createCrnnNet, crnnLoss, type CrnnHead } from '../src/models/crnn-net';
 import type { CtcLossOptions } from '../src/models/ctc';
+import { parseArgs } from 'util';
 import { parseBackendKind, selectBackend } from '../src/backend';
+import { parseIntArg } from '../src/cli/common';
 import { formatKernelProfile, profileKernels } from './kernel-profile';
 import { median } from './stats';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
+const HEADS: readonly CrnnHead[] = ['conv1d', 'bigru', 'dense'];
+const GRADIENTS: ReadonlyArray<CtcLossOptions['gradient']> = ['alpha-beta', 'autodiff'];
 
 async function main(): Promise<void> {
-  await selectBackend({ force: parseBackendKind(arg('backend', 'native')), log: (l) => console.log(l) });
-  const batch = Number(arg('batch', '64'));
-  const steps = Number(arg('steps', '5'));
-  const heads = arg('heads', 'conv1d,bigru,dense').split(',') as CrnnHead[];
-  const filters = arg('filters', '32,64,128,128').split(',').map(Number);
-  const headUnits = Number(arg('units', '256'));
-  const gradient = arg('gradient', 'alpha-beta') as CtcLossOptions['gradient'];
+  // strict: a misspelt flag is refused, not silently left at its default
+  const { values } = parseArgs({
+    options: {
+      backend: { type: 'string', default: 'native' },
+      batch: { type: 'string', default: '64' },
+      steps: { type: 'string', default: '5' },
+      heads: { type: 'string', default: HEADS.join(',') },
+      filters: { type: 'string', default: '32,64,128,128' },
+      units: { type: 'string', default: '256' },
+      gradient: { type: 'string', default: 'alpha-beta' },
+      profile: { type: 'boolean', default: false },
+    },
+  });
+  const batch = parseIntArg('--batch', 1)(values.batch!);
+  const steps = parseIntArg('--steps', 1)(values.steps!);
+  const heads = values.heads!.split(',') as CrnnHead[];
+  const unknownHead = heads.find((h) => !HEADS.includes(h));
+  if (unknownHead) throw new Error(`--heads: no head '${unknownHead}'; pick from ${HEADS.join(', ')}`);
+  const filters = values.filters!.split(',').map((f) => parseIntArg('--filters', 1)(f.trim()));
+  const headUnits = parseIntArg('--units', 1)(values.units!);
+  const gradient = values.gradient as CtcLossOptions['gradient'];
+  if (!GRADIENTS.includes(gradient)) throw new Error(`--gradient must be one of ${GRADIENTS.join(', ')}, got '${values.gradient}'`);
+  await selectBackend({ force: parseBackendKind(values.backend!), log: (l) => console.log(l) });
   console.log(`backend ${tf.getBackend()}, batch ${batch}, filters [${filters}], units ${headUnits}, median of ${steps} steps after 2 warm-up`);
 
   const xs = tf.randomUniform([batch, 64, 160, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -51,7 +67,7 @@ async function main(): Promise<void> {
       loss = await stepOnce();
       if (i >= 2) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
     }
-    if (process.argv.includes('--profile')) {
+    if (values.profile) {
       const profile = await profileKernels(stepOnce);
       for (const line of formatKernelProfile(`${head} batch ${batch}`, profile)) console.log(line);
     }
@@ -65,4 +81,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) void main();
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

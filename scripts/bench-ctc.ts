@@ -8,11 +8,26 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ctcLoss, type CtcLossOptions } from '../src/models/ctc';
+import { parseArgs } from 'util';
+import { parseIntArg } from '../src/cli/common';
 import { median } from './stats';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+/** The flags, strictly: a misspelt one is refused, not silently left at its default. */
+function flags(): { batch: number; time: number; classes: number; repeats: number } {
+  const { values } = parseArgs({
+    options: {
+      batch: { type: 'string', default: '64' },
+      time: { type: 'string', default: '40' },
+      classes: { type: 'string', default: '37' },
+      repeats: { type: 'string', default: '20' },
+    },
+  });
+  return {
+    batch: parseIntArg('--batch', 1)(values.batch!),
+    time: parseIntArg('--time', 1)(values.time!),
+    classes: parseIntArg('--classes', 1)(values.classes!),
+    repeats: parseIntArg('--repeats', 1)(values.repeats!),
+  };
 }
 
 async function time(fn: () => Promise<void>, repeats: number): Promise<number> {
@@ -28,10 +43,7 @@ async function time(fn: () => Promise<void>, repeats: number): Promise<number> {
 
 async function main(): Promise<void> {
   require('@tensorflow/tfjs-node');
-  const B = arg('batch', 64);
-  const T = arg('time', 40);
-  const C = arg('classes', 37);
-  const repeats = arg('repeats', 20);
+  const { batch: B, time: T, classes: C, repeats } = flags();
   // Labels of 4 to 6 characters, as for variable-length CAPTCHAs.
   const lengths = Array.from({ length: B }, (_, b) => 4 + (b % 3));
   const labelRows = lengths.map((n, b) => Array.from({ length: 6 }, (_, i) => (i < n ? (b * 7 + i * 13) % (C - 1) : 0)));
@@ -89,4 +101,9 @@ async function main(): Promise<void> {
   console.log(`native TF CTCLoss op (loss and gradient together) ${native.toFixed(1)} ms`);
 }
 
-if (require.main === module) void main();
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

@@ -8,14 +8,14 @@
  */
 import { DEFAULT_CALIBRATION_OPTIONS, DEFAULT_MATRIX_OPTIONS, calibrationTables } from '../src/eval';
 import { loadModel, textRulesOf } from '../src/models';
-import { startBackend } from '../src/cli/common';
+import { parseArgs } from 'util';
+import { parseIntArg, startBackend } from '../src/cli/common';
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const get = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
-  const modelDir = get('--model-dir', 'models/pretrained');
-  const count = Number(get('--count', '500'));
-  if (!(count > 0)) throw new Error('--count must be a positive number of images per version and size');
+  // strict: a misspelt flag (--model for --model-dir) is refused, not silently left at its default
+  const { values } = parseArgs({ options: { 'model-dir': { type: 'string', default: 'models/pretrained' }, count: { type: 'string', default: '500' } } });
+  const modelDir = values['model-dir']!;
+  const count = parseIntArg('--count', 1)(values.count!);
   await startBackend({});
   const { model, metadata } = await loadModel(modelDir);
   const options = DEFAULT_CALIBRATION_OPTIONS;
