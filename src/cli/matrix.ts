@@ -26,6 +26,16 @@ function listArg<T>(parse: (item: string) => T) {
 }
 
 /**
+ * The Markdown table goes beside the report (`<out>.md`): a file there that is not a matrix table
+ * (`--out docs/pretrained.json` beside docs/pretrained.md) is refused, not overwritten.
+ */
+export function checkTableTarget(table: string): void {
+  if (!fs.existsSync(table)) return;
+  const isTable = fs.statSync(table).isFile() && fs.readFileSync(table, 'utf8').startsWith('| version |');
+  if (!isTable) throw new Error(`'${table}' exists and is not a matrix table, which the matrix writes beside its report; pass another --out, or move the file away first`);
+}
+
+/**
  * The report already at `file`, if it is this model's with this decoding and these weights (a
  * report of the same folder's earlier weights: null, so every cell is scored again); a report of
  * another model or decoding is refused with the fix.
@@ -70,6 +80,7 @@ export function register(program: Command): void {
     const table = out.replace(/\.json$/i, '') + '.md';
     const weights = weightsDigest(modelDir);
     const previous = readPreviousMatrix(out, modelDir, decoding, weights, log);
+    checkTableTarget(table);
     createReportFolder(out);
     const options = {
       versions: (opts.versions as CaptchaVersion[] | undefined) ?? d.versions,

@@ -210,6 +210,12 @@ describe('evaluate, inspect, robustness, demo, models (command line)', () => {
     fs.writeFileSync(out, JSON.stringify({ ...more, model: 'models/other' }));
     await assert.rejects(cli('matrix', '--model-dir', modelDir, '--count', '3', '--out', out), /holds the matrix of another model or decoding \(models\/other; .*\); pass --out <file> to keep both, or delete it first/);
     await assert.rejects(cli('matrix', '--model-dir', modelDir, '--versions', '0.9'), /version '0\.9' is not one of 0\.7\.0/);
+    // nor a Markdown file beside the report that is not a matrix table (a hand-written page)
+    const page = path.join(root, 'matrix', 'page.md');
+    fs.writeFileSync(page, '# My notes\n');
+    await assert.rejects(cli('matrix', '--model-dir', modelDir, '--count', '3', '--out', path.join(root, 'matrix', 'page.json')), /'.*page\.md' exists and is not a matrix table, which the matrix writes beside its report; pass another --out, or move the file away first/);
+    assert.equal(fs.readFileSync(page, 'utf8'), '# My notes\n');
+    assert.ok(!fs.existsSync(path.join(root, 'matrix', 'page.json')));
   });
 
   it('knows the kinds of CAPTCHA a model was trained on: each version of its mix at each common size inside it, else its one kind', () => {

@@ -111,6 +111,24 @@ describe('replicate: one configuration under several seeds', function () {
     assert.ok(!fs.existsSync(path.join(modelsDir, 'pair-replication.lock')), 'the table is unlocked when the first is done');
   });
 
+  it('refuses files at --out that are not its table, before it trains anything, and leaves them as they were', async () => {
+    const out = path.join(modelsDir, 'notes');
+    const cases: Array<[string, string, RegExp]> = [
+      ['notes.md', '# My notes on the replication\n', /'.*notes\.md' exists and is not a replication table; the replication writes its table there: pass another --out, or move the file away first/],
+      ['notes.json', '{"some": "data"}', /'.*notes\.json' exists and is not a replication table/],
+      ['notes.json', '{ not json', /'.*notes\.json' exists and is not JSON/],
+      ['notes.json', '{"run": "other", "rows": []}', /'.*notes\.json' exists and holds the replication of run 'other', not 'guarded'/],
+    ];
+    for (const [name, text, refusal] of cases) {
+      const file = path.join(modelsDir, name);
+      fs.writeFileSync(file, text);
+      await assert.rejects(replicate({ config: { ...config, run: 'guarded' }, seeds: [1], out }), refusal);
+      assert.equal(fs.readFileSync(file, 'utf8'), text);
+      fs.rmSync(file);
+    }
+    assert.ok(!fs.existsSync(path.join(modelsDir, seedRunName('guarded', 1))), 'nothing trained');
+  });
+
   it('refuses an empty or repeated seed list', async () => {
     await assert.rejects(replicate({ config, seeds: [] }), /replicate needs at least one seed/);
     await assert.rejects(replicate({ config, seeds: [1, 2, 1] }), /seed 1 is listed twice; list each seed once/);
