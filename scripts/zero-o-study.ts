@@ -35,16 +35,14 @@ function parseArgs(argv: string[]): Args {
     else if (argv[i] === '--count') args.count = parseIntArg('--count', 1)(v);
     else if (argv[i] === '--seed') args.seed = parseIntArg('--seed')(v);
     else if (argv[i] === '--shifts') args.shifts = v.split(',').map((s) => parseIntArg('--shifts')(s.trim()));
-    else if (argv[i] === '--out') {
-      args.out = v;
-      createReportFolder(v); // now, not after the study
-    }
+    else if (argv[i] === '--out') args.out = v;
     else throw new Error(`unknown argument '${argv[i]}'; see the comment at the top of scripts/zero-o-study.ts`);
   }
   args.cells = cells.split(',').map((c) => {
     const [version, size] = c.split('@');
     return { version: version as CaptchaVersion, ...parseImageSize(size) };
   });
+  if (args.out) createReportFolder(args.out); // now, once every flag is checked, not after the study
   return args;
 }
 

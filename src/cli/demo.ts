@@ -61,8 +61,13 @@ export function register(program: Command): void {
     log(`3. training ${what} for ${opts.epochs} epoch(s) (the 2017 run: 46,080 images x 3 epochs)`);
     // The model reads the images at their own size (170x80), whatever its default input. models/demo
     // is the demo's own run, replaced each time: --overwrite's way, so a train of that run still
-    // running keeps its folder (it is locked) and a demo stopped in epoch 1 loses nothing.
-    const { record } = await runTrainCommand({ run: 'demo', model: opts.model, dataDir: opts.dataDir, epochs: opts.epochs, width: 170, height: 80 }, { overwrite: true });
+    // running keeps its folder (it is locked) and a demo stopped in epoch 1 keeps the last one.
+    const { record, interrupted, stopped } = await runTrainCommand({ run: 'demo', model: opts.model, dataDir: opts.dataDir, epochs: opts.epochs, width: 170, height: 80 }, { overwrite: true });
+    if (interrupted || stopped) {
+      log(`stopped during training; \`captcha-lab train --run demo --resume\` trains on, and the demo runs whole when started again`);
+      process.exitCode = 1;
+      return;
+    }
 
     log('4. evaluating on the held-out 10%');
     const last = record.history[record.history.length - 1];
@@ -83,7 +88,8 @@ export function register(program: Command): void {
     const kinds = trainedImageKinds(opts.modelDir, metadata.input);
     const each = Math.max(1, Math.floor(12 / kinds.length));
     log(`5. reading fresh CAPTCHAs with the pretrained ${metadata.architecture} model from ${opts.modelDir} (${metadata.input.width}x${metadata.input.height} input; other sizes are ${metadata.input.fit === 'letterbox' ? 'letterboxed into it (one scale both ways, padded white)' : 'resized to it'}, as predict does)`);
-    const seed = `demo-${Date.now()}`;
+    const seed = `demo-${Date.now()}`; // new texts every run; printed, so a surprising reading can be drawn again
+    log(`   fresh CAPTCHAs of seed '${seed}' (one seed per kind: '${seed}/<k>')`);
     for (const [k, kind] of kinds.entries()) {
       const fresh = await evaluateModel(
         model,

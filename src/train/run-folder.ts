@@ -87,7 +87,8 @@ function checkpointRecord(location: ReturnType<typeof runLocation>): RunRecord {
   throw new Error(
     hasModel
       ? `cannot resume run '${run}': '${runDir}' holds a model but no ${CHECKPOINT}/ to continue from (a finished model copied without it, like models/pretrained); train a new run with another --run`
-      : `cannot resume run '${run}': '${runDir}' has no ${CHECKPOINT}/ (the run stopped before saving one); leave out --resume to start it over`,
+      : `cannot resume run '${run}': '${runDir}' has no ${CHECKPOINT}/ (the run stopped before saving one); leave out --resume to start it over` +
+        (keepsReplacedRun(runDir) ? ` with --overwrite (it keeps the run it replaced in ${path.join(runDir, REPLACED_RUN)} until it saves a model; ${restoreHint(runDir)})` : ''),
   );
 }
 
@@ -182,7 +183,9 @@ export interface RunFolder {
 /**
  * Prepares `<modelsDir>/<run>/` before anything is trained: creates it, checks that it can be
  * written, locks it against a second process, and refuses a folder that already holds a model
- * unless the run resumes it or `overwrite` asks to replace it (see `clearPreviousRun`).
+ * unless the run resumes it or `overwrite` asks to replace it (see `setAsidePreviousRun`). A folder
+ * that keeps a replaced run (`.replaced/`, an `overwrite` stopped before its first model) is
+ * refused unless the run resumes or overwrites: a new run would delete it after its first epoch.
  */
 export function openRunFolder(config: TrainConfig, options: { resume?: boolean; overwrite?: boolean }): RunFolder {
   if (options.resume && options.overwrite) {
@@ -206,6 +209,13 @@ export function openRunFolder(config: TrainConfig, options: { resume?: boolean; 
     }
   };
   if (!options.resume && !options.overwrite) {
+    if (keepsReplacedRun(runDir)) {
+      release();
+      throw new Error(
+        `'${runDir}' keeps the run an --overwrite replaced, in ${path.join(runDir, REPLACED_RUN)} (that --overwrite stopped before saving a model); ` +
+          `pass --overwrite to replace it after all, --resume to go on with the stopped run, or choose another --run (${restoreHint(runDir)})`,
+      );
+    }
     const { model, reports } = previousRunFiles(runDir);
     if (model.includes(CHECKPOINT)) {
       release();
@@ -225,25 +235,43 @@ export function openRunFolder(config: TrainConfig, options: { resume?: boolean; 
 /** Where `overwrite` keeps the previous run until the new one has saved a model of its own. */
 export const REPLACED_RUN = '.replaced';
 
+/** True if `<run>/.replaced/` holds something. */
+function keepsReplacedRun(runDir: string): boolean {
+  const aside = path.join(runDir, REPLACED_RUN);
+  return fs.existsSync(aside) && fs.readdirSync(aside).length > 0;
+}
+
+/** The shell commands that put the replaced run back in place of the stopped one. */
+export function restoreHint(runDir: string): string {
+  const q = (p: string) => `'${p.replace(/'/g, `'\\''`)}'`;
+  const aside = path.join(runDir, REPLACED_RUN);
+  return `to go back to it: rm -rf ${q(path.join(runDir, 'run.json'))} ${q(path.join(runDir, CHECKPOINT))} && mv ${q(aside)}/* ${q(runDir)}/ && rmdir ${q(aside)}`;
+}
+
 /**
  * For `overwrite`: moves the previous run's model, run.json, checkpoint and evaluation reports
  * into `<run>/.replaced/`, so that nothing of the old model is left beside the new one or taken to
  * describe it, yet nothing is lost if the new run stops before it saves a model
  * (`dropReplacedRun` deletes them then). Called once the new run's model and data are ready, so a
- * typo in the new settings changes nothing. If `.replaced/` is already there, an earlier
- * `--overwrite` stopped before saving a model: that folder still holds the last run that did, and
- * the files now in the run folder are the stopped run's, so they are removed instead. Returns what
- * it did, for the log, or null when there was nothing to move.
+ * typo in the new settings changes nothing. If `.replaced/` already holds a run, an earlier
+ * `--overwrite` stopped: when the folder now holds no model (only the stopped run's record and
+ * checkpoint) the kept run is the last one with a model and stays, and the stopped run's files are
+ * removed; when it holds a model (the stopped run saved one but died before deleting the kept run,
+ * or the user moved the kept run back), that model is the one to keep, and the older one goes.
+ * Returns what it did, for the log, or null when there was nothing to move.
  */
 export function setAsidePreviousRun(runDir: string): string | null {
   const { model, reports } = previousRunFiles(runDir);
+  const aside = path.join(runDir, REPLACED_RUN);
+  const keptBefore = keepsReplacedRun(runDir);
   if (model.length + reports.length === 0) return null;
   const what = [...model.map((f) => (f === CHECKPOINT ? `${f}/` : f)), ...reports].join(', ');
-  const aside = path.join(runDir, REPLACED_RUN);
-  if (fs.existsSync(aside)) {
+  if (keptBefore && !model.includes('model.json')) {
     for (const name of [...model, ...reports]) fs.rmSync(path.join(runDir, name), { recursive: true, force: true });
     return `--overwrite: removed ${what} of a run that stopped before saving a model; the run before it stays in ${aside} until this one saves a model`;
   }
+  // an empty .replaced/ (left by moving a run back by hand), or an older run than the model here
+  fs.rmSync(aside, { recursive: true, force: true });
   fs.mkdirSync(aside);
   for (const name of [...model, ...reports]) fs.renameSync(path.join(runDir, name), path.join(aside, name));
   return `--overwrite: moved the previous run's ${what} from ${runDir} to ${aside}; it is deleted once this run saves a model`;

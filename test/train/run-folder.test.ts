@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import { execSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FOLDER_LOCK_FILE } from '../../src/files';
@@ -87,33 +88,59 @@ describe('the run folder of train', function () {
       assert.equal(record.config.seed, 2);
     });
 
-    it('keeps the old run aside while --overwrite has saved no model: stopped in epoch 1, the old model is whole; a second --overwrite keeps it too', async () => {
+    /** `train --overwrite` of `run`, stopped in its first epoch: what it logged. */
+    async function overwriteStoppedInEpoch1(run: string, seed: number): Promise<string[]> {
+      const controller = new AbortController();
+      const lines: string[] = [];
+      const { interrupted } = await train({ ...config, run, seed }, {
+        overwrite: true, signal: controller.signal,
+        callbacks: { onBatch: (p) => p.batch === 1 && controller.abort(), onLog: (l) => lines.push(l) },
+      });
+      assert.equal(interrupted, true);
+      return lines;
+    }
+
+    it('keeps the old run aside while --overwrite has saved no model: stopped in epoch 1 (twice), the old run is whole, guarded, and its restore command works', async () => {
       await train({ ...config, run: 'aside', seed: 1 });
       const dir = path.join(models, 'aside');
       fs.writeFileSync(path.join(dir, 'evaluation.json'), '{}');
-      fs.rmSync(path.join(dir, 'checkpoint'), { recursive: true });
       const old = snapshot(dir);
-      const stopInEpoch1 = async (seed: number) => {
-        const controller = new AbortController();
-        const lines: string[] = [];
-        const { interrupted } = await train({ ...config, run: 'aside', seed }, {
-          overwrite: true, signal: controller.signal,
-          callbacks: { onBatch: (p) => p.batch === 1 && controller.abort(), onLog: (l) => lines.push(l) },
-        });
-        assert.equal(interrupted, true);
-        assert.ok(lines.some((l) => /the run this one replaces is kept in .*\.replaced until this run saves a model; to go back to it, move its files back into /.test(l)), lines.join('\n'));
-        return lines;
-      };
-      await stopInEpoch1(2);
+      const lines = await overwriteStoppedInEpoch1('aside', 2);
+      const hint = lines.find((l) => /the run this one replaces is kept in .*\.replaced until this run saves a model; to go back to it: rm -rf /.test(l));
+      assert.ok(hint, lines.join('\n'));
       assert.deepEqual(snapshot(path.join(dir, '.replaced')), old, 'the old run, every file as it was');
       assert.ok(!fs.existsSync(path.join(dir, 'model.json')) && fs.existsSync(path.join(dir, 'checkpoint')), 'beside it only the stopped run');
-      const lines = await stopInEpoch1(3);
-      assert.ok(lines.some((l) => /--overwrite: removed run.json, checkpoint\/ of a run that stopped before saving a model; the run before it stays in /.test(l)), lines.join('\n'));
-      assert.deepEqual(snapshot(path.join(dir, '.replaced')), old, 'still the first run, not the stopped one');
-      // resumed to the end of its epoch, the new run saves its model and the old one goes
-      const { record } = await train({ run: 'aside', modelsDir: models }, { resume: true });
-      assert.equal(record.config.seed, 3);
+      // a second --overwrite stopped the same way keeps the old run, not the first stopped one
+      const again = await overwriteStoppedInEpoch1('aside', 3);
+      assert.ok(again.some((l) => /--overwrite: removed run.json, checkpoint\/ of a run that stopped before saving a model; the run before it stays in /.test(l)), again.join('\n'));
+      assert.deepEqual(snapshot(path.join(dir, '.replaced')), old);
+      // a new run without --overwrite would delete it after its first epoch: refused, naming the way out
+      await assert.rejects(train({ ...config, run: 'aside', seed: 4 }), /keeps the run an --overwrite replaced, in .*\.replaced .*pass --overwrite to replace it after all, --resume to go on with the stopped run, or choose another --run \(to go back to it: rm -rf /);
+      // the logged command puts it back as it was
+      execSync(hint!.slice(hint!.indexOf('to go back to it: ') + 'to go back to it: '.length), { shell: '/bin/bash' });
+      assert.deepEqual(snapshot(dir), old);
+      assert.ok(!fs.existsSync(path.join(dir, '.replaced')));
+    });
+
+    it('deletes the kept run once the stopped --overwrite, resumed, saves its model', async () => {
+      await train({ ...config, run: 'resumed', seed: 1 });
+      const dir = path.join(models, 'resumed');
+      await overwriteStoppedInEpoch1('resumed', 2);
+      const { record } = await train({ run: 'resumed', modelsDir: models }, { resume: true });
+      assert.equal(record.config.seed, 2);
       assert.ok(fs.existsSync(path.join(dir, 'model.json')) && !fs.existsSync(path.join(dir, '.replaced')));
+    });
+
+    it('keeps the newer model when the folder holds one beside a kept run (a run that died before deleting it)', async () => {
+      await train({ ...config, run: 'newer', seed: 1 });
+      const dir = path.join(models, 'newer');
+      fs.rmSync(path.join(dir, 'checkpoint'), { recursive: true });
+      const newer = snapshot(dir);
+      fs.mkdirSync(path.join(dir, '.replaced'));
+      fs.writeFileSync(path.join(dir, '.replaced', 'model.json'), '{"older": true}');
+      const lines = await overwriteStoppedInEpoch1('newer', 2);
+      assert.ok(lines.some((l) => /--overwrite: moved the previous run's model.json, weights.bin, metadata.json, run.json from /.test(l)), lines.join('\n'));
+      assert.deepEqual(snapshot(path.join(dir, '.replaced')), newer, 'the newer model is the one kept');
     });
 
     it('loses nothing when --overwrite is refused for a mistake in the new settings', async () => {
