@@ -38,9 +38,36 @@ import { deadUnitFraction, lastConvReluLayer } from '../src/train/plateau';
 
 export const MAX_REL_ERR = 1e-4;
 
+/** Each mode's flags (`--name value`, or alone for the switches): anything else is refused, not ignored. */
+const FLAGS: Record<string, { values: string[]; switches: string[] }> = {
+  grad: { values: ['shapes', 'batch'], switches: ['cpu-ref', 'software'] },
+  learn: { values: ['data', 'net', 'seconds', 'every', 'batch', 'limit'], switches: ['software'] },
+  smoke: { values: [], switches: ['software'] },
+};
+
+/** Throws, naming the flag, on one the mode does not take (a misspelt flag silently kept its default). */
+function checkFlags(mode: string, argv: string[]): void {
+  const { values, switches } = FLAGS[mode];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, '');
+    if (values.includes(name) && argv[i].startsWith('--')) i++;
+    else if (!(switches.includes(name) && argv[i].startsWith('--'))) {
+      throw new Error(`${mode} takes ${[...values, ...switches].map((f) => `--${f}`).join(', ') || 'no flags'}; got '${argv[i]}'`);
+    }
+  }
+}
+
 function arg(name: string, fallback?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** A flag that must be a whole number >= 1. */
+function countArg(name: string, fallback: string): number {
+  const v = arg(name, fallback)!;
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--${name} must be a whole number >= 1, got '${v}'`);
+  return n;
 }
 
 interface ConvCase {
@@ -124,7 +151,7 @@ function randomData(n: number, seed: number): Float32Array {
 
 async function grad(): Promise<number> {
   const shapes = arg('shapes', 'tiny');
-  const batch = Number(arg('batch', '64'));
+  const batch = countArg('batch', '64');
   const cases = shapes === 'seed' ? seedCases(batch) : tinyCases();
   const reps = shapes === 'seed' ? 3 : 1;
   let worst = 0;
@@ -191,11 +218,11 @@ async function learn(): Promise<number> {
   const dir = arg('data');
   if (!dir) throw new Error('learn needs --data DIR (a dataset folder of N.jpg + labels.txt)');
   const net = arg('net', 'seed-bn') as string;
-  const seconds = Number(arg('seconds', '120'));
-  const every = Number(arg('every', '20'));
-  const batch = Number(arg('batch', '64'));
+  const seconds = countArg('seconds', '120');
+  const every = countArg('every', '20');
+  const batch = countArg('batch', '64');
   const t0 = Date.now();
-  const { pixels, texts, h, w } = loadJpegFolder(dir, Number(arg('limit', '100000')));
+  const { pixels, texts, h, w } = loadJpegFolder(dir, countArg('limit', '100000'));
   const n = texts.length;
   const nTrain = Math.floor(n * 0.9);
   const alphabet = DEFAULT_ALPHABET;
@@ -328,6 +355,7 @@ async function smoke(): Promise<number> {
 async function main(): Promise<number> {
   const mode = process.argv[2];
   if (mode !== 'grad' && mode !== 'learn' && mode !== 'smoke') throw new Error('usage: webgpu-check grad|learn|smoke [options] (see the header of scripts/webgpu-check.ts)');
+  checkFlags(mode, process.argv.slice(3));
   if (process.argv.includes('--software')) process.env.CAPTCHA_LAB_WEBGPU_SOFTWARE = '1';
   const backend = await selectBackend({ force: 'webgpu', log: (l) => console.log(l) });
   console.log(`[webgpu-check] ${backend.package}`);
