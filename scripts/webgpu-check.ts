@@ -26,8 +26,10 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { parseArgs, type ParseArgsConfig } from 'util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend';
+import { parseIntArg } from '../src/cli/common';
 import { enableWebGpuFastKernels, WEBGPU_FAST_KERNEL_NAMES, webGpuFilterGradient } from '../src/backend/webgpu-kernels';
 import { DEFAULT_ALPHABET } from '../src/models/charset';
 import { createModel } from '../src/models/registry';
@@ -38,37 +40,19 @@ import { deadUnitFraction, lastConvReluLayer } from '../src/train/plateau';
 
 export const MAX_REL_ERR = 1e-4;
 
-/** Each mode's flags (`--name value`, or alone for the switches): anything else is refused, not ignored. */
-const FLAGS: Record<string, { values: string[]; switches: string[] }> = {
-  grad: { values: ['shapes', 'batch'], switches: ['cpu-ref', 'software'] },
-  learn: { values: ['data', 'net', 'seconds', 'every', 'batch', 'limit'], switches: ['software'] },
-  smoke: { values: [], switches: ['software'] },
-};
+const SOFTWARE = { software: { type: 'boolean', default: false } } as const;
 
-/** Throws, naming the flag, on one the mode does not take (a misspelt flag silently kept its default). */
-function checkFlags(mode: string, argv: string[]): void {
-  const { values, switches } = FLAGS[mode];
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i].replace(/^--/, '');
-    if (values.includes(name) && argv[i].startsWith('--')) i++;
-    else if (!(switches.includes(name) && argv[i].startsWith('--'))) {
-      throw new Error(`${mode} takes ${[...values, ...switches].map((f) => `--${f}`).join(', ') || 'no flags'}; got '${argv[i]}'`);
-    }
-  }
-}
+/** Each mode's flags; parsed strictly, so a misspelt flag is refused instead of keeping its default. */
+const MODE_FLAGS = {
+  grad: { shapes: { type: 'string', default: 'tiny' }, batch: { type: 'string', default: '64' }, 'cpu-ref': { type: 'boolean', default: false }, ...SOFTWARE },
+  learn: {
+    data: { type: 'string' }, net: { type: 'string', default: 'seed-bn' }, seconds: { type: 'string', default: '120' },
+    every: { type: 'string', default: '20' }, batch: { type: 'string', default: '64' }, limit: { type: 'string', default: '100000' }, ...SOFTWARE,
+  },
+  smoke: SOFTWARE,
+} satisfies Record<string, ParseArgsConfig['options']>;
 
-function arg(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-}
-
-/** A flag that must be a whole number >= 1. */
-function countArg(name: string, fallback: string): number {
-  const v = arg(name, fallback)!;
-  const n = Number(v);
-  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`--${name} must be a whole number >= 1, got '${v}'`);
-  return n;
-}
+type Flags = Record<string, string | boolean | undefined>;
 
 interface ConvCase {
   name: string;
@@ -149,9 +133,9 @@ function randomData(n: number, seed: number): Float32Array {
   return out;
 }
 
-async function grad(): Promise<number> {
-  const shapes = arg('shapes', 'tiny');
-  const batch = countArg('batch', '64');
+async function grad(flags: Flags): Promise<number> {
+  const shapes = flags.shapes as string;
+  const batch = parseIntArg('--batch', 1)(flags.batch as string);
   const cases = shapes === 'seed' ? seedCases(batch) : tinyCases();
   const reps = shapes === 'seed' ? 3 : 1;
   let worst = 0;
@@ -168,7 +152,7 @@ async function grad(): Promise<number> {
     // The pure-JS cpu backend needs minutes for the seed network's shapes (it timed out on the
     // H200 machine): there the backend's own kernel is the reference, unless --cpu-ref.
     let ref = plain;
-    if (shapes !== 'seed' || process.argv.includes('--cpu-ref')) {
+    if (shapes !== 'seed' || flags['cpu-ref']) {
       await tf.setBackend('cpu');
       ref = (await filterGrad(c, xData, fData, rData).data()) as Float32Array;
       await tf.setBackend('webgpu');
@@ -214,15 +198,16 @@ function loadJpegFolder(dir: string, limit: number): { pixels: Uint8Array; texts
   return { pixels, texts, h, w };
 }
 
-async function learn(): Promise<number> {
-  const dir = arg('data');
+async function learn(flags: Flags): Promise<number> {
+  const dir = flags.data as string | undefined;
   if (!dir) throw new Error('learn needs --data DIR (a dataset folder of N.jpg + labels.txt)');
-  const net = arg('net', 'seed-bn') as string;
-  const seconds = countArg('seconds', '120');
-  const every = countArg('every', '20');
-  const batch = countArg('batch', '64');
+  const net = flags.net as string;
+  const count = (name: string) => parseIntArg(`--${name}`, 1)(flags[name] as string);
+  const seconds = count('seconds');
+  const every = count('every');
+  const batch = count('batch');
   const t0 = Date.now();
-  const { pixels, texts, h, w } = loadJpegFolder(dir, countArg('limit', '100000'));
+  const { pixels, texts, h, w } = loadJpegFolder(dir, count('limit'));
   const n = texts.length;
   const nTrain = Math.floor(n * 0.9);
   const alphabet = DEFAULT_ALPHABET;
@@ -355,11 +340,11 @@ async function smoke(): Promise<number> {
 async function main(): Promise<number> {
   const mode = process.argv[2];
   if (mode !== 'grad' && mode !== 'learn' && mode !== 'smoke') throw new Error('usage: webgpu-check grad|learn|smoke [options] (see the header of scripts/webgpu-check.ts)');
-  checkFlags(mode, process.argv.slice(3));
-  if (process.argv.includes('--software')) process.env.CAPTCHA_LAB_WEBGPU_SOFTWARE = '1';
+  const flags = parseArgs({ args: process.argv.slice(3), options: MODE_FLAGS[mode] as ParseArgsConfig['options'] }).values as Flags;
+  if (flags.software) process.env.CAPTCHA_LAB_WEBGPU_SOFTWARE = '1';
   const backend = await selectBackend({ force: 'webgpu', log: (l) => console.log(l) });
   console.log(`[webgpu-check] ${backend.package}`);
-  return mode === 'grad' ? grad() : mode === 'smoke' ? smoke() : learn();
+  return mode === 'grad' ? grad(flags) : mode === 'smoke' ? smoke() : learn(flags);
 }
 
 if (require.main === module) {

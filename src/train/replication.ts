@@ -193,33 +193,29 @@ async function evaluateSeed(runDir: string, record: RunRecord, steps: number): P
   return { characterAccuracy, wholeAccuracy, images: count, model: best ? `best epoch ${record.bestEpoch}` : `weights at step ${steps}` };
 }
 
-function readPreviousTable(file: string): ReplicationTable | null {
-  if (!fs.existsSync(file)) return null;
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as ReplicationTable; // checked by checkTableFiles
-}
-
 /**
- * The table is rewritten after every seed, as `<out>.json` and `<out>.md`: files there that are not
- * this run's replication table (`--out docs/replication` beside the hand-written
- * docs/replication.md) are refused before anything trains, not overwritten.
+ * The table this run wrote before (`<out>.json`), or null. The table is rewritten after every seed,
+ * as `<out>.json` and `<out>.md`: files there that are not this run's replication table (`--out
+ * docs/replication` beside the hand-written docs/replication.md) are refused before anything
+ * trains, not overwritten.
  */
-function checkTableFiles(files: ReplicationResult['files'], run: string): void {
-  const refuse = (file: string, what: string) => {
+function readPreviousTable(files: ReplicationResult['files'], run: string): ReplicationTable | null {
+  const refuse = (file: string, what: string): never => {
     throw new Error(`'${file}' exists and ${what}; the replication writes its table there: pass another --out, or move the file away first`);
   };
-  if (fs.existsSync(files.json)) {
-    let table: Partial<ReplicationTable> | null = null;
-    try {
-      table = JSON.parse(fs.readFileSync(files.json, 'utf8')) as Partial<ReplicationTable>;
-    } catch {
-      refuse(files.json, 'is not JSON');
-    }
-    if (!table || typeof table !== 'object' || !Array.isArray(table.rows)) refuse(files.json, 'is not a replication table');
-    else if (table.run !== run) refuse(files.json, `holds the replication of run '${table.run}', not '${run}'`);
-  }
   if (fs.existsSync(files.markdown) && !fs.readFileSync(files.markdown, 'utf8').startsWith('# Replication `')) {
     refuse(files.markdown, 'is not a replication table');
   }
+  if (!fs.existsSync(files.json)) return null;
+  let table: Partial<ReplicationTable> | null = null;
+  try {
+    table = JSON.parse(fs.readFileSync(files.json, 'utf8')) as Partial<ReplicationTable>;
+  } catch {
+    refuse(files.json, 'is not JSON');
+  }
+  if (!table || typeof table !== 'object' || !Array.isArray(table.rows)) return refuse(files.json, 'is not a replication table');
+  if (table.run !== run) return refuse(files.json, `holds the replication of run '${table.run}', not '${run}'`);
+  return table as ReplicationTable;
 }
 
 /** Trains (or resumes, or skips) each seed in turn and writes the table after each. */
@@ -242,18 +238,17 @@ export async function replicate(options: ReplicationOptions): Promise<Replicatio
   // drop the first's rows, so it is refused at once, before it trains anything.
   const unlock = acquireLock(`${out}.lock`, `the replication table '${files.markdown}'`, `replicate ${base.run}`);
   try {
-    checkTableFiles(files, base.run);
-    return await replicateSeeds(options, seeds, base, files);
+    const previous = readPreviousTable(files, base.run);
+    return await replicateSeeds(options, seeds, base, files, previous);
   } finally {
     unlock();
   }
 }
 
 async function replicateSeeds(
-  options: ReplicationOptions, seeds: number[], base: TrainConfig, files: ReplicationResult['files'],
+  options: ReplicationOptions, seeds: number[], base: TrainConfig, files: ReplicationResult['files'], previous: ReplicationTable | null,
 ): Promise<ReplicationResult> {
   const cb = options.callbacks ?? {};
-  const previous = readPreviousTable(files.json);
   const cached = new Map((previous?.rows ?? []).map((r) => [r.seed, r]));
 
   const rows: ReplicationRow[] = [];

@@ -236,7 +236,7 @@ export function openRunFolder(config: TrainConfig, options: { resume?: boolean; 
 export const REPLACED_RUN = '.replaced';
 
 /** True if `<run>/.replaced/` holds something. */
-function keepsReplacedRun(runDir: string): boolean {
+export function keepsReplacedRun(runDir: string): boolean {
   const aside = path.join(runDir, REPLACED_RUN);
   return fs.existsSync(aside) && fs.readdirSync(aside).length > 0;
 }

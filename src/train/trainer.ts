@@ -23,7 +23,7 @@ import { setDropoutStep } from '../models/seeded-dropout';
 import type { HeadKind } from '../models/types';
 import { learningRateAt, resolveTrainConfig, type TrainConfig } from './config';
 import { RUN_JSON, effectiveConfig } from './run-record';
-import { CHECKPOINT, REPLACED_RUN, dropReplacedRun, openRunFolder, readCheckpointState, restoreHint, resumedConfig, setAsidePreviousRun } from './run-folder';
+import { CHECKPOINT, REPLACED_RUN, dropReplacedRun, keepsReplacedRun, openRunFolder, readCheckpointState, restoreHint, resumedConfig, setAsidePreviousRun } from './run-folder';
 import { createTrainingData, type TrainingData } from './data-source';
 import { createHeadTraining, type HeadTraining } from './heads';
 import { createOptimizer, decodeOptimizerState, encodeOptimizerState } from './optimizer';
@@ -600,7 +600,7 @@ async function trainInFolder(config: TrainConfig, runDir: string, options: Train
       log(`stopped at step ${globalStep} (epoch ${epoch + 1}, batch ${batchIndex}): ${describePlateau(plateau.record)}; checkpoint saved; --resume trains on`);
       await saveState();
     }
-    if (fs.existsSync(path.join(runDir, REPLACED_RUN))) {
+    if (keepsReplacedRun(runDir)) {
       log(`the run this one replaces is kept in ${path.join(runDir, REPLACED_RUN)} until this run saves a model; ${restoreHint(runDir)}`);
     }
     return { record, runDir, interrupted, stopped };
